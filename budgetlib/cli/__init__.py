@@ -1,0 +1,6 @@
+"""Command line: ``budgetlib COMMAND``. One module per command group, all on one typer app."""
+
+from . import cmd_plan  # noqa: F401  (registers commands)
+from .app import ExitCode, app, main
+
+__all__ = ["app", "main", "ExitCode"]
