@@ -84,20 +84,23 @@ def load_plan_or_exit(path: Path, *, lang: str, as_json: bool = False) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry: map click usage errors to exit code 3."""
-    import click
+    """Console-script entry: run the app and map usage errors to exit code 3."""
+    try:  # typer ≥ 0.20 vendors click as typer._click
+        from typer._click import exceptions as click_exc
+    except ImportError:  # pragma: no cover - older typer with click as a dependency
+        import click.exceptions as click_exc  # type: ignore[no-redef]
 
     try:
         result = app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.UsageError as exc:
+    except click_exc.UsageError as exc:
         exc.show()
         return int(ExitCode.USAGE)
-    except click.Abort:
+    except typer.Abort:
         err_console.print("Đã hủy / aborted")
         return int(ExitCode.USAGE)
-    except click.ClickException as exc:
+    except click_exc.ClickException as exc:
         exc.show()
         return int(ExitCode.USAGE)
     return int(result) if isinstance(result, int) else 0

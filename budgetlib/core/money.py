@@ -315,6 +315,10 @@ def capped_proportional(
         )
     if n == 0:
         return np.zeros(0)
+    if lower is None and upper is None and w.sum() > 0:
+        return total * (w / w.sum())
+    # λ is scale-free in w: normalise so tiny or huge weights do not overflow λ·w.
+    w = w / w.max() if w.max() > 0 else w
     pos = w > 0
     # Breakpoints of the piecewise-linear, non-decreasing g(λ) = Σ clip(λw, lo, hi).
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -339,7 +343,7 @@ def capped_proportional(
             # or grows linearly (infinite caps).
             free = pos & ~np.isfinite(eff_hi)
             slope = float(w[free].sum())
-            lam = float(bps[-1]) + (total - values[-1]) / slope
+            lam = float(bps[-1]) + ((total - values[-1]) / slope if slope > 0 else 0.0)
         else:
             lam = float(bps[k - 1] + (bps[k] - bps[k - 1]) * (total - values[k - 1]) / (values[k] - values[k - 1]))
     x = np.clip(lam * w, lo, eff_hi)

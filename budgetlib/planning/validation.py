@@ -255,12 +255,13 @@ def check_policy_references(plan: Plan) -> list[Problem]:
     targets = {t.code for t in plan.targets}
     years = set(plan.program.years)
 
-    def refs(i: int, field: str, values: Iterable[Any] | None, known: set, what_vi: str, what_en: str) -> None:
-        for j, value in enumerate(values or []):
+    def refs(i: int, field: str, values: "Iterable[Any] | str | None", known: set, what_vi: str, what_en: str) -> None:
+        single = isinstance(values, str)
+        for j, value in enumerate([values] if single else (values or [])):
             if value not in known:
                 out.append(
                     _p(
-                        json_path("allocation", "constraints", i, field, j) if not isinstance(values, str) else json_path("allocation", "constraints", i, field),
+                        json_path("allocation", "constraints", i, field) if single else json_path("allocation", "constraints", i, field, j),
                         f"ràng buộc «{c.name}»: {what_vi} {value!r} không tồn tại",
                         f"constraint “{c.name}”: unknown {what_en} {value!r}",
                         "unknown_reference",
@@ -270,11 +271,11 @@ def check_policy_references(plan: Plan) -> list[Problem]:
 
     for i, c in enumerate(policy.constraints):
         if isinstance(c, EarmarkConstraint):
-            refs(i, "task", [c.task], tasks, "nhiệm vụ", "task")
-            refs(i, "unit", [c.unit], units, "địa bàn", "unit")
+            refs(i, "task", c.task, tasks, "nhiệm vụ", "task")
+            refs(i, "unit", c.unit, units, "địa bàn", "unit")
         elif isinstance(c, TargetConstraint):
-            refs(i, "task", [c.task], tasks, "nhiệm vụ", "task")
-            refs(i, "target", [c.target], targets, "chỉ tiêu", "target")
+            refs(i, "task", c.task, tasks, "nhiệm vụ", "task")
+            refs(i, "target", c.target, targets, "chỉ tiêu", "target")
         elif isinstance(c, AbsorptionConstraint):
             refs(i, "units", c.units, units, "địa bàn", "unit")
         else:
@@ -390,11 +391,20 @@ _PYDANTIC_VI = {
 }
 
 
+_UNION_TAGS = {"floor", "cap", "earmark", "eligibility", "absorption", "stability", "target"}
+
+
 def problems_from_validation_error(error: ValidationError, *, prefix: str = "") -> list[Problem]:
     """Translate pydantic's errors into located, bilingual problems (all of them)."""
     out: list[Problem] = []
     for err in error.errors(include_url=False):
-        parts = [p for p in err["loc"] if not (isinstance(p, str) and p in {"function-after[_check_code(), str]"})]
+        # Drop pydantic's internal loc parts: union tags after a list index ("constraints", 2, "floor")
+        # and validator wrappers ("function-after[...]").
+        parts = []
+        for part in err["loc"]:
+            if isinstance(part, str) and (part.startswith("function-") or (parts and isinstance(parts[-1], int) and part in _UNION_TAGS)):
+                continue
+            parts.append(part)
         loc = _loc(parts)
         if prefix:
             loc = f"{prefix}.{loc}" if loc else prefix

@@ -1,0 +1,52 @@
+"""Shared fixtures: small inline plans (tables in strings, as beancount's tests do)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def haiphong_path() -> Path:
+    return EXAMPLES / "haiphong_2011_2015" / "plan.json"
+
+
+def tiny_plan_data() -> dict:
+    """A valid two-district, two-task, two-year plan as plain data (JSON-shaped)."""
+    return {
+        "program": {
+            "code": "T",
+            "name": "Kế hoạch thử",
+            "authority": "UBND tỉnh",
+            "first_year": 2021,
+            "last_year": 2022,
+            "total": "1,2 tỷ đồng",
+        },
+        "units": [
+            {"code": "001", "name": "Quận Một", "kind": "Quận", "attributes": {"population": 100000, "communes": 10}},
+            {"code": "002", "name": "Huyện Hai", "kind": "Huyện", "attributes": {"population": 50000, "communes": 20}},
+        ],
+        "agencies": [{"code": "LD", "name": "Sở LĐ-TB&XH"}, {"code": "CA", "name": "Công an tỉnh"}],
+        "tasks": [
+            {"code": "TT", "name": "Tuyên truyền", "agencies": [{"agency": "LD", "role": "lead"}, {"agency": "CA"}],
+             "need": "population + 50*communes"},
+            {"code": "KT", "name": "Kiểm tra", "agencies": [{"agency": "CA", "role": "lead"}]},
+        ],
+        "sources": [{"code": "NS", "name": "Ngân sách tỉnh", "kind": "province_budget"}],
+        "targets": [{"code": "C1", "name": "Xã lành mạnh", "baseline": 20, "values": {"2022": 25}, "denominator": 30}],
+        "budget_lines": [
+            {"task": "TT", "agency": "LD", "year": 2021, "source": "NS", "amount": 300_000_000},
+            {"task": "TT", "agency": "LD", "year": 2022, "source": "NS", "amount": 300_000_000},
+            {"task": "KT", "agency": "CA", "year": 2021, "source": "NS", "amount": "300 triệu"},
+            {"task": "KT", "agency": "CA", "year": 2022, "source": "NS", "amount": 300_000_000},
+        ],
+    }
+
+
+@pytest.fixture
+def tiny_data() -> dict:
+    return tiny_plan_data()

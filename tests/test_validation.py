@@ -1,0 +1,127 @@
+"""Plan model and whole-plan validation: every problem at once, located, in Vietnamese and English."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from budgetlib import NeedDriver, PlanInvalid, load_plan, validate_plan
+from budgetlib.planning.validation import load_plan_data
+
+from .conftest import tiny_plan_data
+
+
+def test_tiny_plan_is_valid_and_reads_amount_text():
+    plan = load_plan_data(tiny_plan_data())
+    assert plan.program.total == 1_200_000_000
+    assert plan.budget_lines[2].amount == 300_000_000
+    assert plan.task("TT").need.terms == {"population": 1.0, "communes": 50.0}
+    assert plan.task("TT").lead == "LD"
+    assert validate_plan(plan) == []
+
+
+def test_models_are_immutable():
+    plan = load_plan_data(tiny_plan_data())
+    with pytest.raises(Exception):
+        plan.program.total = 5  # type: ignore[misc]
+
+
+def test_several_independent_problems_reported_in_one_run():
+    data = tiny_plan_data()
+    data["tasks"][1]["agencies"] = [{"agency": "CA", "role": "support"}]  # no lead
+    data["tasks"][0]["agencies"].append({"agency": "XX"})  # unknown agency
+    data["budget_lines"][0]["year"] = 2030  # outside the period
+    data["budget_lines"][1]["amount"] = 300_000_001  # totals no longer reconcile
+    data["budget_lines"][3]["source"] = "NOPE"  # unknown source
+    data["units"].append(dict(data["units"][0]))  # duplicate code
+    data["targets"][0]["values"] = {"2022": 35}  # beyond denominator 30
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    problems = err.value.problems
+    codes = {p.code for p in problems}
+    assert {"task.lead", "unknown_agency", "year_outside_period", "total_mismatch", "unknown_source", "duplicate_code",
+            "target_above_denominator"} <= codes
+    locations = {p.location for p in problems}
+    assert "tasks[1].agencies" in locations
+    assert "budget_lines[0].year" in locations
+    assert "units[2].code" in locations
+    assert "targets[0].values.2022" in locations
+    mismatch = next(p for p in problems if p.code == "total_mismatch")
+    assert "1 đ" in mismatch.message_vi and "thừa" in mismatch.message_vi
+    assert "too much" in mismatch.message_en
+    for p in problems:
+        assert p.message_vi and p.message_en
+
+
+def test_schema_errors_are_all_located():
+    data = tiny_plan_data()
+    data["program"]["total"] = "hai tỷ"
+    data["units"][0]["kind"] = "Làng"
+    data["budget_lines"][1]["amount"] = -5
+    data["budget_lines"][2]["amount"] = 1.5
+    data["tasks"][0]["agencies"][0]["role"] = "boss"
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    locations = [p.location for p in err.value.problems]
+    assert "program.total" in locations
+    assert "units[0].kind" in locations
+    assert "budget_lines[1].amount" in locations
+    assert "budget_lines[2].amount" in locations
+    assert "tasks[0].agencies[0].role" in locations
+    kind = next(p for p in err.value.problems if p.location == "units[0].kind")
+    assert "một trong" in kind.message_vi
+
+
+def test_missing_need_attribute_is_reported():
+    data = tiny_plan_data()
+    data["tasks"][1]["need"] = "hotspots"
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    (problem,) = err.value.problems
+    assert problem.location == "tasks[1].need" and "hotspots" in problem.message_vi
+
+
+def test_need_driver_parse_and_reject():
+    assert NeedDriver.parse("2*population + 5000*communes + 3").formula() == "2*population + 5000*communes + 3"
+    with pytest.raises(ValueError):
+        NeedDriver.parse("population - communes")
+
+
+def test_json_syntax_error_is_located(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"program": {,}}', encoding="utf-8")
+    with pytest.raises(PlanInvalid) as err:
+        load_plan(path)
+    assert err.value.problems[0].location.startswith("bad.json:1:")
+
+
+def test_policy_references_are_checked():
+    data = tiny_plan_data()
+    data["allocation"] = {
+        "kind": "min_deviation",
+        "constraints": [
+            {"type": "earmark", "name": "Mô hình thí điểm", "unit": "999", "task": "TT", "amount": 1000},
+            {"type": "floor", "name": "Sàn", "tasks": ["ZZ"], "amount": 10},
+            {"type": "floor", "name": "Sàn 2", "amount": 10, "share_of_budget": 0.1},
+        ],
+    }
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    rendered = [p.render("vi") for p in err.value.problems]
+    assert [p.location for p in err.value.problems] == ["allocation.constraints[2]"], rendered
+    data["allocation"]["constraints"].pop()
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    assert {p.location for p in err.value.problems} == {"allocation.constraints[0].unit", "allocation.constraints[1].tasks[0]"}
+
+
+def test_json_round_trip_is_byte_identical(tmp_path, haiphong_path):
+    from budgetlib import plan_to_json, save_plan
+
+    plan = load_plan(haiphong_path)
+    out = tmp_path / "p.json"
+    save_plan(plan, out)
+    assert load_plan(out) == plan
+    assert out.read_text(encoding="utf-8") == plan_to_json(load_plan(out))
+    assert json.loads(out.read_text(encoding="utf-8"))["program"]["total"] == 22_500_000_000
