@@ -28,3 +28,8 @@ def test_alphabet_order_not_code_point_order():
 def test_tones_break_ties_only():
     assert sorted(["má", "ma", "mà", "mạ", "mả", "mã"], key=vi_sort_key) == ["ma", "mà", "mả", "mã", "má", "mạ"]
     assert sorted(["mã b", "ma c"], key=vi_sort_key) == ["mã b", "ma c"]
+
+
+def test_numbers_sort_as_numbers():
+    assert sorted(["Phường 10", "Phường 2", "Phường 1", "Phường An Hòa"], key=vi_sort_key) == [
+        "Phường 1", "Phường 2", "Phường 10", "Phường An Hòa"]

@@ -65,10 +65,24 @@ def _letters(text: str) -> list[tuple[int, int, str]]:
 
 
 def vi_sort_key(text: str) -> tuple:
-    """Collation key for Vietnamese: letters first, then tones, then case, then the raw text."""
+    """Collation key for Vietnamese: letters first, then tones, then case, then the raw text.
+
+    Runs of digits compare as numbers, so "Phường 2" comes before "Phường 10".
+    """
     letters = _letters(text)
+    primary: list[tuple[int, int]] = []
+    digits = ""
+    for rank, _, ch in letters + [(0, 0, "")]:
+        if ch.isdigit():
+            digits += ch
+            continue
+        if digits:
+            primary.append((-50, int(digits)))
+            digits = ""
+        if ch:
+            primary.append((rank, 0))
     return (
-        tuple(r for r, _, _ in letters),
+        tuple(primary),
         tuple(t for _, t, _ in letters),
         tuple(c.islower() for _, _, c in letters),
         text,
