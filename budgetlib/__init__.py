@@ -61,6 +61,7 @@ from .model import (
     UnitKind,
 )
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
+from .allocator import allocate
 
 __all__ = [
     "__version__",
@@ -121,6 +122,8 @@ __all__ = [
     "build_budget_lines",
     "phase_years",
     "validate_plan",
+    # allocation
+    "allocate",
     # files
     "load_plan",
     "load_plan_file",

@@ -68,6 +68,7 @@ class TargetAttainment(_Frozen):
     met: bool
     note_vi: str = ""
     note_en: str = ""
+    costed: bool = True  # False: no TargetConstraint gives a unit cost; funded only says whether the task has money
 
 
 class Conflict(_Frozen):
@@ -78,6 +79,7 @@ class Conflict(_Frozen):
     message_vi: str
     message_en: str
     amounts: dict[str, int] = {}
+    location: str = ""  # JSON path of the constraint in the plan (e.g. ``allocation.constraints[2]``)
 
 
 class Diagnosis(_Frozen):
