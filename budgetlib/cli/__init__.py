@@ -1,6 +1,8 @@
 """Command line: ``budgetlib COMMAND``. One module per command group, all on one typer app."""
 
 from . import cmd_plan  # noqa: F401  (registers commands)
+from . import cmd_addin  # noqa: F401  (registers commands)
+from . import cmd_workbook  # noqa: F401  (registers commands)
 from .app import ExitCode, app, main
 
 __all__ = ["app", "main", "ExitCode"]

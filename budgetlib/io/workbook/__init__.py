@@ -1,0 +1,39 @@
+"""The planning workbook: template writer, tolerant reader, result sheets.
+
+Pure layout modules (no spreadsheet library): :mod:`.fields` (the tables declared as data),
+:mod:`.plan_sheets` (plan → input sheets), :mod:`.reader` (cells → plan, every problem located),
+:mod:`.results` (allocation → result sheets). :mod:`.xlsx` draws and reads ``.xlsx`` files with
+openpyxl (and python-calamine for cross-checks); it is imported only when a file is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .plan_sheets import plan_sheets
+from .reader import read_plan_grids, read_plan_grids_with_problems
+
+__all__ = [
+    "plan_sheets",
+    "read_plan_grids",
+    "read_plan_grids_with_problems",
+    # openpyxl-backed (lazy):
+    "read_workbook",
+    "write_plan_workbook",
+    "write_result_workbook",
+    "write_sheets",
+    "open_book",
+    "OpenpyxlBook",
+    "CalamineBook",
+    "render_sheet",
+]
+
+_XLSX = {"read_workbook", "write_plan_workbook", "write_result_workbook", "write_sheets", "open_book", "OpenpyxlBook", "CalamineBook", "render_sheet"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _XLSX:
+        from . import xlsx
+
+        return getattr(xlsx, name)
+    raise AttributeError(name)
