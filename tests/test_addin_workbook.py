@@ -1,0 +1,167 @@
+"""Acceptance: the ribbon's exact Python commands, run against an openpyxl-backed workbook, write the
+same result sheets as the CLI on the same input (the Hải Phòng 2011–2015 plan)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+openpyxl = pytest.importorskip("openpyxl")
+
+from budgetlib import __version__  # noqa: E402
+from budgetlib.addin import python_command  # noqa: E402
+from budgetlib.addin.dispatch import EXIT_CRASH, EXIT_OK, dispatch  # noqa: E402
+from budgetlib.addin.filebook import OpenpyxlAdapter  # noqa: E402
+from budgetlib.io import load_plan  # noqa: E402
+from budgetlib.io.workbook import OpenpyxlBook, write_plan_workbook, write_result_workbook  # noqa: E402
+from budgetlib.io.workbook.results import is_result_sheet  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+HAIPHONG = ROOT / "examples" / "haiphong_2011_2015" / "plan.json"
+XLWINGS = importlib.metadata.version("xlwings")
+RUN_TIME_LABELS = {"Thời điểm chạy (UTC)", "Run time (UTC)"}
+
+
+@pytest.fixture(scope="module")
+def plan_xlsx(tmp_path_factory) -> Path:
+    return write_plan_workbook(load_plan(HAIPHONG), tmp_path_factory.mktemp("plan") / "haiphong.xlsx")
+
+
+@pytest.fixture(autouse=True)
+def _log(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BUDGETLIB_ADDIN_LOG", str(tmp_path / "addin.log"))
+
+
+def _click(button_id: str, book: OpenpyxlAdapter, monkeypatch) -> None:
+    """Run the exact statement the add-in passes to RunPython, with ``book`` as the calling workbook."""
+    monkeypatch.setattr("budgetlib.addin.xlbook.XlwingsBook.caller", classmethod(lambda cls: book))
+    exec(python_command(button_id, addin=__version__, xlwings=XLWINGS), {})  # noqa: S102
+
+
+def _copy(src: Path, dest: Path) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def _cells(wb: Any, sheet: str) -> list[tuple[str, Any, str, bool]]:
+    """(cell, value, number format, bold) of every non-empty cell; the run's timestamp masked."""
+    if isinstance(wb, Path):
+        wb = openpyxl.load_workbook(wb)
+    out = []
+    for row in wb[sheet].iter_rows():
+        label = row[0].value if row else None
+        for cell in row:
+            if cell.value is None:
+                continue
+            value = "<time>" if label in RUN_TIME_LABELS and cell.column > 1 else cell.value
+            out.append((cell.coordinate, value, cell.number_format, bool(cell.font and cell.font.b)))
+    return out
+
+
+def _assert_same_workbooks(ours: Path, theirs: Path) -> None:
+    a, b = openpyxl.load_workbook(ours), openpyxl.load_workbook(theirs)
+    assert a.sheetnames == b.sheetnames
+    for name in a.sheetnames:
+        assert _cells(a, name) == _cells(b, name), name
+        assert dict(a[name].tables.items()) == dict(b[name].tables.items()), name
+        assert a[name].freeze_panes == b[name].freeze_panes
+
+
+def _pipeline_like_cli(src: Path, out: Path) -> Path:
+    """What `budgetlib allocate SRC -o OUT` does: the pipeline, then the openpyxl writer."""
+    from budgetlib.pipeline import run_allocate, sha256_file
+
+    book = OpenpyxlBook(src)
+    outcome = run_allocate(book, source_name=src.name, input_sha256=sha256_file(src))
+    book.close()
+    assert outcome.exit_code == 0, outcome.problems
+    return write_result_workbook(outcome.sheets, out, source=src)
+
+
+def test_allocate_button_writes_what_the_pipeline_writes(plan_xlsx: Path, tmp_path: Path, monkeypatch) -> None:
+    ours = _copy(plan_xlsx, tmp_path / "addin" / plan_xlsx.name)
+    book = OpenpyxlAdapter(ours)
+    _click("btnAllocate", book, monkeypatch)
+    assert not any(a.critical for a in book.alerts), book.alerts
+    theirs = _pipeline_like_cli(plan_xlsx, tmp_path / "cli" / plan_xlsx.name)
+    _assert_same_workbooks(ours, theirs)
+    # input sheets untouched
+    original, after = openpyxl.load_workbook(plan_xlsx), openpyxl.load_workbook(ours)
+    for name in original.sheetnames:
+        assert _cells(after, name) == _cells(original, name), name
+
+
+def test_allocate_button_matches_the_cli(plan_xlsx: Path, tmp_path: Path, monkeypatch) -> None:
+    from budgetlib.cli import app, main
+
+    if "allocate" not in {c.name or c.callback.__name__ for c in app.registered_commands}:
+        pytest.skip("the CLI has no allocate command yet")
+    ours = _copy(plan_xlsx, tmp_path / "addin" / plan_xlsx.name)
+    _click("btnAllocate", OpenpyxlAdapter(ours), monkeypatch)
+    theirs = _copy(plan_xlsx, tmp_path / "cli" / plan_xlsx.name)
+    assert main(["allocate", str(theirs), "-o", str(tmp_path / "cli" / "out.xlsx")]) == 0
+    _assert_same_workbooks(ours, tmp_path / "cli" / "out.xlsx")
+
+
+def test_validate_compare_allocate_refresh(plan_xlsx: Path, tmp_path: Path, monkeypatch) -> None:
+    path = _copy(plan_xlsx, tmp_path / plan_xlsx.name)
+    book = OpenpyxlAdapter(path)
+
+    def sheets() -> list[str]:
+        return openpyxl.load_workbook(path).sheetnames
+
+    _click("btnValidate", book, monkeypatch)
+    assert "Nhật ký" in sheets()
+    _click("btnRefresh", book, monkeypatch)  # nothing to refresh yet
+    assert "Phân bổ" in book.alerts[-1].text and "Tổng hợp" not in sheets()
+    _click("btnCompare", book, monkeypatch)
+    assert "So sánh" in sheets() and "Phân bổ" not in sheets()
+    compare = [v for _, v, *_ in _cells(path, "So sánh")]
+    assert any(isinstance(v, str) and "proportional" in v.lower() or v == "Theo tỷ lệ nhu cầu" for v in compare), compare[:20]
+    _click("btnRefresh", book, monkeypatch)
+    assert "So sánh" in book.alerts[-1].text
+    _click("btnAllocate", book, monkeypatch)
+    assert {"Phân bổ", "Năm 2011", "Tổng hợp", "Nhật ký"} <= set(sheets()) and "So sánh" not in sheets()
+    _click("btnRefresh", book, monkeypatch)
+    assert "Phân bổ" in book.alerts[-1].text and "Đã làm mới" in book.alerts[-1].text
+    assert not any(a.critical for a in book.alerts), [a.text for a in book.alerts if a.critical]
+
+
+def test_a_failure_while_drawing_leaves_the_file_as_it_was(plan_xlsx: Path, tmp_path: Path, monkeypatch) -> None:
+    path = _copy(plan_xlsx, tmp_path / plan_xlsx.name)
+    before = path.read_bytes()
+    import budgetlib.io.workbook.xlsx as xlsx
+
+    real = xlsx.render_sheet
+    drawn: list[str] = []
+
+    def flaky(wb: Any, spec: Any, index: int | None = None) -> Any:
+        drawn.append(spec.name)
+        if len(drawn) == 3:
+            raise OSError("disk full")
+        return real(wb, spec, index)
+
+    monkeypatch.setattr(xlsx, "render_sheet", flaky)
+    book = OpenpyxlAdapter(path)
+    out = dispatch("btnAllocate", book)
+    assert out.exit_code == EXIT_CRASH
+    assert path.read_bytes() == before
+    assert book.alerts[-1].critical and "OSError: disk full" in book.alerts[-1].text
+
+
+def test_new_workbook_button_writes_the_cli_template(tmp_path: Path) -> None:
+    from budgetlib.cli import main
+
+    anchor = tmp_path / "Book1.xlsx"
+    openpyxl.Workbook().save(anchor)
+    book = OpenpyxlAdapter(anchor)
+    assert dispatch("btnNew", book).exit_code == EXIT_OK
+    (new,) = book.new_books
+    assert main(["template", str(tmp_path / "cli.xlsx")]) == 0
+    _assert_same_workbooks(new, tmp_path / "cli.xlsx")
+    assert not any(is_result_sheet(n) for n in openpyxl.load_workbook(new).sheetnames)
