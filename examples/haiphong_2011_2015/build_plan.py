@@ -134,6 +134,9 @@ TASK_SHARES = {"TT": 0.20, "KT": 0.20, "HT": 0.25, "XP": 0.15, "NL": 0.12, "PH":
 # A2: shares by funding source.
 SOURCE_SHARES = {"NS_TP": 0.55, "NS_QH": 0.25, "TW": 0.15, "XHH": 0.05}
 YEAR_GROWTH = 0.05  # A1
+MANAGED_PER_10K = 2  # A7: managed sex workers per 10,000 inhabitants (illustrative estimate, not data)
+COST_PER_MANAGED = 10_000_000  # A7: treatment/reintegration support per person over the period
+COST_TRAINING_PER_COMMUNE = 10_000_000  # A7: officer training per commune over the period
 
 SOURCES = [
     FundingSource(code="NS_TP", name="Ngân sách thành phố", kind=SourceKind.PROVINCE_BUDGET),
@@ -165,6 +168,9 @@ def load_units() -> list[AdminUnit]:
                     "healthy_communes": float(h),
                     "unhealthy_communes": float(n - h),
                     "coastal": 1.0 if row["district_code"] in COASTAL else 0.0,
+                    # A7: estimated managed persons; none counted as treated, no commune's officers as trained before 2011.
+                    "managed_persons_est": float(round(float(row["population_2019_census"]) * MANAGED_PER_10K / 10_000)),
+                    "done_before": 0.0,
                 },
             )
         )
@@ -173,6 +179,8 @@ def load_units() -> list[AdminUnit]:
 
 def build() -> Plan:
     units = load_units()
+    managed = int(sum(u.attributes["managed_persons_est"] for u in units))
+    communes = int(sum(u.attributes["communes"] for u in units))
     lines = build_budget_lines(
         TOTAL, YEARS, TASKS, SOURCES, task_shares=TASK_SHARES, source_shares=SOURCE_SHARES, growth=YEAR_GROWTH, unit=1_000_000
     )
@@ -196,11 +204,11 @@ def build() -> Plan:
         targets=[
             Target(
                 code="CT1",
-                name="Người bán dâm có hồ sơ quản lý được chữa trị, tái hòa nhập cộng đồng",
-                name_en="Managed sex workers treated and reintegrated",
-                unit="%",
-                values={2015: 100},
-                denominator=100,
+                name="Người bán dâm có hồ sơ quản lý được chữa trị, tái hòa nhập cộng đồng (100%)",
+                name_en="Managed sex workers treated and reintegrated (100%)",
+                unit="người (ước tính, A7)",
+                values={2015: managed},  # I.2.4: 100% — of an estimated number of managed persons (A7)
+                denominator=managed,
                 task="HT",
             ),
             Target(
@@ -216,11 +224,11 @@ def build() -> Plan:
             ),
             Target(
                 code="CT3",
-                name="Cán bộ làm công tác phòng, chống mại dâm được tập huấn",
-                name_en="Officers trained",
-                unit="%",
-                values={2015: 100},
-                denominator=100,
+                name="Cán bộ làm công tác phòng, chống mại dâm được tập huấn (100%: cán bộ của mọi xã, phường, thị trấn)",
+                name_en="Officers trained (100%: officers of every commune)",
+                unit="xã, phường, thị trấn",
+                values={2015: communes},  # I.2.6: 100% of officers — counted as the officers of all 223 communes (A7)
+                denominator=communes,
                 task="NL",
             ),
         ],
@@ -260,6 +268,22 @@ def build() -> Plan:
                     task="XP",
                     unit_cost=80_000_000,
                 ),
+                TargetConstraint(
+                    name="100% người có hồ sơ quản lý được hỗ trợ chữa trị, tái hòa nhập (10 triệu đồng/người cả giai đoạn)",
+                    target="CT1",
+                    task="HT",
+                    unit_cost=COST_PER_MANAGED,
+                    capacity_attribute="managed_persons_est",
+                    baseline_attribute="done_before",
+                ),
+                TargetConstraint(
+                    name="100% cán bộ được tập huấn: cán bộ của cả 223 xã, phường, thị trấn (10 triệu đồng/xã cả giai đoạn)",
+                    target="CT3",
+                    task="NL",
+                    unit_cost=COST_TRAINING_PER_COMMUNE,
+                    capacity_attribute="communes",
+                    baseline_attribute="done_before",
+                ),
             ],
         ),
         assumptions=[
@@ -269,8 +293,14 @@ def build() -> Plan:
             Assumption(code="A4", text_vi="149 xã lành mạnh năm 2010 chia cho các quận, huyện theo số xã (kế hoạch chỉ nêu số toàn thành phố).", text_en="The 149 healthy communes of 2010 are spread over districts by commune count (the plan gives the city figure only)."),
             Assumption(code="A5", text_vi="Dân số theo Tổng điều tra 2019 dùng làm chỉ số nhu cầu (chưa có số liệu 2011 theo quận, huyện).", text_en="2019 census population is the need proxy (no 2011 district figures at hand)."),
             Assumption(code="A6", text_vi="Kỳ báo cáo hằng năm; chi phí đưa một xã thành lành mạnh 80 triệu đồng cả giai đoạn; hệ số nhu cầu và ràng buộc phân bổ do người lập chọn.", text_en="Yearly reporting; 80 million VND per newly healthy commune over the period; need drivers and allocation constraints are the planner's choices."),
+            Assumption(code="A7", text_vi="Hai chỉ tiêu 100% được tính thành số đếm có chi phí để kiểm tra được: CT1 — số người có hồ sơ quản lý ước tính 2 người/10.000 dân (số MINH HỌA, kế hoạch không nêu), hỗ trợ 10 triệu đồng/người cả giai đoạn; CT3 — cán bộ của cả 223 xã, phường, thị trấn được tập huấn, 10 triệu đồng/xã cả giai đoạn.", text_en="The two 100% targets are counted and costed so they can be checked: CT1 — managed persons estimated at 2 per 10,000 inhabitants (ILLUSTRATIVE, the plan gives no number), 10 million VND of support per person over the period; CT3 — the officers of all 223 communes trained, 10 million VND per commune over the period."),
         ],
     )
+
+
+def build_all() -> dict[str, Plan]:
+    """Every plan file this builder writes (the common interface of the example builders)."""
+    return {"plan.json": build()}
 
 
 if __name__ == "__main__":
