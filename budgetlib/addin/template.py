@@ -1,11 +1,5 @@
 """The sheets of a new plan workbook (the "Sổ mới" button): the same blank template as
-``budgetlib template kehoach.xlsx``.
-
-The workbook layer draws a plan's input sheets (:func:`budgetlib.io.workbook.plan_sheets`); the
-blank template is those sheets for an empty plan. Until the workbook layer exposes that empty plan
-(requested: ``budgetlib.io.workbook.template_sheets(lang=...)``), the CLI's own ``_blank_plan`` is
-used, so the button and the command cannot drift apart.
-"""
+``budgetlib template kehoach.xlsx`` (both use :func:`budgetlib.io.workbook.template_sheets`)."""
 
 from __future__ import annotations
 
@@ -15,11 +9,6 @@ __all__ = ["template_sheets"]
 
 
 def template_sheets(*, lang: str = "vi") -> list[SheetSpec]:
-    from ..io import workbook
+    from ..io.workbook import template_sheets as blank_template
 
-    blank = getattr(workbook, "template_sheets", None)
-    if blank is not None:
-        return list(blank(lang=lang))
-    from ..cli.cmd_workbook import _blank_plan  # the CLI's definition of "blank" (see module doc)
-
-    return workbook.plan_sheets(_blank_plan(lang), lang=lang)
+    return list(blank_template(lang=lang))

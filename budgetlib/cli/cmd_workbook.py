@@ -55,23 +55,6 @@ def resolve_example(name: str) -> Path:
     raise typer.BadParameter(f"không tìm thấy ví dụ {name!r} / no example {name!r}; có / available: {', '.join(known) or '-'}")
 
 
-def _blank_plan(lang: str):
-    from ..model.plan import Plan, Program
-
-    vi = lang == "vi"
-    return Plan(
-        program=Program(
-            code="MA-CHUONG-TRINH" if vi else "PROGRAM-CODE",
-            name="Tên kế hoạch, chương trình" if vi else "Plan or program name",
-            authority="Ủy ban nhân dân tỉnh …" if vi else "Provincial People's Committee",
-            first_year=2026,
-            last_year=2030,
-            total=0,
-            display_unit=1_000_000,
-        )
-    )
-
-
 def _locked(exc: OutputLocked, lang: str) -> typer.Exit:
     err_console.print(f"[bold red]✗[/] {exc.message_vi if lang == 'vi' else exc.message_en}")
     return typer.Exit(ExitCode.USAGE)
@@ -89,7 +72,7 @@ def template(
 ) -> None:
     """Tạo tệp Excel kế hoạch (mẫu trống hoặc điền sẵn ví dụ) / create the planning workbook (blank or filled)."""
     from ..io.jsonio import load_plan
-    from ..io.workbook import write_plan_workbook
+    from ..io.workbook import blank_plan, write_plan_workbook
 
     if out.suffix.lower() != ".xlsx":
         raise typer.BadParameter("tệp phải có đuôi .xlsx / the file must end in .xlsx")
@@ -104,7 +87,7 @@ def template(
             report_problems(exc.problems, lang=lang)
             raise typer.Exit(ExitCode.INVALID) from None
     else:
-        plan = _blank_plan(lang)
+        plan = blank_plan(lang)
     try:
         write_plan_workbook(plan, out, lang=lang)
     except OutputLocked as exc:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .plan_sheets import plan_sheets
+from .plan_sheets import blank_plan, plan_sheets, template_sheets
 from .reader import read_plan_grids, read_plan_grids_with_problems
 
 __all__ = [
     "plan_sheets",
+    "blank_plan",
+    "template_sheets",
     "read_plan_grids",
     "read_plan_grids_with_problems",
     # openpyxl-backed (lazy):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 from ...core.money import MoneyUnit, amount_from_number, format_amount
-from ...model.plan import Plan
+from ...model.plan import Plan, Program
 from ...model.policy import AllocationPolicy
 from ..grid import (
     AMOUNT_FORMAT,
@@ -26,7 +26,7 @@ from ..grid import (
 )
 from .fields import ATTRIBUTE_LABELS, KEYVALUE_HEADERS, SHEETS, TABLE_BY_KEY, Field, TableDef, enum_label, enum_options
 
-__all__ = ["plan_sheets", "guide_sheet", "money_cell", "number_cell", "need_text", "HEADER_ROW", "INPUT_SHEET_KEYS"]
+__all__ = ["plan_sheets", "blank_plan", "template_sheets", "guide_sheet", "money_cell", "number_cell", "need_text", "HEADER_ROW", "INPUT_SHEET_KEYS"]
 
 HEADER_ROW = 3
 EXTRA_ROWS = 200  # dropdowns reach this many rows below the data, for rows officers add
@@ -375,3 +375,24 @@ def guide_sheet(*, lang: str = "vi", plan: Plan | None = None) -> SheetSpec:
         tab_color="1F4E78",
     )
     return spec
+
+
+def blank_plan(lang: str = "vi") -> Plan:
+    """The empty plan behind a new workbook (``budgetlib template`` and the add-in's "Sổ mới")."""
+    vi = lang == "vi"
+    return Plan(
+        program=Program(
+            code="MA-CHUONG-TRINH" if vi else "PROGRAM-CODE",
+            name="Tên kế hoạch, chương trình" if vi else "Plan or program name",
+            authority="Ủy ban nhân dân tỉnh …" if vi else "Provincial People's Committee",
+            first_year=2026,
+            last_year=2030,
+            total=0,
+            display_unit=MoneyUnit.TRIEU,
+        )
+    )
+
+
+def template_sheets(*, lang: str = "vi") -> list[SheetSpec]:
+    """The input sheets of a new, empty planning workbook."""
+    return plan_sheets(blank_plan(lang), lang=lang)
