@@ -66,3 +66,14 @@ def test_haiphong_pivot(haiphong_path):
 def test_pivot_to_dataframe(haiphong_path):
     df = budget_pivot(load_plan(haiphong_path)).to_dataframe()
     assert int(df.to_numpy().sum()) == 22_500_000_000
+
+
+def test_allocation_baseline_reports_reconcile(haiphong_path):
+    from budgetlib import allocate
+
+    result = allocate(load_plan(haiphong_path))
+    for dim in ("unit", "task", "year"):
+        base = result.baseline_by(dim)
+        assert base.dtype.kind == "i" and int(base.sum()) == result.total
+        assert abs(base - result.baseline.sum(axis=tuple(i for i, n in enumerate(("unit", "task", "year")) if n != dim))).max() < 1
+    assert result.baseline_by("unit", "year").shape == (len(result.units), len(result.years))

@@ -121,7 +121,7 @@ def _summary_tables(outcome: Any, lang: str, dims: tuple[str, ...] = ("unit",)) 
     for dim in dims:
         title, keys, names, axes = specs[dim]
         alloc = amounts.sum(axis=axes)
-        base = np.rint(a.baseline.sum(axis=axes)).astype(np.int64)
+        base = a.baseline_by(dim)
         t = Table(title=f"{title} — {a.policy}", caption="Đơn vị: đồng" if vi else "Amounts in VND")
         t.add_column("Mã" if vi else "Code", no_wrap=True)
         t.add_column("Tên" if vi else "Name", max_width=34, overflow="ellipsis")

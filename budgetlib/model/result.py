@@ -15,6 +15,8 @@ from typing import Any, Iterator
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ..core.money import apportion
+
 __all__ = [
     "AllocationStatus",
     "ConstraintReport",
@@ -145,6 +147,25 @@ class Allocation:
         out = self.amounts.sum(axis=drop)
         kept = [n for n in names if n in dims]
         return np.transpose(out, [kept.index(d) for d in dims]) if dims else out
+
+    def baseline_by(self, *dims: str) -> np.ndarray:
+        """The proportional shares summed like :meth:`by` (dims from unit, task, year), as integer đồng.
+
+        The float shares are apportioned so that the integers add up exactly to the allocated
+        total: a report never shows a proportional column that is 1 đ off its own total.
+        """
+        names = ("unit", "task", "year")
+        unknown = set(dims) - set(names)
+        if unknown:
+            raise ValueError(f"unknown dimensions {sorted(unknown)}; use {names}")
+        drop = tuple(i for i, n in enumerate(names) if n not in dims)
+        summed = self.baseline.sum(axis=drop)
+        kept = [n for n in names if n in dims]
+        summed = np.transpose(summed, [kept.index(d) for d in dims]) if dims else np.asarray(summed)
+        flat = np.clip(np.ravel(summed), 0, None)
+        if flat.sum() <= 0:
+            return np.zeros(summed.shape, dtype=np.int64)
+        return apportion(self.total, flat).reshape(summed.shape)
 
     def records(self, *, include_zero: bool = False) -> Iterator[dict[str, Any]]:
         """Flat records ``{unit, task, year, source, amount}`` in index order (deterministic)."""

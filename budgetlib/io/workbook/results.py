@@ -192,7 +192,6 @@ def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi"
         "Tổng hợp phân bổ so với chia theo tỷ lệ nhu cầu (đồng)" if vi else "Allocation against the proportional share (VND)",
         ("Chênh lệch = Phân bổ − Theo tỷ lệ; các dòng Tổng cộng là công thức SUM." if vi else "Difference = Allocated − Proportional; Total rows are SUM formulas."),
     )
-    base = allocation.baseline
     amounts = allocation.amounts.sum(axis=3)  # [U, T, Y]
     total = "Tổng cộng" if vi else "Total"
     chart_rows: tuple[int, int, int] | None = None
@@ -211,7 +210,7 @@ def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi"
         for i, key in enumerate(keys):
             r = first + i
             spec.rows.append(
-                [key, labels.get(key, ""), int(alloc[i]), int(np.rint(prop[i])), f"=C{r}-D{r}", f'=IF(D{r}=0,"",E{r}/D{r})']
+                [key, labels.get(key, ""), int(alloc[i]), int(prop[i]), f"=C{r}-D{r}", f'=IF(D{r}=0,"",E{r}/D{r})']
             )
         last = first + len(keys) - 1
         tr = _add(spec, [total, None, f"=SUM(C{first}:C{last})", f"=SUM(D{first}:D{last})", f"=C{last + 1}-D{last + 1}", f'=IF(D{last + 1}=0,"",E{last + 1}/D{last + 1})'], bold=True)
@@ -222,9 +221,9 @@ def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi"
         return hr, first, last
 
     years = {y: str(y) for y in allocation.years}
-    chart_rows = section("Theo địa bàn" if vi else "By unit", "Mã địa bàn" if vi else "Unit", allocation.units, units, amounts.sum(axis=(1, 2)), base.sum(axis=(1, 2)))
-    section("Theo nhiệm vụ" if vi else "By task", "Mã nhiệm vụ" if vi else "Task", allocation.tasks, tasks, amounts.sum(axis=(0, 2)), base.sum(axis=(0, 2)))
-    section("Theo năm" if vi else "By year", "Năm" if vi else "Year", list(allocation.years), years, amounts.sum(axis=(0, 1)), base.sum(axis=(0, 1)))
+    chart_rows = section("Theo địa bàn" if vi else "By unit", "Mã địa bàn" if vi else "Unit", allocation.units, units, amounts.sum(axis=(1, 2)), allocation.baseline_by("unit"))
+    section("Theo nhiệm vụ" if vi else "By task", "Mã nhiệm vụ" if vi else "Task", allocation.tasks, tasks, amounts.sum(axis=(0, 2)), allocation.baseline_by("task"))
+    section("Theo năm" if vi else "By year", "Năm" if vi else "Year", list(allocation.years), years, amounts.sum(axis=(0, 1)), allocation.baseline_by("year"))
     spec.column_widths = {0: 14, 1: 30, 2: 18, 3: 18, 4: 16, 5: 12}
     if chart_rows is not None and len(allocation.units) <= chart_max_units:
         hr, first, last = chart_rows
