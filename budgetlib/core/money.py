@@ -319,33 +319,29 @@ def capped_proportional(
         return total * (w / w.sum())
     # λ is scale-free in w: normalise so tiny or huge weights do not overflow λ·w.
     w = w / w.max() if w.max() > 0 else w
-    pos = w > 0
-    # Breakpoints of the piecewise-linear, non-decreasing g(λ) = Σ clip(λw, lo, hi).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        bps = np.concatenate([lo[pos] / w[pos], eff_hi[pos] / w[pos]])
-    bps = np.unique(bps[np.isfinite(bps)])
-    def g(lam: np.ndarray) -> np.ndarray:
-        return np.clip(np.outer(lam, w), lo, eff_hi).sum(axis=1)
-
-    if bps.size == 0:
+    pos = np.flatnonzero(w > 0)
+    # g(λ) = Σ clip(λw, lo, hi) is piecewise linear and non-decreasing. Sweep its breakpoints once:
+    # at lo/w a part starts rising (slope +w, constant −lo), at hi/w it stops (slope −w, constant +hi).
+    starts, stops = lo[pos] / w[pos], eff_hi[pos] / w[pos]
+    lam_pts = np.concatenate([starts, stops])
+    d_slope = np.concatenate([w[pos], -w[pos]])
+    d_const = np.concatenate([-lo[pos], eff_hi[pos]])
+    finite = np.isfinite(lam_pts)
+    lam_pts, d_slope, d_const = lam_pts[finite], d_slope[finite], d_const[finite]
+    if lam_pts.size == 0:
         lam = 0.0
     else:
-        # Evaluate g at breakpoints in chunks to bound memory, then interpolate linearly.
-        values = np.concatenate([g(chunk) for chunk in np.array_split(bps, max(1, bps.size * n // 2_000_000 + 1))])
-        k = int(np.searchsorted(values, total, side="left"))
-        if k < values.size and abs(values[k] - total) <= tol:
-            lam = float(bps[k])
+        order = np.argsort(lam_pts, kind="stable")
+        lam_pts, d_slope, d_const = lam_pts[order], d_slope[order], d_const[order]
+        slope = np.cumsum(d_slope)
+        g = lo.sum() + np.cumsum(d_const) + slope * lam_pts  # g just after each breakpoint (g is continuous)
+        k = int(np.searchsorted(g, total - tol, side="left"))
+        if k >= lam_pts.size:  # beyond the last breakpoint only uncapped parts still grow
+            lam = float(lam_pts[-1] + ((total - g[-1]) / slope[-1] if slope[-1] > 0 else 0.0))
         elif k == 0:
-            # Below the first breakpoint g is flat at Σlo... only reachable when total == Σlo.
-            lam = float(bps[0])
-        elif k >= values.size:
-            # Beyond the last breakpoint every positive-weight part is capped (finite caps)
-            # or grows linearly (infinite caps).
-            free = pos & ~np.isfinite(eff_hi)
-            slope = float(w[free].sum())
-            lam = float(bps[-1]) + ((total - values[-1]) / slope if slope > 0 else 0.0)
+            lam = float(lam_pts[0])
         else:
-            lam = float(bps[k - 1] + (bps[k] - bps[k - 1]) * (total - values[k - 1]) / (values[k] - values[k - 1]))
+            lam = float(lam_pts[k - 1] + ((total - g[k - 1]) / slope[k - 1] if slope[k - 1] > 0 else 0.0))
     x = np.clip(lam * w, lo, eff_hi)
     # Remove the last float residue on a part strictly inside its bounds.
     residue = total - x.sum()
