@@ -66,20 +66,26 @@ class LP:
         self.n_rows += m
         return idx
 
-    def arrays(self):
-        """Column bounds/costs, row bounds and the matrix as CSR (duplicates summed)."""
+    def arrays(self, dedupe: bool = False):
+        """Column bounds/costs, row bounds and the matrix as CSR (``dedupe``: sum repeated entries)."""
         cat = lambda parts, dt=float: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)  # noqa: E731
         lb, ub, cost = cat(self.lb), cat(self.ub), cat(self.cost)
         rlo, rhi = cat(self._rlo), cat(self._rhi)
         r, c, v = cat(self._r, np.int64), cat(self._c, np.int64), cat(self._v)
         keep = v != 0
         r, c, v = r[keep], c[keep], v[keep]
-        key = r * max(1, self.n_cols) + c
-        order = np.argsort(key, kind="stable")
-        key, v = key[order], v[order]
-        uniq, first = np.unique(key, return_index=True)
-        v = np.add.reduceat(v, first) if v.size else v
-        r, c = uniq // max(1, self.n_cols), uniq % max(1, self.n_cols)
+        if dedupe:
+            key = r * max(1, self.n_cols) + c
+            order = np.argsort(key, kind="stable")
+            key, v = key[order], v[order]
+            uniq, first = np.unique(key, return_index=True)
+            v = np.add.reduceat(v, first) if v.size else v
+            r, c = uniq // max(1, self.n_cols), uniq % max(1, self.n_cols)
+        else:
+            # Blocks never repeat a (row, column) pair, so a stable sort by row gives CSR; HiGHS
+            # rejects repeated entries, and solve_highspy then retries with dedupe=True.
+            order = np.argsort(r, kind="stable")
+            r, c, v = r[order], c[order], v[order]
         start = np.zeros(self.n_rows + 1, np.int64)
         np.cumsum(np.bincount(r, minlength=self.n_rows), out=start[1:])
         return lb, ub, cost, rlo, rhi, start, c, v
@@ -141,7 +147,6 @@ def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool
     """
     import highspy
 
-    lb, ub, cost, rlo, rhi, start, idx, val = lp.arrays()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
@@ -149,6 +154,19 @@ def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool
         h.setOptionValue("iis_strategy", 2)
     if ipm:
         h.setOptionValue("solver", "ipm")
+    for dedupe in (False, True):
+        if h.passModel(_highs_lp(lp, dedupe)) != highspy.HighsStatus.kError:
+            break
+    else:  # pragma: no cover - a programmer error in a model block
+        raise RuntimeError("HiGHS rejected the model (passModel error)")
+    h.run()
+    return _read_highs(h, lp, ranging=ranging, iis=iis, solver="highspy")
+
+
+def _highs_lp(lp: LP, dedupe: bool):
+    import highspy
+
+    lb, ub, cost, rlo, rhi, start, idx, val = lp.arrays(dedupe)
     inf = highspy.kHighsInf
     model = highspy.HighsLp()
     model.num_col_ = lp.n_cols
@@ -164,9 +182,7 @@ def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool
     model.a_matrix_.start_ = start.astype(np.int32)
     model.a_matrix_.index_ = idx.astype(np.int32)
     model.a_matrix_.value_ = val
-    h.passModel(model)
-    h.run()
-    return _read_highs(h, lp, ranging=ranging, iis=iis, solver="highspy")
+    return model
 
 
 def _read_highs(h, lp: LP, *, ranging: bool, iis: bool, solver: str, col_order=None) -> Solution:
@@ -250,7 +266,7 @@ def _cbc():
 def _solve_pulp(lp: LP, *, solver: str, ranging: bool) -> Solution:
     import pulp
 
-    lb, ub, cost, rlo, rhi, start, idx, val = lp.arrays()
+    lb, ub, cost, rlo, rhi, start, idx, val = lp.arrays(dedupe=True)
     prob = pulp.LpProblem("budgetlib_allocation", pulp.LpMinimize)
     width = max(7, len(str(lp.n_cols)))
     xs = [

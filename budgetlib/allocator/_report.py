@@ -77,7 +77,10 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     slack = np.maximum(slack, 0.0)
     tol = 1e-6 * np.maximum(1.0, np.abs(bound))
     binding = eq | (slack <= tol)
-    duals = np.array([dual.dual[r] if dual.dual is not None and r < dual.dual.size else 0.0 for r in rows])
+    duals = np.zeros(rows.size)
+    if dual.dual is not None:
+        ok = rows < dual.dual.size
+        duals[ok] = dual.dual[rows[ok]]
     shadow = solved.sign * duals * solved.scale
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
