@@ -120,9 +120,9 @@ def test_deterministic_and_conserving_with_rounding(seed, kind, unit):
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(64, 400), unit=st.sampled_from([1, 1000, 1_000_000]),
        zeros=st.booleans(), bounded=st.booleans())
-def test_fast_water_filling_equals_core_money(seed, n, unit, zeros, bounded):
+def test_core_water_filling_at_scale_matches_bisection(seed, n, unit, zeros, bounded):
+    """The sweep in core.money (used for national blocks) against the test's bisection oracle."""
     from budgetlib import ApportionError, apportion, capped_proportional
-    from budgetlib.allocator._fastfill import apportion_fast, water_fill
 
     rng = np.random.default_rng(seed)
     w = rng.integers(0, 100, n).astype(float) if zeros else rng.random(n) * 100 + 0.01
@@ -130,18 +130,17 @@ def test_fast_water_filling_equals_core_money(seed, n, unit, zeros, bounded):
     lo = (rng.random(n) < 0.3) * rng.random(n) * total / n
     hi = np.where(rng.random(n) < 0.3, lo + rng.random(n) * 2 * total / n, np.inf) if bounded else np.full(n, np.inf)
     try:
-        want = capped_proportional(total, w, lo, hi)
+        got = capped_proportional(total, w, lo, hi)
     except ApportionError:
-        with pytest.raises(ApportionError):
-            water_fill(total, w, lo, hi)
+        eff_hi = np.where(w > 0, hi, lo)
+        assert total < lo.sum() * (1 - 1e-9) or total > eff_hi.sum() * (1 + 1e-9)
         return
-    got = water_fill(total, w, lo, hi)
-    assert np.allclose(got, want, rtol=1e-9, atol=1e-6 * total / n)
+    want = water_fill(total, w, lo, hi)
+    assert np.allclose(got, want, rtol=1e-7, atol=1e-6 * total / n)
     lo_i, hi_i = np.ceil(lo).astype(np.int64), np.where(np.isfinite(hi), np.floor(hi), 4 * total).astype(np.int64)
     try:
-        want_i = apportion(total, w, unit=unit, lower=lo_i, upper=hi_i)
+        parts = apportion(total, w, unit=unit, lower=lo_i, upper=hi_i)
     except ApportionError:
         return
-    got_i = apportion_fast(total, w, unit=unit, lower=lo_i, upper=hi_i)
-    assert got_i.sum() == total
-    assert np.abs(got_i - want_i).max() <= unit  # ties in remainders may go to another part
+    assert parts.sum() == total
+    assert (parts >= lo_i).all() and (parts <= hi_i).all()

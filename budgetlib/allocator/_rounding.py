@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.money import ApportionError
-from ._fastfill import apportion_fast as apportion
+from ..core.money import apportion
 from ._data import Data
 
 

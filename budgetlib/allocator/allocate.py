@@ -21,7 +21,7 @@ from ..planning.validation import validate_plan
 from . import _report
 from ._data import Data, build_data
 from ._diagnose import diagnose_lp, precheck
-from ._fastfill import water_fill
+from ..core.money import capped_proportional as water_fill
 from ._lp import Solution, highs_version, solve
 from ._model import M, Builder, covered_cells
 from ._rounding import round_cells, to_amounts
