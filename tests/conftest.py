@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No per-example deadline (timing belongs in benchmarks/); in CI the examples are derandomised so a
+# green run is reproducible, locally they explore afresh each run.
+settings.register_profile("budgetlib", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("budgetlib"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "budgetlib")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
