@@ -354,16 +354,9 @@ def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndar
     if solved is not None:
         solver, version = solved.final.solver, solved.final.version
     return Allocation(
-        plan_code=d.plan.program.code,
-        policy=str(d.policy.kind),
         status=AllocationStatus.OPTIMAL,
-        units=tuple(u.code for u in d.units),
-        tasks=tuple(t.code for t in d.tasks),
-        years=tuple(d.years),
-        sources=tuple(s.code for s in d.sources),
         amounts=amounts,
-        baseline=np.transpose(d.p, (2, 0, 1)).copy(),
-        rounding_unit=d.policy.rounding_unit,
+        **allocation_identity(d),
         objective=_r(solved.objective) if solved is not None else None,
         objective_label_vi=lab_vi,
         objective_label_en=lab_en,
@@ -373,6 +366,20 @@ def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndar
         explanation_en=tuple(en),
         solver=solver or "closed-form",
         solver_version=version,
+    )
+
+
+def allocation_identity(d: Data) -> dict:
+    """The fields every Allocation of ``d`` shares, solved or not: labels, names, baseline, rounding."""
+    return dict(
+        plan_code=d.plan.program.code,
+        policy=str(d.policy.kind),
+        units=tuple(u.code for u in d.units),
+        tasks=tuple(t.code for t in d.tasks),
+        years=tuple(d.years),
+        sources=tuple(s.code for s in d.sources),
+        baseline=np.transpose(d.p, (2, 0, 1)).copy(),
+        rounding_unit=d.policy.rounding_unit,
         unit_names={u.code: u.name for u in d.units},
         task_names={t.code: t.name for t in d.tasks},
         source_names={s.code: s.name for s in d.sources},

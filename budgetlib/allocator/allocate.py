@@ -207,22 +207,12 @@ def _infeasible(d: Data, diag: Diagnosis, solver: str) -> Allocation:
     expl_vi = [diag.summary_vi]
     expl_en = [diag.summary_en]
     return Allocation(
-        plan_code=d.plan.program.code,
-        policy=str(d.policy.kind),
         status=AllocationStatus.INFEASIBLE,
-        units=tuple(u.code for u in d.units),
-        tasks=tuple(t.code for t in d.tasks),
-        years=tuple(d.years),
-        sources=tuple(s.code for s in d.sources),
         amounts=np.zeros((U, T, Y, len(d.sources)), np.int64),
-        baseline=np.transpose(d.p, (2, 0, 1)).copy(),
-        rounding_unit=d.policy.rounding_unit,
         diagnosis=diag,
         explanation_vi=tuple(expl_vi),
         explanation_en=tuple(expl_en),
         solver=solver,
         solver_version=highs_version() if solver else "",
-        unit_names={u.code: u.name for u in d.units},
-        task_names={t.code: t.name for t in d.tasks},
-        source_names={s.code: s.name for s in d.sources},
+        **_report.allocation_identity(d),
     )

@@ -93,6 +93,16 @@ class Diagnosis(_Frozen):
     conflicts: list[Conflict]
 
 
+def _sum_keeping(array: np.ndarray, names: tuple[str, ...], dims: tuple[str, ...]) -> np.ndarray:
+    """Sum ``array`` (axes named ``names``) over every axis not in ``dims``, axes in ``dims`` order."""
+    unknown = set(dims) - set(names)
+    if unknown:
+        raise ValueError(f"unknown dimensions {sorted(unknown)}; use {names}")
+    out = array.sum(axis=tuple(i for i, n in enumerate(names) if n not in dims))
+    kept = [n for n in names if n in dims]
+    return np.transpose(out, [kept.index(d) for d in dims]) if dims else out
+
+
 @dataclass(frozen=True, eq=False)
 class Allocation:
     """Allocation result. ``amounts[u, t, y, s]`` is integer đồng for ``units[u]``, ``tasks[t]``,
@@ -139,14 +149,7 @@ class Allocation:
 
     def by(self, *dims: str) -> np.ndarray:
         """Totals over the other dimensions, e.g. ``by("unit", "year")`` → int64 array [U, Y]."""
-        names = ("unit", "task", "year", "source")
-        unknown = set(dims) - set(names)
-        if unknown:
-            raise ValueError(f"unknown dimensions {sorted(unknown)}; use {names}")
-        drop = tuple(i for i, n in enumerate(names) if n not in dims)
-        out = self.amounts.sum(axis=drop)
-        kept = [n for n in names if n in dims]
-        return np.transpose(out, [kept.index(d) for d in dims]) if dims else out
+        return _sum_keeping(self.amounts, ("unit", "task", "year", "source"), dims)
 
     def baseline_by(self, *dims: str) -> np.ndarray:
         """The proportional shares summed like :meth:`by` (dims from unit, task, year), as integer đồng.
@@ -154,14 +157,7 @@ class Allocation:
         The float shares are apportioned so that the integers add up exactly to the allocated
         total: a report never shows a proportional column that is 1 đ off its own total.
         """
-        names = ("unit", "task", "year")
-        unknown = set(dims) - set(names)
-        if unknown:
-            raise ValueError(f"unknown dimensions {sorted(unknown)}; use {names}")
-        drop = tuple(i for i, n in enumerate(names) if n not in dims)
-        summed = self.baseline.sum(axis=drop)
-        kept = [n for n in names if n in dims]
-        summed = np.transpose(summed, [kept.index(d) for d in dims]) if dims else np.asarray(summed)
+        summed = np.asarray(_sum_keeping(self.baseline, ("unit", "task", "year"), dims))
         flat = np.clip(np.ravel(summed), 0, None)
         if flat.sum() <= 0:
             return np.zeros(summed.shape, dtype=np.int64)
