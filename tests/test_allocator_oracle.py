@@ -50,6 +50,25 @@ def test_max_min_first_stage_matches_linprog(seed, U, T, Y, coupling, eligibilit
 
 
 @FAST
+@given(**sizes, coupling=st.booleans(), eligibility=st.booleans())
+def test_max_min_bisection_matches_linprog(seed, U, T, Y, coupling, eligibility):
+    """The large-model path (bisection over warm-started min-deviation solves), forced on small instances."""
+    from budgetlib.allocator import _maxmin
+
+    plan = make_plan(seed, U=U, T=T, Y=Y, kind="max_min", coupling=coupling, eligibility=eligibility)
+    saved = _maxmin.BISECTION_MIN_CELLS
+    _maxmin.BISECTION_MIN_CELLS = 0
+    try:
+        result = allocate(plan, backend="highspy")
+    finally:
+        _maxmin.BISECTION_MIN_CELLS = saved
+    _check_result(plan, result, Oracle(plan).max_min())
+    if result.ok:
+        assert all(c.shadow_price is None for c in result.constraints if c.kind == "budget")
+        assert any("chia đôi" in line for line in result.explanation_vi)
+
+
+@FAST
 @given(**sizes, coupling=st.booleans())
 def test_max_outcome_matches_linprog(seed, U, T, Y, coupling):
     plan = make_plan(seed, U=U, T=T, Y=Y, kind="max_outcome", coupling=coupling, curves=True)

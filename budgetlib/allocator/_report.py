@@ -78,14 +78,14 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     tol = 1e-6 * np.maximum(1.0, np.abs(bound))
     binding = eq | (slack <= tol)
     duals = np.zeros(rows.size)
-    if dual.dual is not None:
+    if dual is not None and dual.dual is not None:
         ok = rows < dual.dual.size
         duals[ok] = dual.dual[rows[ok]]
     shadow = solved.sign * duals * solved.scale
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
     def ranging(r):
-        if dual.up is None or r >= dual.up.size:
+        if dual is None or dual.up is None or r >= dual.up.size:
             return None, None
         b = dual.lp_lo[r] if np.isfinite(dual.lp_lo[r]) else dual.lp_hi[r]
         return (dual.up[r] - b) * rs, (b - dual.dn[r]) * rs
@@ -111,7 +111,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
         r = rows[i]
         task, unit, year = where(r)
         inc, dec = ranging(r)
-        sp = float(shadow[i])
+        sp = float(shadow[i]) if dual is not None else None
         n_bind = int(binding.sum())
         vi, en = _sentence(d, obj, grp, sp, task, unit, year, bool(binding[i]), float(slack[i] * rs), money, n_bind if summary else None, rows.size)
         return ConstraintReport(
@@ -124,7 +124,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
             bound=_r(bound[i] * rs),
             binding=bool(binding[i]),
             slack=_r(slack[i] * rs),
-            shadow_price=_r(sp),
+            shadow_price=_r(sp) if sp is not None else None,
             allowable_increase=_r(inc),
             allowable_decrease=_r(dec),
             explanation_vi=vi,
@@ -156,7 +156,8 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
     slack = np.abs(val - bound)
     binding = slack <= 1e-6 * np.maximum(1.0, np.abs(bound)) + 1e-3
     dual = np.zeros(cells.size)
-    if solved is not None and solved.duals.col_dual is not None:
+    has_duals = solved is not None and solved.duals is not None
+    if has_duals and solved.duals.col_dual is not None:
         lay, cd = solved.duals_lay, solved.duals.col_dual
         if lay.form == "x":
             dual = cd[lay.x[cells]]
@@ -172,7 +173,7 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
         k = int(cells[i])
         ty, u = divmod(k, U)
         t, y = divmod(ty, Y)
-        sp = float(shadow[i]) if solved is not None else None
+        sp = float(shadow[i]) if has_duals else None
         vi, en = _sentence(d, obj, grp, sp, d.tasks[t].code, d.units[u].code, d.years[y], bool(binding[i]), float(slack[i]), True,
                            int(binding.sum()) if summary else None, cells.size)
         return ConstraintReport(
@@ -234,7 +235,7 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
                 out += _bound_reports(d, None, g, x, obj)
         return out
     fin = _RowView(solved.final_lp, solved.final_lay, solved.final)
-    dual = _RowView(solved.duals_lp, solved.duals_lay, solved.duals)
+    dual = _RowView(solved.duals_lp, solved.duals_lay, solved.duals) if solved.duals is not None else None
     by_group: dict[int, list[int]] = {}
     for r, g in enumerate(fin.group.tolist()):
         by_group.setdefault(g, []).append(r)
@@ -314,6 +315,11 @@ def explanations(d: Data, solved, reports, att, cells) -> tuple[list[str], list[
         shown_en = format_amount(int(round(v)), lang="en") if unit_en == "VND" else _num(v, "en")
         vi.append(f"Giá trị mục tiêu ({lab_vi}): {shown_vi}.")
         en.append(f"Objective ({lab_en}): {shown_en}.")
+        if solved.duals is None:
+            vi.append("Mô hình lớn: mức bao phủ thấp nhất được tìm bằng phương pháp chia đôi (sai số tương đối 10⁻⁷), "
+                      "nên không có giá đối ngẫu (giá bóng) của bước này.")
+            en.append("Large model: the minimum coverage was found by bisection (relative tolerance 10⁻⁷), "
+                      "so this stage has no shadow prices.")
     else:
         skipped = [c for c in policy.constraints if isinstance(c, (AbsorptionConstraint, StabilityConstraint, TargetConstraint))]
         for c in skipped:

@@ -18,7 +18,7 @@ from ..model.plan import Plan
 from ..model.policy import AllocationPolicy, DeviationWeighting, PolicyKind
 from ..model.result import Allocation, AllocationStatus, Conflict, Diagnosis
 from ..planning.validation import validate_plan
-from . import _report
+from . import _maxmin, _report
 from ._data import Data, build_data
 from ._diagnose import diagnose_lp, precheck
 from ..core.money import capped_proportional as water_fill
@@ -154,6 +154,13 @@ def _solve_lp(d: Data, backend: str):
         return Solved(lay.x_value(sol.col_value), sol.objective * scale, sol, lay, lp, sol, lay, lp, 1, scale)
 
     if policy.kind is PolicyKind.MAX_MIN:
+        if policy.solver == "highs" and backend != "pulp" and covered_cells(d).size >= _maxmin.BISECTION_MIN_CELLS:
+            found = _maxmin.maxmin_bisection(d, relative=relative)
+            if found is None:
+                return infeasible()
+            z, final, lay, lp = found
+            _ok(final)
+            return Solved(lay.x_value(final.col_value), z, final, lay, lp, None, None, None, -1, 1.0)
         b = Builder(d, "x")
         b.common()
         b.maxmin_rows()
