@@ -24,6 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .text import fold
+
 __all__ = [
     "AmountError",
     "ApportionError",
@@ -59,7 +61,7 @@ class MoneyUnit(IntEnum):
             return text
         if isinstance(text, int):
             return cls(text)
-        key = _fold(str(text))
+        key = fold(str(text))
         key = re.sub(r"\s+(dong|vnd|d)$", "", key).strip()
         if key in _UNIT_WORDS:
             return _UNIT_WORDS[key]
@@ -117,12 +119,6 @@ class ApportionError(ValueError):
         super().__init__(message_en)
         self.message_vi = message_vi
         self.message_en = message_en
-
-
-def _fold(text: str) -> str:
-    """Lower-case, strip Vietnamese diacritics (đ → d) for tolerant matching."""
-    text = unicodedata.normalize("NFD", text.strip().lower()).replace("đ", "d")
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
 
 
 _AMOUNT_RE = re.compile(r"^(?P<sign>[-−]?)\s*(?P<number>[0-9][0-9.,\s\u00a0\u202f]*)\s*(?P<unit>[^\d]*)$")
@@ -189,7 +185,7 @@ def parse_amount(text: "str | int | Decimal", *, unit: "MoneyUnit | str | int" =
     match = _AMOUNT_RE.match(raw)
     if not raw or not match:
         raise _malformed(raw)
-    unit_word = _fold(match.group("unit")).strip().rstrip(".")
+    unit_word = fold(match.group("unit")).strip().rstrip(".")
     unit_word = re.sub(r"\s+", " ", unit_word)
     if unit_word in ("", "d", "dong", "vnd", "đ"):
         scale = default_unit if unit_word == "" else MoneyUnit.DONG

@@ -10,12 +10,13 @@ Selectors (``tasks``, ``units``, ``years``) default to "all".
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core.money import AmountError, parse_amount
-from ..core.text import nfc
+from .types import Code as _Code
+from .types import Money as _Money
+from .types import Text as _Text
 
 __all__ = [
     "PolicyKind",
@@ -33,22 +34,6 @@ __all__ = [
     "Constraint",
     "AllocationPolicy",
 ]
-
-
-def _money(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return parse_amount(value)
-        except AmountError as exc:
-            raise ValueError(f"{exc.message_vi} / {exc.message_en}") from None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-_Money = Annotated[int, BeforeValidator(_money)]
-_Text = Annotated[str, AfterValidator(nfc)]
-_Code = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v), AfterValidator(nfc)]
 
 
 class _Frozen(BaseModel):

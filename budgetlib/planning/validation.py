@@ -7,7 +7,6 @@ workbook reader maps them to cells.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import Any, Callable, Iterable
 
 from pydantic import ValidationError
@@ -431,19 +430,7 @@ def load_plan_data(data: dict[str, Any], *, prefix: str = "") -> Plan:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         raise PlanInvalid(problems_from_validation_error(exc, prefix=prefix)) from None
-    problems = [p for p in validate_plan(plan) if p.severity is Severity.ERROR]
-    if problems:
-        raise PlanInvalid(validate_plan(plan))
+    problems = validate_plan(plan)
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise PlanInvalid(problems)
     return plan
-
-
-def count_by_code(problems: Iterable[Problem]) -> Counter:
-    """How many problems of each code (handy in tests and summaries)."""
-    return Counter(p.code for p in problems)
-
-
-def group_by_location(problems: Iterable[Problem]) -> dict[str, list[Problem]]:
-    out: dict[str, list[Problem]] = defaultdict(list)
-    for p in problems:
-        out[p.location].append(p)
-    return dict(out)
