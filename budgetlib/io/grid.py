@@ -7,7 +7,8 @@ front end (openpyxl in the CLI, python-calamine in tests, xlwings in the Excel a
   plain cell values (``str``, ``int``, ``float``, ``bool``, ``datetime`` or ``None``) with the Excel
   row/column of its top-left cell, so any problem can be located as ``Địa bàn!D7``;
 * **output** — a :class:`SheetSpec` describes one sheet to draw: its rows of values (formulas are
-  strings starting with ``=``), number formats, column widths, frozen panes, tables (ListObjects),
+  :class:`Formula` values; every plain ``str`` is written as text, even one starting with ``=``,
+  because names come from users), number formats, column widths, frozen panes, tables (ListObjects),
   dropdown validations, header comments and an optional bar chart. A renderer (openpyxl:
   :mod:`budgetlib.io.workbook.render`; xlwings: the add-in) draws it; nothing else decides layout.
 
@@ -48,6 +49,9 @@ __all__ = [
     "PERCENT_FORMAT",
     "INTEGER_FORMAT",
     "TEXT_FORMAT",
+    "Formula",
+    "RESULT_MARKER_NAME",
+    "result_sheet_placement",
 ]
 
 CellValue = str | int | float | bool | datetime | date | None
@@ -59,6 +63,54 @@ DECIMAL_FORMAT = "#,##0.###"
 PERCENT_FORMAT = "0.0%"
 INTEGER_FORMAT = "0"
 TEXT_FORMAT = "@"
+
+
+class Formula(str):
+    """A formula budgetlib itself wrote (``Formula("=SUM(D4:D18)")``).
+
+    Only values of this type are written as formulas. Every other ``str`` is text — a unit named
+    ``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` must reach the sheet as the characters the user
+    typed, never as something the spreadsheet evaluates. Renderers (openpyxl, xlwings, Calc) check
+    ``isinstance(value, Formula)``.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str) -> "Formula":
+        if not text.startswith("="):
+            raise ValueError(f"a formula starts with '=': {text!r}")
+        return super().__new__(cls, text)
+
+
+RESULT_MARKER_NAME = "BUDGETLIB_RESULT"
+"""The mark budgetlib sets on every result sheet it writes: a sheet-scoped defined name of this name
+(referring to the sheet's ``$A$1``). Only marked sheets are ever replaced or removed; a user's own
+sheet that merely has a result sheet's name is left alone (see :func:`result_sheet_placement`)."""
+
+
+def result_sheet_placement(wanted: Sequence[str], existing: Mapping[str, bool]) -> dict[str, str]:
+    """The sheet name each result sheet gets in a book whose sheets are ``existing`` (name → marked
+    as ours).
+
+    A wanted name is used when it is free or the sheet there is ours; otherwise the first free or
+    ours of ``"Tổng hợp (2)"``, ``"Tổng hợp (3)"``, … (cut to Excel's 31 characters). Deterministic:
+    the same book and the same results always give the same names.
+
+    >>> result_sheet_placement(["Tổng hợp", "Nhật ký"], {"Tổng hợp": False, "Nhật ký": True})
+    {'Tổng hợp': 'Tổng hợp (2)', 'Nhật ký': 'Nhật ký'}
+    """
+    taken = {name.casefold() for name, ours in existing.items() if not ours}
+    placed: dict[str, str] = {}
+    used: set[str] = set()
+    for name in wanted:
+        candidate, n = name, 1
+        while candidate.casefold() in taken or candidate.casefold() in used:
+            n += 1
+            suffix = f" ({n})"
+            candidate = name[: 31 - len(suffix)] + suffix
+        placed[name] = candidate
+        used.add(candidate.casefold())
+    return placed
 
 
 def column_letter(index: int) -> str:
@@ -307,7 +359,7 @@ class SheetSpec:
         """``(cell, formula)`` for every formula cell (used by recalculation tests)."""
         for r, row in enumerate(self.rows, start=1):
             for c, v in enumerate(row, start=1):
-                if isinstance(v, str) and v.startswith("="):
+                if isinstance(v, str) and v.startswith("="):  # TODO(report): only Formula once producers wrap
                     yield cell_ref(r, c), v
 
 

@@ -1,8 +1,4 @@
-"""Workbook commands: ``template``, ``allocate`` (one plan or a batch), ``report``.
-
-All three go through :mod:`budgetlib.pipeline`, the same path the Excel add-in takes, so the CLI
-and the ribbon produce the same result sheets.
-"""
+"""``budgetlib allocate``: one plan or a batch, through :mod:`budgetlib.pipeline` (the add-in's path too)."""
 
 from __future__ import annotations
 
@@ -18,126 +14,7 @@ from ..core.problems import PlanInvalid
 from ..io.atomic import OutputLocked
 from ..model.policy import PolicyKind
 from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
-
-RESULT_SUFFIX = "_ket_qua"
-"""Default result workbook for ``kehoach.xlsx`` is ``kehoach_ket_qua.xlsx`` beside it."""
-
-PolicyOption = Annotated[
-    Optional[PolicyKind],
-    typer.Option("--policy", "-p", help="Phương pháp phân bổ, thay cho phương pháp trong kế hoạch / allocation policy (overrides the plan's)"),
-]
-YearOption = Annotated[
-    Optional[list[int]],
-    typer.Option("--year", "-y", help="Chỉ phân bổ năm này (lặp lại cho nhiều năm) / allocate only this year (repeatable)"),
-]
-
-
-def _examples_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parents[2] / "examples"
-    return [d for d in (Path.cwd() / "examples", here) if d.is_dir()]
-
-
-def resolve_example(name: str) -> Path:
-    """An example name (``haiphong``, ``haiphong_2011_2015``), a folder, or a plan ``.json`` path → the plan file."""
-    p = Path(name)
-    if p.is_file():
-        return p
-    if p.is_dir() and (p / "plan.json").is_file():
-        return p / "plan.json"
-    for base in _examples_dirs():
-        exact = base / name / "plan.json"
-        if exact.is_file():
-            return exact
-        matches = sorted(d for d in base.iterdir() if d.is_dir() and d.name.startswith(name) and (d / "plan.json").is_file())
-        if matches:
-            return matches[0] / "plan.json"
-    known = sorted({d.name for base in _examples_dirs() for d in base.iterdir() if (d / "plan.json").is_file()})
-    raise typer.BadParameter(f"không tìm thấy ví dụ {name!r} / no example {name!r}; có / available: {', '.join(known) or '-'}")
-
-
-def _locked(exc: OutputLocked, lang: str) -> typer.Exit:
-    err_console.print(f"[bold red]✗[/] {exc.message_vi if lang == 'vi' else exc.message_en}")
-    return typer.Exit(ExitCode.USAGE)
-
-
-@app.command()
-def template(
-    out: Annotated[Path, typer.Argument(help="Tệp Excel sẽ tạo / workbook to create (.xlsx)")],
-    example: Annotated[
-        Optional[str],
-        typer.Option("--example", "-e", help="Điền sẵn ví dụ: tên thư mục ví dụ (haiphong) hoặc tệp plan.json / fill with an example folder name or a plan .json"),
-    ] = None,
-    lang: LangOption = Lang.vi,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Ghi đè nếu tệp đã có / overwrite an existing file")] = False,
-) -> None:
-    """Tạo tệp Excel kế hoạch (mẫu trống hoặc điền sẵn ví dụ) / create the planning workbook (blank or filled)."""
-    from ..io.jsonio import load_plan
-    from ..io.workbook import blank_plan, write_plan_workbook
-
-    if out.suffix.lower() != ".xlsx":
-        raise typer.BadParameter("tệp phải có đuôi .xlsx / the file must end in .xlsx")
-    if out.exists() and not force:
-        err_console.print(f"[red]✗[/] {out} đã có; dùng --force để ghi đè / exists; use --force to overwrite")
-        raise typer.Exit(ExitCode.USAGE)
-    if example:
-        source = resolve_example(example)
-        try:
-            plan = load_plan(source)
-        except PlanInvalid as exc:
-            report_problems(exc.problems, lang=lang)
-            raise typer.Exit(ExitCode.INVALID) from None
-    else:
-        plan = blank_plan(lang)
-    try:
-        write_plan_workbook(plan, out, lang=lang)
-    except OutputLocked as exc:
-        raise _locked(exc, lang) from None
-    msg = "Đã tạo" if lang == "vi" else "Created"
-    console.print(f"[green]✓[/] {msg} {out} — {plan.program.name}")
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-def _fmt(v: int, lang: str) -> str:
-    return f"{int(v):,}".replace(",", "." if lang == "vi" else ",")
-
-
-def _summary_tables(outcome: Any, lang: str, dims: tuple[str, ...] = ("unit",)) -> list[Table]:
-    import numpy as np
-
-    a = outcome.allocation
-    plan = outcome.plan
-    vi = lang == "vi"
-    units = {u.code: u.name for u in plan.units}
-    tasks = {t.code: t.name for t in plan.tasks}
-    amounts = a.amounts.sum(axis=3)
-    tables = []
-    specs = {
-        "unit": ("Theo địa bàn" if vi else "By unit", a.units, units, (1, 2)),
-        "task": ("Theo nhiệm vụ" if vi else "By task", a.tasks, tasks, (0, 2)),
-        "year": ("Theo năm" if vi else "By year", a.years, {}, (0, 1)),
-    }
-    for dim in dims:
-        title, keys, names, axes = specs[dim]
-        alloc = amounts.sum(axis=axes)
-        base = a.baseline_by(dim)
-        t = Table(title=f"{title} — {a.policy}", caption="Đơn vị: đồng" if vi else "Amounts in VND")
-        t.add_column("Mã" if vi else "Code", no_wrap=True)
-        t.add_column("Tên" if vi else "Name", max_width=34, overflow="ellipsis")
-        t.add_column("Phân bổ" if vi else "Allocated", justify="right")
-        t.add_column("Theo tỷ lệ" if vi else "Proportional", justify="right")
-        t.add_column("Chênh lệch" if vi else "Difference", justify="right")
-        for k, x, b in zip(keys, alloc, base):
-            diff = int(x) - int(b)
-            t.add_row(str(k), names.get(k, ""), _fmt(x, lang), _fmt(b, lang), ("[red]" if diff < 0 else "") + _fmt(diff, lang))
-        t.add_row("Tổng cộng" if vi else "Total", "", _fmt(alloc.sum(), lang), _fmt(base.sum(), lang), _fmt(int(alloc.sum()) - int(base.sum()), lang), style="bold")
-        tables.append(t)
-    return tables
-
-
-def _default_out(plan_path: Path, out_dir: Path | None) -> Path:
-    return (out_dir or plan_path.parent) / f"{plan_path.stem}{RESULT_SUFFIX}.xlsx"
+from .options import RESULT_SUFFIX, PolicyOption, YearOption, default_out, locked_exit, summary_tables
 
 
 def _run_one(
@@ -236,7 +113,7 @@ def allocate(
     if in_place and plan_path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise typer.BadParameter("--in-place chỉ dùng với tệp .xlsx / --in-place needs an .xlsx plan")
     if out is None and not in_place and plan_path.suffix.lower() in (".xlsx", ".xlsm"):
-        out = _default_out(plan_path, None)
+        out = default_out(plan_path, None)
     vi = lang == "vi"
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("Đang phân bổ…" if vi else "Allocating…", total=None)
@@ -252,14 +129,14 @@ def allocate(
             raise typer.Exit(ExitCode.INVALID) from None
         except OutputLocked as exc:
             bar.stop()
-            raise _locked(exc, lang) from None
+            raise locked_exit(exc, lang) from None
     if outcome.exit_code == ExitCode.INVALID:
         report_problems(outcome.problems, lang=lang)
         for p in written:
             console.print(f"  {'Danh sách lỗi ghi ở' if vi else 'Problems written to'} {p}")
         raise typer.Exit(ExitCode.INVALID)
     if outcome.allocation is not None and outcome.allocation.ok and not quiet:
-        for t in _summary_tables(outcome, lang):
+        for t in summary_tables(outcome, lang):
             console.print(t)
     for line in outcome.explanation():
         console.print(line, markup=False, highlight=False)
@@ -286,7 +163,7 @@ def _batch(files: list[Path], *, policy, years, lang: str, out_dir: Path | None,
         for f in files:
             bar.update(task, description=f.name)
             is_book = f.suffix.lower() in (".xlsx", ".xlsm")
-            out = None if (in_place and is_book) else _default_out(f, out_dir)
+            out = None if (in_place and is_book) else default_out(f, out_dir)
             js = (json_dir / f"{f.stem}{RESULT_SUFFIX}.json") if json_dir else None
             try:
                 outcome, written = _run_one(f, policy=policy, years=years, lang=lang, out=out, json_out=js, in_place=in_place)
@@ -318,40 +195,3 @@ def _batch(files: list[Path], *, policy, years, lang: str, out_dir: Path | None,
         t.add_row(r[0], f"[{style}]{r[1]}[/]", r[2], r[3])
     console.print(t)
     return worst
-
-
-@app.command()
-def report(
-    plan: Annotated[Path, typer.Argument(help="Tệp kế hoạch (.xlsx hoặc .json) / plan file")],
-    policy: PolicyOption = None,
-    year: YearOption = None,
-    by: Annotated[
-        Optional[list[str]], typer.Option("--by", help="unit, task, year (lặp lại; mặc định cả ba) / repeatable; default all three")
-    ] = None,
-    lang: LangOption = Lang.vi,
-) -> None:
-    """In tổng hợp phân bổ theo địa bàn, nhiệm vụ, năm / print allocation summaries by unit, task, year."""
-    from .. import pipeline
-
-    dims = tuple(by or ("unit", "task", "year"))
-    for d in dims:
-        if d not in ("unit", "task", "year"):
-            raise typer.BadParameter(f"--by {d!r}: dùng / use unit, task, year")
-    try:
-        book = pipeline.load_book_or_plan(plan)
-    except PlanInvalid as exc:
-        report_problems(exc.problems, lang=lang)
-        raise typer.Exit(ExitCode.INVALID) from None
-    outcome = pipeline.run_allocate(book, policy=policy.value if policy else None, years=year, lang=lang)
-    if outcome.exit_code == ExitCode.INVALID:
-        report_problems(outcome.problems, lang=lang)
-        raise typer.Exit(ExitCode.INVALID)
-    if outcome.exit_code == ExitCode.INFEASIBLE:
-        for line in outcome.explanation():
-            console.print(line, markup=False)
-        raise typer.Exit(ExitCode.INFEASIBLE)
-    p = outcome.plan
-    console.print(f"[bold]{p.program.name}[/] ({p.program.first_year}–{p.program.last_year}): {format_amount(outcome.allocation.total, lang=lang)}")
-    for t in _summary_tables(outcome, lang, dims):
-        console.print(t)
-

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from ._version import __version__
-from .core.problems import Problem, Severity
-from .io.grid import GridBook, SheetSpec
-from .model.plan import Plan
-from .model.policy import AllocationPolicy, PolicyKind
-from .model.result import Allocation
+from .._version import __version__
+from ..core.problems import Problem, Severity
+from ..io.grid import GridBook, SheetSpec
+from ..model.plan import Plan
+from ..model.policy import AllocationPolicy, PolicyKind
+from ..model.result import Allocation
 
 __all__ = [
     "EXIT_OK",
@@ -96,7 +96,7 @@ def sha256_file(path: Any) -> str:
 
 def is_result_sheet(name: str) -> bool:
     """True for sheets budgetlib writes as results (safe to replace); input sheets are never touched."""
-    from .io.workbook.results import is_result_sheet as _is
+    from ..io.workbook.results import is_result_sheet as _is
 
     return _is(name)
 
@@ -104,10 +104,10 @@ def is_result_sheet(name: str) -> bool:
 def _read(book: "GridBook | Plan") -> tuple[Plan | None, list[Problem], Callable[[str], "str | None"]]:
     """The plan, every problem, and ``locate(json_path)`` → the cell it came from (workbooks only)."""
     if isinstance(book, Plan):
-        from .planning.validation import validate_plan
+        from ..planning.validation import validate_plan
 
         return book, validate_plan(book), lambda path: None
-    from .io.workbook.reader import read_plan_grids_located
+    from ..io.workbook.reader import read_plan_grids_located
 
     return read_plan_grids_located(book)
 
@@ -130,7 +130,7 @@ def run_validate(
     book: "GridBook | Plan", *, lang: str = "vi", source_name: str = "", input_sha256: str | None = None
 ) -> RunOutcome:
     """Read and check a plan; ``sheets`` holds the ``Lỗi`` and ``Nhật ký`` sheets when there are problems."""
-    from .io.workbook.results import error_sheets as _error_sheets, log_sheet
+    from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
 
     plan, problems, locate = _read(book)
     log = _base_log(lang, source_name=source_name, input_sha256=input_sha256)
@@ -160,7 +160,7 @@ def policy_for(plan: Plan, policy: "str | PolicyKind | AllocationPolicy | None")
 
 def _allocate(plan: Plan, policy: AllocationPolicy, years: Sequence[int] | None, progress: Progress | None) -> Allocation:
     try:
-        from .allocator import allocate
+        from ..allocator import allocate
     except ImportError as exc:  # pragma: no cover - until the allocator lands
         raise RuntimeError("budgetlib.allocator.allocate is not available in this installation") from exc
     return allocate(plan, policy, years=list(years) if years else None, progress=progress)
@@ -168,7 +168,7 @@ def _allocate(plan: Plan, policy: AllocationPolicy, years: Sequence[int] | None,
 
 def _explain_lines(allocation: Allocation, lang: str) -> list[str]:
     try:
-        from .allocator import explain_text
+        from ..allocator import explain_text
     except ImportError:
         explain_text = None
     if explain_text is not None:
@@ -202,7 +202,7 @@ def run_allocate(
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
     sheet and in ``problems``).
     """
-    from .io.workbook.results import error_sheets as _error_sheets, log_sheet
+    from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
 
     checked = run_validate(book, lang=lang, source_name=source_name, input_sha256=input_sha256)
     if checked.exit_code != EXIT_OK:
@@ -256,7 +256,7 @@ def result_sheets(
     the proportional baseline and the difference, and a bar chart by unit), Chỉ tiêu đạt, Giải thích
     (Answer and Sensitivity reports, plain-language lines) and Nhật ký (run log; the only sheet with
     a timestamp). Totals are SUM formulas over the written amounts, so staff can audit them."""
-    from .io.workbook.results import result_sheets as _result_sheets
+    from ..io.workbook.results import result_sheets as _result_sheets
 
     if explanation is None:
         explanation = _explain_lines(allocation, lang)
@@ -265,7 +265,7 @@ def result_sheets(
 
 def error_sheets(problems: Sequence[Problem], *, lang: str = "vi") -> list[SheetSpec]:
     """The ``Lỗi`` sheet: one row per problem (location, message in vi and en, code, value)."""
-    from .io.workbook.results import error_sheets as _error_sheets
+    from ..io.workbook.results import error_sheets as _error_sheets
 
     return _error_sheets(problems, lang=lang)
 
@@ -280,7 +280,7 @@ def compare_policies(
 ) -> list[SheetSpec]:
     """Run several policies on one plan; a ``So sánh`` sheet with the totals per unit side by side
     (one column per policy, then each policy's difference from the first) and a bar chart."""
-    from .io.workbook.results import comparison_sheet
+    from ..io.workbook.results import comparison_sheet
 
     allocations = [(str(p), _allocate(plan, policy_for(plan, p), years, progress)) for p in policies]
     return [comparison_sheet(plan, allocations, lang=lang)]
@@ -292,12 +292,12 @@ def load_book_or_plan(path: Any) -> "GridBook | Plan":
 
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from .io.workbook import open_book
+        from ..io.workbook import open_book
 
         return open_book(path)
-    from .io.jsonio import load_plan
+    from ..io.jsonio import load_plan
 
     return load_plan(path)
 
 
-__all__.append("load_book_or_plan")
+

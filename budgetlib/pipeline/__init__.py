@@ -1,0 +1,44 @@
+"""The front door: the one path from a plan (workbook, JSON or :class:`~budgetlib.Plan`) to results,
+shared by the CLI, the Excel add-in, the LibreOffice Calc extension and batch runs.
+
+Front ends read their workbook into a :class:`~budgetlib.io.grid.GridBook`, call a ``run_*``
+function and draw ``outcome.sheets`` with their own renderer. Nothing here imports a spreadsheet
+library, and nothing here raises for problems with the user's data: they come back as
+``outcome.problems`` (each located) with an exit code.
+
+One module per concern: :mod:`.run` (validate, allocate, compare policies); further stages
+(scenarios, batches, the yearly cycle, the version store, printable reports) add their own modules
+here and are re-exported below.
+"""
+
+from .run import (
+    EXIT_OK,
+    EXIT_INVALID,
+    EXIT_INFEASIBLE,
+    RunOutcome,
+    run_validate,
+    run_allocate,
+    result_sheets,
+    error_sheets,
+    compare_policies,
+    policy_for,
+    sha256_file,
+    is_result_sheet,
+    load_book_or_plan,
+)
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_INVALID",
+    "EXIT_INFEASIBLE",
+    "RunOutcome",
+    "run_validate",
+    "run_allocate",
+    "result_sheets",
+    "error_sheets",
+    "compare_policies",
+    "policy_for",
+    "sha256_file",
+    "is_result_sheet",
+    "load_book_or_plan",
+]
