@@ -1,0 +1,116 @@
+"""``budgetlib lo build|install|uninstall|doctor``: the LibreOffice Calc extension (see budgetlib.calc)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ..core.i18n import tr
+from .app import ExitCode, Lang, LangOption, app, console, err_console
+
+lo_app = typer.Typer(
+    name="lo",
+    help="Phần mở rộng LibreOffice Calc (menu \"Ngân sách\") / the LibreOffice Calc extension.",
+    no_args_is_help=True,
+)
+app.add_typer(lo_app, name="lo")
+
+PythonOption = Annotated[
+    str | None,
+    typer.Option("--python", help="Python chạy budgetlib cho phần mở rộng (mặc định: Python đang chạy lệnh này) / the Python that runs budgetlib for the extension (default: this one)"),
+]
+ProfileOption = Annotated[
+    Path | None,
+    typer.Option("--profile", help="Thư mục hồ sơ người dùng LibreOffice (-env:UserInstallation) / a LibreOffice user profile folder"),
+]
+SharedOption = Annotated[bool, typer.Option("--shared", help="Cài cho mọi người dùng (quản trị viên) / for every user (administrators)")]
+SofficeOption = Annotated[Path | None, typer.Option("--soffice", help="Đường dẫn soffice / path to soffice")]
+
+
+@lo_app.command("build")
+def build(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Tệp .oxt tạo ra (mặc định ./budgetlib.oxt) / output file")] = None,
+    python: Annotated[str | None, typer.Option("--python", help="Ghi Python chạy budgetlib vào phần mở rộng (cài chung) / write the Python into the extension (shared installs)")] = None,
+    lang: LangOption = Lang.vi,
+) -> None:
+    """Tạo budgetlib.oxt từ mã nguồn (libreoffice/), giống hệt từng byte mỗi lần / build the extension, byte-identical every time."""
+    from ..calc.build import BuildError, build_extension
+
+    try:
+        result = build_extension(output, python=python)
+    except (OSError, BuildError) as exc:
+        err_console.print(f"[red]✗[/] {escape(tr('calc.cli.build_failed', lang.value, error=str(exc)))}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    console.print(f"[green]✓[/] {escape(tr('calc.cli.built', lang.value, path=str(result.path), version=result.version, n=len(result.files)))}")
+
+
+@lo_app.command("install")
+def install(
+    python: PythonOption = None,
+    shared: SharedOption = False,
+    profile: ProfileOption = None,
+    soffice: SofficeOption = None,
+    lang: LangOption = Lang.vi,
+) -> None:
+    """Cài phần mở rộng cho người dùng này bằng unopkg / install the extension for this user with unopkg."""
+    from ..calc.install import InstallError, install_extension
+
+    try:
+        result = install_extension(python=python, profile=profile, shared=shared, soffice=soffice)
+    except InstallError as exc:
+        err_console.print(f"[red]✗[/] {escape(exc.message(lang.value))}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    except OSError as exc:
+        err_console.print(f"[red]✗[/] {escape(tr('calc.cli.build_failed', lang.value, error=str(exc)))}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    v = lang.value
+    console.print(f"[green]✓[/] {escape(tr('calc.cli.installed', v, path=str(result.extension), unopkg=str(result.unopkg)))}")
+    console.print(f"  {escape(tr('calc.cli.python', v, python=result.python))}")
+    if result.config is not None:
+        console.print(f"  {escape(tr('calc.cli.config', v, path=str(result.config)))}")
+    console.print(f"  {tr('calc.cli.restart', v)}")
+
+
+@lo_app.command("uninstall")
+def uninstall(shared: SharedOption = False, profile: ProfileOption = None, soffice: SofficeOption = None, lang: LangOption = Lang.vi) -> None:
+    """Gỡ phần mở rộng / remove the extension."""
+    from ..calc.install import InstallError, uninstall_extension
+
+    try:
+        uninstall_extension(profile=profile, shared=shared, soffice=soffice)
+    except InstallError as exc:
+        err_console.print(f"[red]✗[/] {escape(exc.message(lang.value))}", highlight=False)
+        raise typer.Exit(ExitCode.USAGE) from None
+    console.print(f"[green]✓[/] {tr('calc.cli.uninstalled', lang.value)}")
+
+
+@lo_app.command("doctor")
+def doctor(
+    profile: ProfileOption = None,
+    soffice: SofficeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Kết quả dạng JSON / machine-readable output")] = False,
+    lang: LangOption = Lang.vi,
+) -> None:
+    """Kiểm tra LibreOffice, Python và phần mở rộng; chỉ cách sửa / check LibreOffice, Python and the extension; say what to fix.
+
+    Exit code 0 when everything the extension needs is in place, 1 otherwise.
+    """
+    from ..calc.doctor import diagnose
+
+    checks = diagnose(lang=lang.value, soffice=soffice, profile=profile)
+    failed = [c for c in checks if c.ok is False]
+    if as_json:
+        console.print_json(json.dumps([c.__dict__ for c in checks], ensure_ascii=False))
+    else:
+        for c in checks:
+            mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "•"}[c.ok]
+            console.print(f"{mark} {escape(c.detail)}", highlight=False)
+            if c.fix:
+                console.print(f"    → {c.fix}", highlight=False, markup=False)
+        summary = tr("calc.cli.doctor_ok", lang.value) if not failed else tr("calc.cli.doctor_failed", lang.value, n=len(failed))
+        console.print(summary, highlight=False)
+    raise typer.Exit(ExitCode.INVALID if failed else ExitCode.OK)
