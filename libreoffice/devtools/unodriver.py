@@ -7,7 +7,7 @@ commands from stdin and answers each with one JSON line on stdout::
     {"op": "open", "path": "/…/plan.xlsx", "hidden": true}          → {"ok": true, "doc": 1}
     {"op": "dispatch", "doc": 1, "url": "org.budgetlib.calc:btnAllocate"}
     {"op": "sheets", "doc": 1}                                       → [{"name", "marked", "visible"}]
-    {"op": "read", "doc": 1, "sheet": "Phân bổ"}                     → values, formulas, types, formats
+    {"op": "read", "doc": 1, "sheet": "Phân bổ", "detail": true}     → values, formulas (, types, formats)
     {"op": "set", "doc": 1, "sheet": "Địa bàn", "cell": "D7", "value": "abc"}
     {"op": "config", "path": "/org.openoffice.Setup/L10N", "name": "ooLocale", "value": "vi"}
     {"op": "store", "doc": 1, "path": "/tmp/out.xlsx", "filter": "Calc MS Excel 2007 XML"}
@@ -90,7 +90,7 @@ class Driver:
             out.append({"name": s.getName(), "marked": bool(s.NamedRanges.hasByName(marker)), "visible": bool(s.IsVisible)})
         return out
 
-    def op_read(self, doc, sheet):
+    def op_read(self, doc, sheet, detail=False):
         s = self.docs[doc].getSheets().getByName(sheet)
         cursor = s.createCursor()
         cursor.gotoStartOfUsedArea(False)
@@ -102,7 +102,7 @@ class Driver:
         types = []
         formats = []
         nf = self.docs[doc].getNumberFormats()
-        for r in range(area.EndRow + 1):
+        for r in range(area.EndRow + 1 if detail else 0):
             trow, frow = [], []
             for c in range(area.EndColumn + 1):
                 cell = s.getCellByPosition(c, r)
@@ -141,6 +141,10 @@ class Driver:
         ranges = d.DatabaseRanges
         return {"modified": bool(d.isModified()), "url": d.getURL(), "database_ranges": list(ranges.getElementNames()),
                 "undo": list(d.getUndoManager().getAllUndoActionTitles())}
+
+    def op_charts(self, doc):
+        sheets = self.docs[doc].getSheets()
+        return {sheets.getByIndex(i).getName(): list(sheets.getByIndex(i).getCharts().getElementNames()) for i in range(sheets.getCount())}
 
     def op_undo(self, doc):
         self.docs[doc].getUndoManager().undo()

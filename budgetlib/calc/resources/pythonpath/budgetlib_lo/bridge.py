@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,11 +29,12 @@ from . import paths, runlog
 
 MODULE = "budgetlib.calc.bridge"
 _CREATE_NO_WINDOW = 0x08000000
-_MISSING = ("No module named 'budgetlib'", "No module named budgetlib", "No module named 'budgetlib.calc'")
+_IMPORT_FAILED = re.compile(r"\b(ModuleNotFoundError|ImportError)\b|No module named")
 
 
 class BridgeError(Exception):
-    """budgetlib could not answer. ``kind``: ``not_found``, ``missing`` (Python runs, no budgetlib),
+    """budgetlib could not answer. ``kind``: ``not_found``, ``missing`` (Python runs, but budgetlib
+    or a package it needs cannot be imported),
     ``failed`` (it stopped without answering) or ``bad_reply``."""
 
     def __init__(self, kind, **details):
@@ -149,7 +151,7 @@ def _run_one(argv, request_bytes, env, on_progress):
             if not isinstance(reply, dict):
                 raise BridgeError("bad_reply", python=" ".join(argv), detail=repr(reply)[:200])
             return reply
-        if any(m in stderr for m in _MISSING):
+        if _IMPORT_FAILED.search(stderr):  # budgetlib (or what it needs) cannot be imported
             last = [line for line in stderr.splitlines() if line.strip()]
             raise BridgeError("missing", python=" ".join(argv), error=last[-1] if last else stderr)
         if bad is not None:

@@ -294,10 +294,11 @@ class Drawer:
         pos = sheet.getCellByPosition(c, r).Position
         rect = Rectangle(pos.X, pos.Y, int(float(ch.get("width_cm", 18.0)) * 1000), int(float(ch.get("height_cm", 12.0)) * 1000))
         charts = sheet.getCharts()
-        name = "budgetlib_chart"
-        if charts.hasByName(name):
-            charts.removeByName(name)
-        charts.addNewByName(name, rect, ranges, True, True)
+        before = set(charts.getElementNames())
+        # Chart (OLE object) names are unique in the whole document, and the sheet being replaced
+        # still holds its chart: an empty name lets Calc choose a free one.
+        charts.addNewByName("", rect, ranges, True, True)
+        name = next(n for n in charts.getElementNames() if n not in before)
         chart = charts.getByName(name).getEmbeddedObject()
         diagram = chart.createInstance("com.sun.star.chart.BarDiagram")
         chart.setDiagram(diagram)
