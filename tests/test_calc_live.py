@@ -30,7 +30,7 @@ from budgetlib.pipeline import compare_policies, run_allocate
 from .conftest import EXAMPLES, ROOT
 
 sys.path.insert(0, str(ROOT / "libreoffice" / "devtools"))
-import office as lo  # noqa: E402
+import office as lo
 
 EXAMPLE = EXAMPLES / "haiphong_2011_2015" / "plan.xlsx"
 INPUT_SHEETS = ["Hướng dẫn", "Chương trình", "Nguồn kinh phí", "Nhiệm vụ", "Cơ quan", "Phân công", "Địa bàn", "Chỉ tiêu",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -50,12 +51,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def install(oxt: Path, profile: Path) -> subprocess.CompletedProcess[str]:
+def install(oxt: Path, profile: Path, soffice: str | None = None) -> subprocess.CompletedProcess[str]:
     """``unopkg add`` the extension into ``profile`` (as ``nobody`` when running as root: then
     ``profile`` and the .oxt must be where ``nobody`` can reach them, see :func:`staging_dir`)."""
     from budgetlib.calc.install import find_office, unopkg_args
 
-    office = find_office()
+    office = find_office(soffice)
     if office is None or office.unopkg is None:
         raise RuntimeError("LibreOffice's unopkg was not found")
     profile.mkdir(parents=True, exist_ok=True)
@@ -67,6 +68,44 @@ def install(oxt: Path, profile: Path) -> subprocess.CompletedProcess[str]:
         os.chown(profile, nobody.pw_uid, nobody.pw_gid)
         args = ["runuser", "-u", "nobody", "--", "env", f"HOME={profile}", *args]
     return subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+
+
+def profile_settings(profile: Path, settings: dict[tuple[str, str], str]) -> None:
+    """Write ``{(node path, property): value}`` into the profile's registrymodifications.xcu
+    (read when LibreOffice starts)."""
+    from xml.sax.saxutils import escape
+
+    xcu = profile / "user" / "registrymodifications.xcu"
+    items = "".join(
+        f'<item oor:path="{escape(path)}"><prop oor:name="{escape(name)}" oor:op="fuse"><value>{escape(value)}</value></prop></item>\n'
+        for (path, name), value in settings.items()
+    )
+    if xcu.is_file():
+        text = xcu.read_text(encoding="utf-8")
+        for path, name in settings:  # an earlier value of the same property would win
+            text = re.sub(
+                f'<item oor:path="{re.escape(escape(path))}"><prop oor:name="{re.escape(escape(name))}"[^>]*>.*?</prop></item>\n?',
+                "",
+                text,
+                flags=re.S,
+            )
+        text = text.replace("</oor:items>", items + "</oor:items>")
+    else:
+        xcu.parent.mkdir(parents=True, exist_ok=True)
+        text = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            + items + "</oor:items>\n"
+        )
+    xcu.write_text(text, encoding="utf-8")
+
+
+QUIET_START = {
+    ("/org.openoffice.Office.Common/Misc", "ShowTipOfTheDay"): "false",
+    ("/org.openoffice.Office.Common/Misc", "FirstRun"): "false",
+    ("/org.openoffice.Setup/Product", "ooSetupLastVersion"): "7.4",
+}
+"""No "tip of the day" dialog and no "what's new" bar on a fresh profile's first start."""
 
 
 def staging_dir(workdir: Path) -> Path:
@@ -92,7 +131,16 @@ class Office:
     """``soffice --headless`` (or on an X display) with a fresh profile and the extension installed."""
 
     def __init__(
-        self, workdir: Path, oxt: Path, *, env: dict[str, str | None] | None = None, headless: bool = True, display: str | None = None
+        self,
+        workdir: Path,
+        oxt: Path,
+        *,
+        env: dict[str, str | None] | None = None,
+        headless: bool = True,
+        display: str | None = None,
+        soffice: str | None = None,
+        ui_locale: str | None = None,
+        system_locale: str | None = None,
     ):
         """``env`` is added to this process's environment for soffice (a ``None`` value removes a variable)."""
         self.workdir = Path(workdir)
@@ -100,6 +148,9 @@ class Office:
         self.extra_env = dict(env or {})
         self.headless = headless
         self.display = display
+        self.soffice_exe = soffice
+        self.ui_locale = ui_locale
+        self.system_locale = system_locale
         self.soffice: subprocess.Popen[bytes] | None = None
         self.driver: subprocess.Popen[str] | None = None
         self.stage: Path | None = None
@@ -107,7 +158,7 @@ class Office:
         self.install_output = ""
 
     def __enter__(self) -> Office:
-        soffice = soffice_path()
+        soffice = self.soffice_exe or soffice_path()
         python = uno_python()
         if soffice is None or python is None:
             raise RuntimeError("LibreOffice with Python-UNO is needed (Debian: apt install libreoffice-calc-nogui python3-uno)")
@@ -117,10 +168,16 @@ class Office:
         if oxt != self.oxt:
             shutil.copyfile(self.oxt, oxt)
             os.chmod(oxt, 0o644)
-        done = install(oxt, self.profile)
+        done = install(oxt, self.profile, soffice)
         self.install_output = done.stdout + done.stderr
         if done.returncode != 0:
             raise RuntimeError(f"unopkg add failed ({done.returncode}): {self.install_output}")
+        settings = dict(QUIET_START)
+        if self.ui_locale:  # what Tools ▸ Options ▸ Languages sets; LibreOffice derives ooLocale from it
+            settings[("/org.openoffice.Office.Linguistic/General", "UILocale")] = self.ui_locale
+        if self.system_locale:  # number formats, separators: as on an officer's vi-VN system
+            settings[("/org.openoffice.Setup/L10N", "ooSetupSystemLocale")] = self.system_locale
+        profile_settings(self.profile, settings)
         port = free_port()
         env = {k: v for k, v in {**os.environ, **self.extra_env}.items() if v is not None}
         env.update(office_environment(env))

@@ -146,6 +146,19 @@ class Driver:
         sheets = self.docs[doc].getSheets()
         return {sheets.getByIndex(i).getName(): list(sheets.getByIndex(i).getCharts().getElementNames()) for i in range(sheets.getCount())}
 
+    def op_activate(self, doc, sheet, cell="A1"):
+        d = self.docs[doc]
+        controller = d.getCurrentController()
+        s = d.getSheets().getByName(sheet)
+        controller.setActiveSheet(s)
+        controller.select(s.getCellRangeByName(cell))
+        return {}
+
+    def op_window(self, doc, x, y, width, height):
+        window = self.docs[doc].getCurrentController().getFrame().getContainerWindow()
+        window.setPosSize(x, y, width, height, 15)  # com.sun.star.awt.PosSize.POSSIZE
+        return {}
+
     def op_undo(self, doc):
         self.docs[doc].getUndoManager().undo()
         return {}

@@ -36,6 +36,7 @@ class _Click:
         return self.t("calc.title")
 
     def dialog(self, severity, text):
+        self.status.end()  # the bar is given back before the dialog (it would say "writing …" under it)
         ui.message(self.ctx, self.frame, severity, self.title, text)
 
     def doc(self):
