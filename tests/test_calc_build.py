@@ -98,8 +98,8 @@ def _titles(node) -> dict[str, dict[str, str]]:
 
 def test_menu_and_toolbar_have_the_ribbons_commands_in_order_with_catalogue_labels(built):
     root = ET.fromstring(built["Addons.xcu"])
-    menu = root.find(".//node[@{0}name='org.budgetlib.calc.menu']".format(OOR))
-    toolbar = root.find(".//node[@{0}name='org.budgetlib.calc.toolbar']".format(OOR))
+    menu = root.find(f".//node[@{OOR}name='org.budgetlib.calc.menu']")
+    toolbar = root.find(f".//node[@{OOR}name='org.budgetlib.calc.toolbar']")
     submenu = menu.find(f"node[@{OOR}name='Submenu']")
     expected: list[str] = []
     for i, group in enumerate(GROUPS):
@@ -116,7 +116,7 @@ def test_menu_and_toolbar_have_the_ribbons_commands_in_order_with_catalogue_labe
     assert {v.get(XML_LANG): v.text for v in menu.find(f"prop[@{OOR}name='Title']")} == {"vi": "Ngân sách", "en-US": "Budget"}
     assert vi["calc.button.btnNew"] == "Sổ mới" and vi["calc.button.btnCompare"] == "So sánh phương án"
     state = ET.fromstring(built["CalcWindowState.xcu"])
-    node = state.find(".//node[@{0}name='private:resource/toolbar/addon_org.budgetlib.calc.toolbar']".format(OOR))
+    node = state.find(f".//node[@{OOR}name='private:resource/toolbar/addon_org.budgetlib.calc.toolbar']")
     assert {v.get(XML_LANG): v.text for v in node.find(f"prop[@{OOR}name='UIName']")} == {"vi": "Ngân sách", "en-US": "Budget"}
 
 
@@ -211,5 +211,5 @@ def test_build_error_names_a_missing_image(tmp_path):
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes((SOURCES / rel).read_bytes())
     (src / "HUONG_DAN.md").write_text("# Hướng dẫn\n\n![menu](img/khong_co.png)\n", encoding="utf-8")
-    with pytest.raises(BuildError, match="khong_co.png"):
+    with pytest.raises(BuildError, match=r"khong_co\.png"):
         extension_files(src)
