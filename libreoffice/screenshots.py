@@ -6,7 +6,10 @@ extension into a throw-away profile with a Vietnamese UI, opens the Hải Phòng
 
 * ``calc_menu.png`` — the "Ngân sách" menu opened, and the toolbar;
 * ``calc_dialog.png`` — the dialog after "Phân bổ";
-* ``calc_result.png`` — the Tổng hợp sheet with its chart.
+* ``calc_result.png`` — the Tổng hợp sheet with its chart;
+
+and checks that one Undo takes the whole result back (headless LibreOffice cannot undo a sheet
+insertion, so the test suite cannot).
 
 Needs Xvfb, xdotool and ImageMagick (``apt install xvfb xdotool imagemagick``) and a LibreOffice
 *with* a GUI: the ``-nogui`` build CI installs cannot draw windows. Point ``--soffice`` at one
@@ -118,6 +121,14 @@ def main() -> int:
             _shot(display, args.out / "calc_menu.png", crop=f"{WIDTH}x420+0+0")
             _x(display, "xdotool", "key", "Escape")
             _x(display, "xdotool", "key", "Escape")
+            # The guide promises that one Undo takes the whole result back (only a real view can
+            # undo a sheet insertion, so this is checked here rather than in the headless tests).
+            inputs = [s["name"] for s in office.call("sheets", doc=doc) if not s["marked"]]
+            office.call("undo", doc=doc)
+            after = [s["name"] for s in office.call("sheets", doc=doc)]
+            if after != inputs:
+                raise SystemExit(f"one undo did not restore the input sheets: {after}")
+            print("checked: one undo restores the document")
             office.call("close", doc=doc)
     finally:
         xvfb.terminate()

@@ -197,6 +197,8 @@ def test_inputs_untouched_and_unsaved(calc, allocated):
         assert calc.read(doc, name)["formulas"] == before, name
     state = calc.call("state", doc=doc)
     assert state["modified"] is True  # the officer decides when to save
+    # The whole write is one undo step. (Undoing it needs a document view: headless LibreOffice
+    # aborts on undoing a sheet insertion, so libreoffice/screenshots.py checks the undo itself.)
     assert state["undo"][-1] == "budgetlib: Phân bổ"
     assert hashlib.sha256(allocated["path"].read_bytes()).hexdigest() == allocated["sha"]
 
@@ -225,6 +227,10 @@ def test_second_run_replaces_the_same_sheets(calc, allocated):
     assert [s["name"] for s in calc.sheets(doc)] == before
     ranges = calc.call("state", doc=doc)["database_ranges"]
     assert not [r for r in ranges if r.startswith("budgetlib_old")]
+    # The input sheets' tables survive (LibreOffice drops the database range of the sheet just
+    # before a deleted one: the extension deletes sheets from the front to avoid that).
+    assert {"GiaDinh", "BaoCao", "DuToan", "DiaBan"} <= set(ranges)
+    assert {"KQ_PhanBo", "KQ_NhatKy"} <= set(ranges)
     charts = calc.call("charts", doc=doc)
     assert len(charts["Tổng hợp"]) == 1 and sum(len(v) for v in charts.values()) == 1
     assert " WARNING " not in calc.log.read_text(encoding="utf-8")  # every cosmetic part was drawn too
@@ -369,4 +375,74 @@ def test_missing_python_and_missing_budgetlib_are_explained(calc, tmp_path):
     finally:
         calc.config.write_text(good, encoding="utf-8")
     assert not any(s["marked"] for s in calc.sheets(doc))  # nothing was written
+    calc.call("close", doc=doc)
+
+
+def test_progress_goes_to_the_status_bar(calc, allocated):
+    text = calc.log.read_text(encoding="utf-8")
+    assert "status budgetlib: đang đọc sổ …" in text
+    assert "status budgetlib: đang ghi trang Phân bổ (1/10) …" in text and "status budgetlib: đang ghi trang Nhật ký (10/10) …" in text
+
+
+HOSTILE = '''import json, sys
+request = json.loads(sys.stdin.read())
+names = [s["name"] for s in request["book"]["sheets"]]
+reply = json.loads(%r)
+print(json.dumps({"reply": reply}))
+'''
+
+
+def _hostile_budgetlib(calc: Calc, tmp_path: Path, reply: dict) -> Path:
+    """A stand-in for budgetlib that answers with ``reply`` (a test double, named as such: no real
+    budgetlib asks for these writes; it is how the extension's own guards are exercised)."""
+    script = tmp_path / "hostile.py"
+    script.write_text(HOSTILE % json.dumps(reply), encoding="utf-8")
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    calc.config.write_text(json.dumps({"python": str(wrapper)}), encoding="utf-8")
+    return wrapper
+
+
+def _spec(name: str) -> dict:
+    return {"name": name, "kind": "result", "rows": [["x", 1]], "column_widths": {}, "column_formats": {}, "format_from_row": 1,
+            "cell_formats": {}, "bold_rows": [], "title_rows": [], "wrap_cols": [], "comments": {}, "freeze": None,
+            "tables": [], "validations": [], "chart": None, "hidden": False, "tab_color": None}
+
+
+def test_a_failed_write_is_rolled_back(calc, tmp_path):
+    doc = calc.open(calc.copy_example())
+    calc.click(doc, "btnAllocate")
+    before = calc.sheets(doc)
+    summary = calc.read(doc, "Tổng hợp")["formulas"]
+    good = calc.config.read_text(encoding="utf-8")
+    try:
+        reply = {"exit_code": 0, "message": "xong", "severity": "info", "write": [_spec("Tổng hợp"), _spec("Phân bổ"), _spec("tên[sai]")],
+                 "remove": ["Nhật ký"], "new_document": None, "activate": None, "status": ""}
+        _hostile_budgetlib(calc, tmp_path, reply)
+        dialogs = calc.click(doc, "btnAllocate")
+    finally:
+        calc.config.write_text(good, encoding="utf-8")
+    assert dialogs[-1]["severity"] == "error" and dialogs[-1]["text"].startswith("Không ghi được kết quả vào sổ:")
+    assert "Đã khôi phục sổ như trước khi bấm" in dialogs[-1]["text"]
+    assert calc.sheets(doc) == before
+    assert calc.read(doc, "Tổng hợp")["formulas"] == summary
+    assert not [r for r in calc.call("state", doc=doc)["database_ranges"] if r.startswith("budgetlib_old")]
+    calc.call("close", doc=doc)
+
+
+def test_the_extension_refuses_to_touch_an_input_sheet(calc, tmp_path):
+    doc = calc.open(calc.copy_example())
+    units = calc.read(doc, "Địa bàn")["formulas"]
+    good = calc.config.read_text(encoding="utf-8")
+    try:
+        reply = {"exit_code": 0, "message": "xong", "severity": "info", "write": [_spec("Địa bàn")], "remove": ["Dự toán"],
+                 "new_document": None, "activate": None, "status": ""}
+        _hostile_budgetlib(calc, tmp_path, reply)
+        dialogs = calc.click(doc, "btnAllocate")
+    finally:
+        calc.config.write_text(good, encoding="utf-8")
+    assert dialogs[-1]["severity"] == "error" and "«Địa bàn» không phải trang kết quả của budgetlib" in dialogs[-1]["text"]
+    assert [s["name"] for s in calc.sheets(doc)] == INPUT_SHEETS
+    assert calc.read(doc, "Địa bàn")["formulas"] == units
     calc.call("close", doc=doc)

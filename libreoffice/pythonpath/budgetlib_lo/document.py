@@ -185,6 +185,14 @@ def _rename_db(doc, old, new):
     doc.DatabaseRanges.getByName(old).setName(new)
 
 
+def remove_sheet(sheets, name):
+    """Delete a sheet without harming its neighbour: LibreOffice (7.4) drops the database range
+    (table, filter buttons) of the sheet just before a deleted sheet, so it is moved to the front
+    first, where no sheet precedes it."""
+    sheets.moveByName(name, 0)
+    sheets.removeByName(name)
+
+
 def _free_name(sheets, base):
     n = 0
     while sheets.hasByName(f"{base}{n}"):
@@ -237,11 +245,11 @@ def apply(doc, specs, remove, marker, status=None, title="budgetlib"):
                 if spec.get("kind", "result") == "result":
                     mark(sheet, marker)
         except Exception as exc:
-            runlog.error(f"writing failed, rolling back\n{traceback.format_exc()}")
+            runlog.error(f"writing failed, rolling back (moved {moved}, created {created})\n{traceback.format_exc()}")
             left = _rollback(doc, created, moved)
             raise WriteFailed(f"{type(exc).__name__}: {exc}", not left, left) from exc
         for staged, _name, _dbs in moved:
-            sheets.removeByName(staged)
+            remove_sheet(sheets, staged)
     finally:
         doc.unlockControllers()
         if undo is not None:
@@ -260,8 +268,9 @@ def _rollback(doc, created, moved):
     for name in reversed(created):
         try:
             if sheets.hasByName(name):
-                sheets.removeByName(name)
+                remove_sheet(sheets, name)
         except Exception:
+            runlog.error(f"rollback: could not delete {name}\n{traceback.format_exc()}")
             left.append(name)
     for staged, name, dbs in moved:
         try:
@@ -269,6 +278,7 @@ def _rollback(doc, created, moved):
             for staged_db, db in dbs:
                 _rename_db(doc, staged_db, db)
         except Exception:
+            runlog.error(f"rollback: could not restore {name}\n{traceback.format_exc()}")
             left.append(f"{staged} ({name})")
     return left
 
@@ -334,7 +344,7 @@ def new_document(ctx, specs, visible):
             drawer.add_tables(sheet, spec)
         if specs:
             for name in blank:
-                sheets.removeByName(name)
+                remove_sheet(sheets, name)
     finally:
         doc.unlockControllers()
     _finish(doc, specs)

@@ -246,10 +246,12 @@ class Drawer:
         index = sheet.getRangeAddress().Sheet
         for t in spec.get("tables", []):
             c1, r1, c2, r2 = range_position(t["ref"])
-            if ranges.hasByName(t["name"]):
-                ranges.removeByName(t["name"])
-            ranges.addNewByName(t["name"], CellRangeAddress(index, c1, r1, c2, r2))
-            db = ranges.getByName(t["name"])
+            name, n = t["name"], 1
+            while ranges.hasByName(name):  # names are document-wide; another sheet's table keeps its own
+                n += 1
+                name = f"{t['name']}_{n}"
+            ranges.addNewByName(name, CellRangeAddress(index, c1, r1, c2, r2))
+            db = ranges.getByName(name)
             db.AutoFilter = True
             db.ContainsHeader = True
 
