@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.money import MoneyUnit
 from .policy import AllocationPolicy
+from .scenario import Scenario
 from .types import Code, Money, Text
 
 __all__ = [
@@ -305,6 +306,7 @@ class Plan(_Frozen):
     reporting: list[ReportingRule] = Field(default_factory=list)
     allocation: AllocationPolicy | None = None
     assumptions: list[Assumption] = Field(default_factory=list)
+    scenarios: list[Scenario] = Field(default_factory=list, exclude_if=lambda v: not v)  # what-ifs (model/scenario.py); omitted from files when empty
 
     # Convenience look-ups (cheap; models are immutable).
     def unit(self, code: str) -> AdminUnit:

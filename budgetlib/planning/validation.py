@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid, Problem, Severity, json_path
 from ..model.plan import Level, Plan, Role
+from .scenarios import check_scenarios
 from ..model.policy import (
     AbsorptionConstraint,
     EarmarkConstraint,
@@ -354,6 +355,7 @@ PLAN_CHECKS: list[Check] = [
     check_budget_lines,
     check_targets,
     check_policy_references,
+    check_scenarios,  # planning/scenarios.py (batch helper)
 ]
 """Every cross-reference and reconciliation check run by :func:`validate_plan`, in order."""
 
