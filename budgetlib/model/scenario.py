@@ -23,7 +23,7 @@ In a plan file the block is ``"scenarios": [{"name": …, "description": …, "c
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,7 +60,7 @@ class ScaleBudget(_Frozen):
     years: list[int] | None = None
 
     @model_validator(mode="after")
-    def _factor_or_total(self) -> "ScaleBudget":
+    def _factor_or_total(self) -> ScaleBudget:
         if (self.factor is None) == (self.total is None):
             raise LocalizedError("scenario.model.factor_or_total")
         return self
@@ -82,7 +82,7 @@ class SetPolicy(_Frozen):
     rounding_unit: Money | None = Field(None, gt=0)
 
     @model_validator(mode="after")
-    def _something(self) -> "SetPolicy":
+    def _something(self) -> SetPolicy:
         if self.kind is None and self.deviation is None and self.rounding_unit is None:
             raise LocalizedError("scenario.model.empty_policy")
         return self
@@ -130,7 +130,7 @@ class SetTarget(_Frozen):
 
 
 Change = Annotated[
-    Union[ScaleBudget, DropSource, SetPolicy, SetConstraint, DropConstraint, SetTarget],
+    ScaleBudget | DropSource | SetPolicy | SetConstraint | DropConstraint | SetTarget,
     Field(discriminator="type"),
 ]
 

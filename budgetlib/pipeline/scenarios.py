@@ -18,8 +18,9 @@ attainment, status), and :func:`compare` builds the comparison from the results 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..core.i18n import tr
 from ..core.lang import Lang, as_lang
@@ -93,11 +94,11 @@ class ScenarioResult:
         values = {"unit": self.by_unit, "task": self.by_task, "year": self.by_year, "source": self.by_source}[dim]
         return dict(zip(keys, values))
 
-    def label(self, lang: "str | Lang") -> str:
+    def label(self, lang: str | Lang) -> str:
         return self.name if self.name is not None else tr("scenario.base", lang)
 
 
-def describe_change(change: Any, lang: "str | Lang") -> str:
+def describe_change(change: Any, lang: str | Lang) -> str:
     """One change in plain words (``Nguồn NS_TINH × 90%``, ``Bỏ nguồn NS_TINH``, …)."""
     if isinstance(change, ScaleBudget):
         scope = tr("scenario.change.scope_source", lang, source=change.source) if change.source else tr("scenario.change.scope_all", lang)
@@ -151,11 +152,11 @@ def _summary(name: str | None, scenario: Scenario | None, outcome: RunOutcome, p
 
 def run_scenario(
     plan: Plan,
-    scenario: "Scenario | int | None",
+    scenario: Scenario | int | None,
     *,
     policy: Any = None,
     years: Sequence[int] | None = None,
-    lang: "str | Lang" = Lang.VI,
+    lang: str | Lang = Lang.VI,
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
@@ -258,7 +259,7 @@ class ScenarioComparison:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def compare(plan: Plan, results: Sequence[ScenarioResult], *, lang: "str | Lang" = Lang.VI) -> ScenarioComparison:
+def compare(plan: Plan, results: Sequence[ScenarioResult], *, lang: str | Lang = Lang.VI) -> ScenarioComparison:
     """The comparison of ``results`` (the base first) with the names of ``plan``'s units, tasks, sources."""
     names = {
         "unit": {u.code: u.name for u in plan.units},
@@ -290,13 +291,13 @@ class ScenariosOutcome:
 
 
 def run_scenarios(
-    book: "GridBook | Plan",
+    book: GridBook | Plan,
     *,
     names: Sequence[str] | None = None,
     extra: Sequence[Scenario] = (),
     policy: Any = None,
     years: Sequence[int] | None = None,
-    lang: "str | Lang" = Lang.VI,
+    lang: str | Lang = Lang.VI,
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,

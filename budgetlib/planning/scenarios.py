@@ -18,9 +18,10 @@ years outside the program and duplicate names, each located at its JSON path
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -59,11 +60,13 @@ _CONSTRAINT = TypeAdapter(Constraint)
 
 def problem(code: str, path: str, severity: Severity = Severity.ERROR, **params: Any) -> Problem:
     """A located problem from a catalogue code (one place that builds problems for this module's users)."""
-    try:
-        from ..core.problems import Source  # type: ignore[attr-defined]
-    except ImportError:  # the catalogue-less Problem of older cores
-        return Problem(path, tr(code, Lang.VI, **params), tr(code, Lang.EN, **params), code, severity, params.get("value"))  # type: ignore[call-arg, arg-type]
-    return Problem(code, Source(path=path), params, severity)  # type: ignore[call-arg, arg-type]
+    from ..core import problems as _problems
+
+    make: Any = _problems.Problem
+    source = getattr(_problems, "Source", None)
+    if source is None:  # the catalogue-less Problem of older cores: render both languages now
+        return make(path, tr(code, Lang.VI, **params), tr(code, Lang.EN, **params), code, severity, params.get("value"))
+    return make(code, source(path=path), params, severity)
 
 
 def scenario_slug(name: str) -> str:
@@ -87,7 +90,7 @@ def scenario_slug(name: str) -> str:
     return "".join(out).strip("-")[:60].strip("-") or "kb"
 
 
-def scaled_total(old: int, factor: "Decimal | Fraction | float", *, unit: int = 1) -> int:
+def scaled_total(old: int, factor: Decimal | Fraction | float, *, unit: int = 1) -> int:
     """``old × factor`` rounded half up to a multiple of ``unit``, in exact arithmetic (a float factor
     is read as the decimal it prints as: ``0.9`` is 9/10)."""
     f = Fraction(Decimal(repr(factor))) if isinstance(factor, float) else Fraction(factor)
@@ -130,7 +133,9 @@ def check_scenarios(plan: Plan) -> list[Problem]:
         else:
             seen[key] = i
         for j, ch in enumerate(sc.changes):
-            at = lambda *more: json_path("scenarios", i, "changes", j, *more)  # noqa: E731
+            def at(*more: str, i: int = i, j: int = j) -> str:
+                return json_path("scenarios", i, "changes", j, *more)
+
             if isinstance(ch, (ScaleBudget, DropSource)) and ch.source is not None and ch.source not in sources:
                 out.append(problem("scenario.unknown_source", at("source"), source=ch.source, value=ch.source))
             if isinstance(ch, ScaleBudget):
@@ -334,7 +339,7 @@ def parse_budget_grid(text: str) -> list[Fraction]:
     return sorted({v for v in values if v != 1})
 
 
-def budget_grid(factors: Iterable[Fraction], *, source: str | None = None, lang: "str | Lang" = Lang.VI) -> list[Scenario]:
+def budget_grid(factors: Iterable[Fraction], *, source: str | None = None, lang: str | Lang = Lang.VI) -> list[Scenario]:
     """One scenario per factor: the whole budget (or ``source``) × factor, named in ``lang``."""
     out = []
     for f in factors:

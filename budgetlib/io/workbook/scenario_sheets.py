@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING
 
 from ...core.i18n import tr
 from ...core.lang import Lang, as_lang
-from ..grid import AMOUNT_FORMAT, DECIMAL_FORMAT, CellValue, ChartSpec, Formula, SheetSpec, TableSpec, column_letter, range_ref
+from ..grid import (
+    AMOUNT_FORMAT,
+    DECIMAL_FORMAT,
+    CellValue,
+    ChartSpec,
+    Formula,
+    SheetSpec,
+    TableSpec,
+    column_letter,
+    range_ref,
+)
 
 if TYPE_CHECKING:
     from ...pipeline.scenarios import ScenarioComparison
@@ -24,7 +34,7 @@ _CHART_MAX_ROWS = 120
 _TITLE_COLOR = "C00000"
 
 
-def scenario_sheet_name(key: str, lang: "str | Lang") -> str:
+def scenario_sheet_name(key: str, lang: str | Lang) -> str:
     return tr(f"scenario.sheet.{key}", lang)
 
 
@@ -54,7 +64,7 @@ def _diff(col: int, base_col: int, r: int) -> Formula:
     return Formula(f'=IF(AND(ISNUMBER({a}),ISNUMBER({b})),{a}-{b},"")')
 
 
-def _overview(c: "ScenarioComparison", lang: Lang) -> SheetSpec:
+def _overview(c: ScenarioComparison, lang: Lang) -> SheetSpec:
     spec = _spec("overview", lang, "scenario.sheet.subtitle_overview")
     hr = _add(spec, [tr(f"scenario.sheet.col_{k}", lang) for k in ("scenario", "changes", "status", "budget", "allocated", "difference", "targets_met")], bold=True)
     first = hr + 1
@@ -85,7 +95,7 @@ def _overview(c: "ScenarioComparison", lang: Lang) -> SheetSpec:
     return spec
 
 
-def _by(c: "ScenarioComparison", dim: str, lang: Lang) -> SheetSpec:
+def _by(c: ScenarioComparison, dim: str, lang: Lang) -> SheetSpec:
     spec = _spec(dim, lang, "scenario.sheet.subtitle_by")
     labels = [r.label(lang) for r in c.results]
     k = len(labels)
@@ -115,7 +125,7 @@ def _by(c: "ScenarioComparison", dim: str, lang: Lang) -> SheetSpec:
     return spec
 
 
-def _targets(c: "ScenarioComparison", lang: Lang) -> SheetSpec:
+def _targets(c: ScenarioComparison, lang: Lang) -> SheetSpec:
     spec = _spec("targets", lang, "scenario.sheet.subtitle_targets")
     header: list[CellValue] = [tr(f"scenario.sheet.col_{k}", lang) for k in ("target", "target_name", "year", "required")]
     for r in c.results:
@@ -148,7 +158,7 @@ def _targets(c: "ScenarioComparison", lang: Lang) -> SheetSpec:
     return spec
 
 
-def comparison_sheets(c: "ScenarioComparison", *, lang: "str | Lang" = Lang.VI) -> list[SheetSpec]:
+def comparison_sheets(c: ScenarioComparison, *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
     """The overview, by unit, task, year and source, and targets (when any scenario reports one)."""
     lang = as_lang(lang)
     sheets = [_overview(c, lang)] + [_by(c, dim, lang) for dim in ("unit", "task", "year", "source")]
