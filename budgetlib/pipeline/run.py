@@ -112,10 +112,11 @@ def _read(book: "GridBook | Plan") -> tuple[Plan | None, list[Problem], Callable
     return read_plan_grids_located(book)
 
 
-def _base_log(lang: str, *, source_name: str, input_sha256: str | None) -> list[tuple[str, str]]:
+def _base_log(lang: str, *, source_name: str, input_sha256: str | None, run_time: datetime | None = None) -> list[tuple[str, str]]:
     vi = lang == "vi"
+    when = run_time.astimezone(timezone.utc) if run_time is not None else datetime.now(timezone.utc)
     log = [
-        ("Thời điểm chạy (UTC)" if vi else "Run time (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
+        ("Thời điểm chạy (UTC)" if vi else "Run time (UTC)", when.strftime("%Y-%m-%d %H:%M:%S")),
         ("Phiên bản budgetlib" if vi else "budgetlib version", __version__),
         ("Python", platform.python_version()),
     ]
@@ -127,13 +128,13 @@ def _base_log(lang: str, *, source_name: str, input_sha256: str | None) -> list[
 
 
 def run_validate(
-    book: "GridBook | Plan", *, lang: str = "vi", source_name: str = "", input_sha256: str | None = None
+    book: "GridBook | Plan", *, lang: str = "vi", source_name: str = "", input_sha256: str | None = None, run_time: datetime | None = None
 ) -> RunOutcome:
     """Read and check a plan; ``sheets`` holds the ``Lỗi`` and ``Nhật ký`` sheets when there are problems."""
     from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
 
     plan, problems, locate = _read(book)
-    log = _base_log(lang, source_name=source_name, input_sha256=input_sha256)
+    log = _base_log(lang, source_name=source_name, input_sha256=input_sha256, run_time=run_time)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     vi = lang == "vi"
     outcome_label = "Kết quả" if vi else "Outcome"
@@ -194,17 +195,19 @@ def run_allocate(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    run_time: datetime | None = None,
 ) -> RunOutcome:
     """Read, validate and allocate; return the result sheets (or the error sheets) to write.
 
     ``policy`` overrides the kind of the plan's allocation policy (its constraints are kept);
-    ``years`` restricts the run to some years. Exit code 1 when the plan has errors (no allocation
+    ``years`` restricts the run to some years; ``run_time`` is the time the run log shows (a batch
+    gives all its runs the batch's time, so the same batch gives the same files; default: now). Exit code 1 when the plan has errors (no allocation
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
     sheet and in ``problems``).
     """
     from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
 
-    checked = run_validate(book, lang=lang, source_name=source_name, input_sha256=input_sha256)
+    checked = run_validate(book, lang=lang, source_name=source_name, input_sha256=input_sha256, run_time=run_time)
     if checked.exit_code != EXIT_OK:
         return checked
     plan = checked.plan
