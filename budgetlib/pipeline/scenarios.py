@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..core.i18n import tr
@@ -150,6 +151,17 @@ def _summary(name: str | None, scenario: Scenario | None, outcome: RunOutcome, p
     )
 
 
+def _log_scenario(outcome: RunOutcome, scenario: Scenario, lang: Lang) -> None:
+    """Name the scenario and its changes in the run log (the ``Nhật ký`` sheet is redrawn)."""
+    from ..io.workbook.results import log_sheet, result_sheet_name
+
+    rows = [(tr("scenario.log.scenario", lang), scenario.name)]
+    rows += [(tr("scenario.log.change", lang, n=k + 1), describe_change(c, lang)) for k, c in enumerate(scenario.changes)]
+    outcome.log[2:2] = rows  # after time, version and Python: before the file and the outcome
+    name = result_sheet_name("log", str(lang))
+    outcome.sheets[:] = [log_sheet(outcome.log, lang=str(lang)) if s.name == name else s for s in outcome.sheets]
+
+
 def run_scenario(
     plan: Plan,
     scenario: Scenario | int | None,
@@ -160,6 +172,7 @@ def run_scenario(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    run_time: datetime | None = None,
 ) -> tuple[ScenarioResult, RunOutcome]:
     """Allocate ``plan`` under one scenario (``None``: the base; an int: ``plan.scenarios[i]``).
 
@@ -176,7 +189,11 @@ def run_scenario(
         except PlanInvalid as exc:
             outcome = RunOutcome(plan, None, list(exc.problems), EXIT_INVALID, [], [], lang)
             return _summary(sc.name, sc, outcome, None, lang), outcome
-    outcome = run_allocate(target, policy=policy, years=years, lang=lang, progress=progress, source_name=source_name, input_sha256=input_sha256)
+    outcome = run_allocate(
+        target, policy=policy, years=years, lang=lang, progress=progress, source_name=source_name, input_sha256=input_sha256, run_time=run_time
+    )
+    if sc is not None and outcome.sheets:
+        _log_scenario(outcome, sc, lang)
     return _summary(sc.name if sc else None, sc, outcome, target, lang), outcome
 
 
