@@ -27,6 +27,9 @@ from .run import (
     load_book_or_plan,
 )
 
+from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
+from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
+
 __all__ = [
     "EXIT_OK",
     "EXIT_INVALID",
@@ -41,4 +44,15 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+    "run_scenarios",
+    "run_scenario",
+    "compare",
+    "ScenarioResult",
+    "ScenarioComparison",
+    "ScenariosOutcome",
+    "BatchOptions",
+    "BatchReport",
+    "discover",
+    "plan_batch",
+    "run_batch",
 ]
