@@ -53,6 +53,7 @@ __all__ = [
     "budget_grid",
     "parse_budget_grid",
     "problem",
+    "value_field",
 ]
 
 _CONSTRAINT = TypeAdapter(Constraint)
@@ -107,8 +108,13 @@ def _line_selected(line: BudgetLine, change: ScaleBudget) -> bool:
 
 
 def _constraint_field(c: Any, change: SetConstraint) -> str:
-    if change.field is not None:
-        return change.field
+    return value_field(c, change.field)
+
+
+def value_field(c: Any, field: str | None = None) -> str:
+    """The field a :class:`SetConstraint` changes on constraint ``c``: ``field``, else the one ``c`` uses."""
+    if field is not None:
+        return field
     fields = CONSTRAINT_VALUE_FIELDS[c.type]
     if c.type in ("floor", "cap"):
         return next(f for f in fields if getattr(c, f) is not None)
