@@ -60,6 +60,8 @@ from .model import (
     TaskRole,
     UnitKind,
 )
+from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
+from .planning.scenarios import apply_scenario
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
 
@@ -116,6 +118,15 @@ __all__ = [
     "Task",
     "TaskRole",
     "UnitKind",
+    # scenarios (what-ifs)
+    "Scenario",
+    "ScaleBudget",
+    "DropSource",
+    "SetPolicy",
+    "SetConstraint",
+    "DropConstraint",
+    "SetTarget",
+    "apply_scenario",
     # planning
     "Pivot",
     "budget_pivot",
