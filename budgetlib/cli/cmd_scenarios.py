@@ -79,7 +79,7 @@ def print_comparison(comparison: Any, lang: str, dims: tuple[str, ...]) -> None:
 
 
 def _print_targets(comparison: Any, lang: str) -> None:
-    rows = {}
+    rows: dict[tuple[str, int | None], tuple[str, float]] = {}
     for r in comparison.results:
         for a in r.attainment:
             rows.setdefault((a.target, a.year), (a.name, a.required))

@@ -37,7 +37,16 @@ from ...core.money import MoneyUnit, amount_from_number, parse_amount
 from ...core.problems import Problem
 from ...core.text import fold, nfc
 from ...model.plan import Plan
-from ...model.scenario import MONEY_FIELDS, DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
+from ...model.scenario import (
+    MONEY_FIELDS,
+    DropConstraint,
+    DropSource,
+    ScaleBudget,
+    Scenario,
+    SetConstraint,
+    SetPolicy,
+    SetTarget,
+)
 from ...planning.scenarios import problem, value_field
 from ..grid import PERCENT_FORMAT, CellValue, Grid, GridBook, SheetSpec, TableSpec, ValidationSpec, cell_ref, range_ref
 from .plan_sheets import money_cell, number_cell
@@ -51,11 +60,11 @@ _HEADER_ROW = 3
 _EXTRA_ROWS = 100
 
 
-def sheet_name(lang: "str | Lang") -> str:
+def sheet_name(lang: str | Lang) -> str:
     return tr("scenario.input.sheet", lang)
 
 
-def _label(kind: str, lang: "str | Lang") -> str:
+def _label(kind: str, lang: str | Lang) -> str:
     return tr(f"scenario.input.kind.{kind}", lang)
 
 
@@ -105,7 +114,7 @@ def _rows_of(sc: Scenario, unit: MoneyUnit, lang: str, fields: dict[str, str]) -
     return rows
 
 
-def scenario_sheet(plan: Plan, *, lang: "str | Lang" = Lang.VI) -> SheetSpec:
+def scenario_sheet(plan: Plan, *, lang: str | Lang = Lang.VI) -> SheetSpec:
     """The ``Kịch bản`` input sheet of ``plan`` (reading it back gives the same scenarios)."""
     lang = str(lang)
     unit = MoneyUnit(plan.program.display_unit)
