@@ -227,7 +227,7 @@ def test_an_infeasible_scenario_is_reported_and_the_others_compared():
 
 
 def test_cli_scenarios_workbook_json_and_terminal(tmp_path, capsys):
-    plan = tiny(scenarios=ALL_CHANGES[:1] + [{"name": "[dự thảo] Công bằng", "changes": [{"type": "set_policy", "kind": "max_min"}]}])
+    plan = tiny(scenarios=[*ALL_CHANGES[:1], {"name": "[dự thảo] Công bằng", "changes": [{"type": "set_policy", "kind": "max_min"}]}])
     path = tmp_path / "kh.json"
     budgetlib.save_plan(plan, path)
     out, js = tmp_path / "kh_kich_ban.xlsx", tmp_path / "kh_kich_ban.json"
