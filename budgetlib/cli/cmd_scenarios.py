@@ -209,3 +209,78 @@ def scenarios(
     for p in written:
         console.print(f"[green]✓[/] {escape(tr('cli_batch.wrote', lang_s, path=str(p)))}")
     raise typer.Exit(outcome.exit_code)
+
+
+@app.command(help=h("curve.help"), epilog=h("curve.epilog"))
+def curve(
+    plan: Annotated[Path, typer.Argument(help=h("allocate.plans"), show_default=False)],
+    levels: Annotated[str, typer.Option("--levels", "-l", help=h("curve.levels"))] = "50%:150%:5%",
+    source: Annotated[str | None, typer.Option("--source", help=h("curve.source"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=h("curve.out"))] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help=h("curve.json"))] = None,
+    lang: LangOption = Lang.vi,
+) -> None:
+    """The budget–outcome curve (help text: ``cli_batch.curve.help``)."""
+    from .. import pipeline
+    from ..pipeline.curve import curve_levels, run_curve
+
+    lang_s = str(lang.value)
+    if not plan.is_file():
+        raise usage_exit("not_found", lang_s, path=str(plan))
+    try:
+        curve_levels(levels)
+    except (ValueError, ArithmeticError):
+        err_console.print(f"[bold red]✗[/] {escape(tr('curve.bad_levels', lang_s, value=levels))}")
+        raise typer.Exit(ExitCode.USAGE) from None
+    check_single_outputs(plan, [("-o/--out", out, (".xlsx",)), ("--json", json_out, (".json",))], lang_s)
+    try:
+        book = pipeline.load_book_or_plan(plan)
+    except PlanInvalid as exc:
+        report_problems(exc.problems, lang=lang_s)
+        raise typer.Exit(ExitCode.INVALID) from None
+    try:
+        outcome = run_curve(book, levels=levels, source=source, lang=lang_s, source_name=plan.name, input_sha256=pipeline.sha256_file(plan))
+    finally:
+        close = getattr(book, "close", None)
+        if close:
+            close()
+    if outcome.plan is None or not outcome.families:
+        report_problems(outcome.problems, lang=lang_s)
+        raise typer.Exit(outcome.exit_code)
+    t = Table(title=escape(str(outcome.sheets[0].rows[0][0])), caption=escape(tr("curve.note", lang_s)))
+    t.add_column(tr("curve.col.level", lang_s), justify="right")
+    t.add_column(tr("curve.col.budget", lang_s), justify="right")
+    for f in outcome.families:
+        label = tr("curve.col.outcome", lang_s) if f.key == "outcome" else tr("curve.col.target", lang_s, target=f.key)
+        t.add_column(escape(label), justify="right")
+    for i, p in enumerate(outcome.families[0].points):
+        cells = []
+        for f in outcome.families:
+            v = f.points[i].value
+            if v is None:
+                cells.append("—")
+            elif f.key == "outcome" or not f.required:
+                cells.append(tr("cli_batch.scenarios.funded", lang_s, funded=v))
+            else:
+                ok = v >= f.required - 1e-9 * max(1.0, f.required)
+                cells.append(f"{'[green]' if ok else '[red]'}{tr('cli_batch.scenarios.funded', lang_s, funded=v)}/{tr('cli_batch.scenarios.funded', lang_s, funded=f.required)}[/]")
+        style = "bold" if p.factor == 1 else None
+        t.add_row(tr("curve.level", lang_s, factor=p.factor), _fmt(p.budget, lang_s), *cells, style=style)
+    console.print(t)
+    level = outcome.first_level_meeting_targets()
+    if level is not None:
+        console.print(escape(f"{tr('curve.first_level', lang_s)}: {tr('curve.level', lang_s, factor=level)}"))
+    if outcome.cheapest is not None and outcome.cheapest.ok:
+        console.print(escape(f"{tr('curve.cheapest', lang_s)}: {format_amount(outcome.cheapest.total, lang=lang_s)}"))
+    from ..io.atomic import atomic_write_text
+    from ..io.workbook import write_sheets
+
+    written = []
+    if out is not None:
+        written.append(write_sheets(outcome.sheets, out))
+    if json_out is not None:
+        atomic_write_text(json_out, outcome.to_json())
+        written.append(json_out)
+    for p_ in written:
+        console.print(f"[green]✓[/] {escape(tr('cli_batch.wrote', lang_s, path=str(p_)))}")
+    raise typer.Exit(ExitCode.OK)

@@ -29,6 +29,7 @@ from .run import (
 
 from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
 from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
+from .curve import CurveOutcome, run_curve
 
 __all__ = [
     "EXIT_OK",
@@ -55,4 +56,6 @@ __all__ = [
     "discover",
     "plan_batch",
     "run_batch",
+    "run_curve",
+    "CurveOutcome",
 ]
