@@ -253,3 +253,63 @@ def test_cli_scenarios_grid_and_usage_errors(tmp_path, capsys):
     assert "Không có kinh phí tỉnh" in capsys.readouterr().err  # the known names are listed
     assert main(["scenarios", str(tmp_path / "missing.json")]) == 3
     assert main(["scenarios", str(path), "-g", "±10%", "-o", str(path)]) == 3  # never overwrite the plan
+
+
+# --- budget–outcome curve -----------------------------------------------------------------------
+
+
+def test_curve_warm_starts_match_cold_solves_with_far_fewer_iterations():
+    from budgetlib.allocator import cheapest_budget
+    from budgetlib.allocator.curve import budget_outcome_curve
+
+    plan = load_plan(HAIPHONG)
+    levels = [0.3 + 0.05 * i for i in range(20)]
+    warm = budget_outcome_curve(plan, levels)
+    cold = budget_outcome_curve(plan, levels, warm=False)
+    assert [f.key for f in warm] == ["CT2", "CT1", "CT3"]
+    for w, c in zip(warm, cold):
+        for pw, pc in zip(w.points, c.points):
+            assert (pw.value is None) == (pc.value is None)
+            if pw.value is not None:
+                assert abs(pw.value - pc.value) <= 1e-6 * max(1.0, pc.value)
+        values = [p.value for p in w.points if p.value is not None]
+        assert values == sorted(values)  # more money never reaches less
+        assert w.iterations * 5 < c.iterations  # simplex iterations, not time: deterministic
+    # the plan's own level agrees with the allocator's own "what the plan's budget reaches"
+    reach = {t.target: t.achievable_with_plan for t in cheapest_budget(plan).targets}
+    at_plan = {f.key: next(p.value for p in f.points if abs(p.factor - 1) < 1e-12) for f in warm}
+    assert at_plan == pytest.approx(reach, rel=1e-6)
+    assert [p.value for p in warm[0].points[:2]] == [None, None]  # below 40% the fixed floors exceed the budget
+
+
+def test_outcome_curve_of_a_max_outcome_plan():
+    from budgetlib import allocate
+    from budgetlib.allocator.curve import budget_outcome_curve
+
+    data = tiny_plan_data()
+    data["targets"] = []
+    data["allocation"] = {"kind": "max_outcome", "response_curves": [
+        {"task": "TT", "outcome": "người được tiếp cận", "segments": [{"width": 0.5, "outcome_per_million": 10}, {"outcome_per_million": 2}]},
+    ]}
+    plan = Plan.model_validate(data)
+    (curve,) = budget_outcome_curve(plan, [0.5, 1.0, 2.0])
+    assert curve.key == "outcome"
+    assert curve.points[1].value == pytest.approx(allocate(plan).objective, rel=1e-6)
+    assert curve.points[0].value < curve.points[1].value < curve.points[2].value
+
+
+def test_cli_curve(tmp_path, capsys):
+    out, js = tmp_path / "hp_curve.xlsx", tmp_path / "hp_curve.json"
+    assert main(["curve", str(HAIPHONG), "--levels", "60%:100%:20%", "-o", str(out), "--json", str(js), "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert "Cheapest budget meeting every target" in printed and "Lowest level meeting every target: 100%" in printed
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert [p["factor"] for p in data["curves"][0]["points"]] == [0.6, 0.8, 1.0]
+    assert data["cheapest_budget"]["status"] == "optimal"
+    assert load_workbook(out, read_only=True).sheetnames == ["Budget curve"]
+    path = tmp_path / "no_targets.json"
+    data = tiny_plan_data()
+    data["targets"] = []
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["curve", str(path)]) == 3
+    assert main(["curve", str(HAIPHONG), "--levels", "nhiều"]) == 3
