@@ -59,8 +59,10 @@ def print_comparison(comparison: Any, lang: str, dims: tuple[str, ...]) -> None:
         t = Table(title=tr(f"scenario.sheet.title_{dim}", lang))
         t.add_column(tr(f"scenario.sheet.col_code_{dim}", lang), no_wrap=True)
         if dim != "year":
-            t.add_column(tr("scenario.sheet.col_name", lang), max_width=30, overflow="ellipsis")
-        for label in labels:
+            t.add_column(tr("scenario.sheet.col_name", lang), max_width=30 if len(results) <= 3 else 24, overflow="ellipsis")
+        # up to two scenarios: base, each scenario, each difference; more: base and the differences only
+        compact = len(results) > 3
+        for label in labels[:1] if compact else labels:
             t.add_column(escape(label), justify="right")
         for label in labels[1:]:
             t.add_column(escape(tr("scenario.sheet.col_delta", lang, name=label)), justify="right")
@@ -68,12 +70,13 @@ def print_comparison(comparison: Any, lang: str, dims: tuple[str, ...]) -> None:
         for code, name, values in comparison.table(dim):
             base = values[0]
             diffs = [None if v is None or base is None else v - base for v in values[1:]]
-            cells = [_fmt(v, lang) for v in values] + [(("[red]" if d < 0 else "") + _fmt(d, lang, sign=True)) if d is not None else "—" for d in diffs]
+            shown = values[:1] if compact else values
+            cells = [_fmt(v, lang) for v in shown] + [(("[red]" if d < 0 else "") + _fmt(d, lang, sign=True)) if d is not None else "—" for d in diffs]
             row = [escape(str(code))] + ([escape(name)] if dim != "year" else []) + cells
             t.add_row(*row)
             totals = [None if (tot is None or v is None) else tot + v for tot, v in zip(totals, values)]
         tdiffs = [None if v is None or totals[0] is None else v - totals[0] for v in totals[1:]]
-        t.add_row(tr("scenario.sheet.total", lang), *([""] if dim != "year" else []), *[_fmt(v, lang) for v in totals],
+        t.add_row(tr("scenario.sheet.total", lang), *([""] if dim != "year" else []), *[_fmt(v, lang) for v in (totals[:1] if compact else totals)],
                   *[_fmt(d, lang, sign=True) for d in tdiffs], style="bold")
         console.print(t)
 
