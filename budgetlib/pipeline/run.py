@@ -286,7 +286,7 @@ def run_allocate(
     allocation = _allocate(plan, chosen, years, progress)
     log.add("solver", f"{allocation.solver} {allocation.solver_version}".strip())
     if allocation.objective is not None:
-        label = (allocation.objective_label_vi if lang is Lang.VI else allocation.objective_label_en) or tr("log.objective", lang)
+        label = allocation.objective_name(lang) or tr("log.objective", lang)
         log.add("objective_value", f"{allocation.objective:.6g} ({label})")
     if allocation.ok:
         log.add("total", tr("log.total_value", lang, amount=allocation.total))
@@ -296,11 +296,10 @@ def run_allocate(
         log.add("outcome", tr("log.outcome_infeasible", lang))
         d = allocation.diagnosis
         if d is not None:
-            problems.append(Problem.legacy("allocation", d.summary_vi, d.summary_en, "run.infeasible"))
-            problems.extend(
-                Problem.legacy((c.location and locate(c.location)) or c.location or c.name, c.message_vi, c.message_en, "run.conflict")
-                for c in d.conflicts
-            )
+            problems.append(Problem("run.infeasible", Source(path="allocation")))
+            for c in d.conflicts:
+                cell = next((found for found in map(locate, c.locations) if found), None)
+                problems.append(Problem("run.conflict", Source(path=cell or c.location or c.name), {"message": c.msg}))
         else:
             problems.append(Problem("run.infeasible", Source(path="allocation")))
         exit_code = ExitCode.INFEASIBLE
