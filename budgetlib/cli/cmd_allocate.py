@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..core.i18n import tr
+from ..core.i18n import Msg, tr
 from ..core.lang import DEFAULT_LANG
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid
@@ -227,8 +227,9 @@ def allocate(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(tr("cli_batch.allocating", lang_s), total=None)
 
-        def progress(done: int, total: int, message: str = "") -> None:
-            bar.update(task, completed=done, total=total or None, description=escape(message or tr("cli_batch.allocating", lang_s)))
+        def progress(done: int, total: int, message: Msg | str = "") -> None:
+            shown = message.render(lang_s) if isinstance(message, Msg) else message
+            bar.update(task, completed=done, total=total or None, description=escape(shown or tr("cli_batch.allocating", lang_s)))
 
         try:
             outcome, written = _run_one(plan_path, policy=policy, years=year, lang=lang_s, out=out, json_out=json_out, in_place=in_place, progress=progress)
