@@ -20,12 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from ..core.i18n import Msg, tr
-from ..core.lang import DEFAULT_LANG
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid
 from ..io.atomic import OutputLocked
 from ..model.policy import PolicyKind
-from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
+from .app import ExitCode, Lang, LangOption, app, check_input_file, console, err_console, report_problems
+from .localize import help_code
 from .options import PolicyOption, YearOption, default_out, locked_exit, summary_tables
 
 __all__ = ["allocate", "batch_options", "run_batch_cli", "usage_exit", "check_single_outputs", "h"]
@@ -34,8 +34,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def h(code: str) -> str:
-    """A help text from the catalogue, in the default language (help screens are built at import)."""
-    return tr(f"cli_batch.{code}", DEFAULT_LANG)
+    """A help text given as a catalogue code (``cli_batch.<code>``), shown in the user's language."""
+    return help_code(f"cli_batch.{code}")
 
 
 def usage_exit(code: str, lang: str, **params: Any) -> typer.Exit:
@@ -132,8 +132,8 @@ def run_batch_cli(
     from ..pipeline import batch
 
     for p in plans:
-        if not p.exists():
-            raise usage_exit("not_found", lang, path=str(p))
+        if not p.is_dir():
+            check_input_file(p, lang)
     for option, d in (("-o/--out", out_dir), ("--json", json_dir)):
         if d is not None and d.exists() and not d.is_dir():
             raise usage_exit("batch_out_not_dir", lang, option=option, path=str(d))
@@ -215,9 +215,7 @@ def allocate(
         options = batch_options("allocate", policy=policy, years=year, lang=lang_s, scenarios=scenario, xlsx=True, json=json_out is not None, in_place=in_place)
         raise typer.Exit(run_batch_cli(plans, options, out_dir=out, json_dir=json_out, recursive=recursive, workers=workers,
                                        scheduler=scheduler, resume=resume, manifest=manifest, quiet=quiet, lang=lang_s))
-    plan_path = plans[0]
-    if not plan_path.is_file():
-        raise usage_exit("not_found", lang_s, path=str(plan_path))
+    plan_path = check_input_file(plans[0], lang_s)
     is_book = plan_path.suffix.lower() in WORKBOOK_SUFFIXES
     if in_place and not is_book:
         raise usage_exit("in_place_needs_workbook", lang_s, path=str(plan_path))

@@ -19,7 +19,7 @@ from rich.table import Table
 from ..core.i18n import tr
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid
-from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
+from .app import ExitCode, Lang, LangOption, app, check_input_file, console, err_console, report_problems
 from .cmd_allocate import WORKBOOK_SUFFIXES, batch_options, check_single_outputs, h, run_batch_cli, usage_exit
 from .options import PolicyOption, YearOption
 
@@ -82,7 +82,7 @@ def print_comparison(comparison: Any, lang: str, dims: tuple[str, ...]) -> None:
 
 
 def _print_targets(comparison: Any, lang: str) -> None:
-    rows: dict[tuple[str, int | None], tuple[str, float]] = {}
+    rows: dict[tuple[str, int | None], tuple[str, float | None]] = {}
     for r in comparison.results:
         for a in r.attainment:
             rows.setdefault((a.target, a.year), (a.name, a.required))
@@ -102,8 +102,10 @@ def _print_targets(comparison: Any, lang: str) -> None:
                 cells.append("—")
             else:
                 mark = "✓" if hit.met else "✗"
-                cells.append(f"{'[green]' if hit.met else '[red]'}{tr('cli_batch.scenarios.funded', lang, funded=hit.funded)} {mark}[/]")
-        t.add_row(escape(code), escape(name), tr("cli_batch.scenarios.funded", lang, funded=required), *cells)
+                funded = "" if hit.funded is None else tr("cli_batch.scenarios.funded", lang, funded=hit.funded) + " "
+                cells.append(f"{'[green]' if hit.met else '[red]'}{funded}{mark}[/]")
+        need = "—" if required is None else tr("cli_batch.scenarios.funded", lang, funded=required)
+        t.add_row(escape(code), escape(name), need, *cells)
     console.print(t)
 
 
@@ -156,9 +158,7 @@ def scenarios(
                                 xlsx=True, json=json_out is not None)
         raise typer.Exit(run_batch_cli(plans, options, out_dir=out, json_dir=json_out, recursive=recursive, workers=workers,
                                        scheduler=scheduler, resume=resume, manifest=manifest, quiet=quiet, lang=lang_s))
-    plan_path = plans[0]
-    if not plan_path.is_file():
-        raise usage_exit("not_found", lang_s, path=str(plan_path))
+    plan_path = check_input_file(plans[0], lang_s)
     from .. import pipeline
     from ..pipeline.batch import SCENARIOS_SUFFIX
 
@@ -228,8 +228,7 @@ def curve(
     from ..pipeline.curve import curve_levels, run_curve
 
     lang_s = str(lang.value)
-    if not plan.is_file():
-        raise usage_exit("not_found", lang_s, path=str(plan))
+    check_input_file(plan, lang_s)
     try:
         curve_levels(levels)
     except (ValueError, ArithmeticError):

@@ -53,8 +53,8 @@ class TargetRow:
     target: str
     name: str
     year: int | None
-    required: float
-    funded: float
+    required: float | None  # None: the target has no requirement the allocation can fund
+    funded: float | None  # None: not costed (no unit cost); ``met`` then says whether its task has money
     met: bool
 
 
@@ -140,7 +140,8 @@ def _summary(name: str | None, scenario: Scenario | None, outcome: RunOutcome, p
     if a is None:
         return ScenarioResult(name, description, changes, outcome.exit_code, "invalid", budget, 0, "", problems=tuple(outcome.problems))
     status = "optimal" if a.ok else "infeasible"
-    rows = tuple(TargetRow(t.target, t.name, t.year, float(t.required), float(t.funded), bool(t.met)) for t in a.attainment)
+    opt = lambda v: None if v is None else float(v)  # noqa: E731
+    rows = tuple(TargetRow(t.target, t.name, t.year, opt(t.required), opt(t.funded), bool(t.met)) for t in a.attainment)
     if not a.ok:
         return ScenarioResult(name, description, changes, outcome.exit_code, status, budget, 0, a.policy, a.units, a.tasks, a.years, a.sources,
                               attainment=rows, problems=tuple(outcome.problems))

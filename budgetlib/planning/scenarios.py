@@ -28,7 +28,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..core.i18n import tr
 from ..core.lang import Lang
 from ..core.money import apportion
-from ..core.problems import PlanInvalid, Problem, Severity, json_path
+from ..core.problems import PlanInvalid, Problem, Severity, Source, json_path
 from ..core.text import fold
 from ..model.plan import BudgetLine, Plan
 from ..model.policy import AllocationPolicy, Constraint
@@ -60,14 +60,8 @@ _CONSTRAINT = TypeAdapter(Constraint)
 
 
 def problem(code: str, path: str, severity: Severity = Severity.ERROR, **params: Any) -> Problem:
-    """A located problem from a catalogue code (one place that builds problems for this module's users)."""
-    from ..core import problems as _problems
-
-    make: Any = _problems.Problem
-    source = getattr(_problems, "Source", None)
-    if source is None:  # the catalogue-less Problem of older cores: render both languages now
-        return make(path, tr(code, Lang.VI, **params), tr(code, Lang.EN, **params), code, severity, params.get("value"))
-    return make(code, source(path=path), params, severity)
+    """A problem at a JSON path of the plan (``scenarios[1].changes[0].source``)."""
+    return Problem(code, Source(path=path), params, severity)
 
 
 def scenario_slug(name: str) -> str:
@@ -185,6 +179,7 @@ def apply_scenario(plan: Plan, scenario: Scenario, *, index: int | None = None) 
     total = plan.program.total
     policy = plan.allocation
     targets = list(plan.targets)
+    sources = list(plan.sources)
     problems: list[Problem] = []
     for j, ch in enumerate(scenario.changes):
         if isinstance(ch, ScaleBudget):
@@ -209,6 +204,7 @@ def apply_scenario(plan: Plan, scenario: Scenario, *, index: int | None = None) 
         elif isinstance(ch, DropSource):
             total -= sum(line.amount for line in lines if line.source == ch.source)
             lines = [line for line in lines if line.source != ch.source]
+            sources = [s for s in sources if s.code != ch.source]
         elif isinstance(ch, SetPolicy):
             base = policy if policy is not None else AllocationPolicy()
             update = {k: v for k, v in (("kind", ch.kind), ("deviation", ch.deviation), ("rounding_unit", ch.rounding_unit)) if v is not None}
@@ -267,9 +263,16 @@ def apply_scenario(plan: Plan, scenario: Scenario, *, index: int | None = None) 
         program={**data["program"], "total": total},
         allocation=policy.model_dump() if policy is not None else None,
         targets=[t.model_dump() for t in targets],
+        sources=[s.model_dump() for s in sources],
         scenarios=[],
     )
-    return Plan.model_validate(data)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:  # e.g. a factor that takes an amount past the safe range
+        from .validation import problems_from_validation_error
+
+        at = json_path("scenarios", index) if index is not None else "scenario"
+        raise PlanInvalid([problem("scenario.result_invalid", at, scenario=scenario.name, message=p.msg) for p in problems_from_validation_error(exc)]) from None
 
 
 def select_scenarios(plan: Plan, names: Sequence[str] | None) -> list[tuple[int, Scenario]]:

@@ -132,7 +132,7 @@ def _targets(c: ScenarioComparison, lang: Lang) -> SheetSpec:
         header += [tr("scenario.sheet.col_funded", lang, name=r.label(lang)), tr("scenario.sheet.col_met", lang, name=r.label(lang))]
     hr = _add(spec, header, bold=True)
     keys: list[tuple[str, int | None]] = []
-    info: dict[tuple[str, int | None], tuple[str, float]] = {}
+    info: dict[tuple[str, int | None], tuple[str, float | None]] = {}
     for r in c.results:
         for t in r.attainment:
             key = (t.target, t.year)

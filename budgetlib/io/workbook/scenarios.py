@@ -31,10 +31,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ...core.i18n import tr
+from ...core.i18n import Msg, tr
 from ...core.lang import Lang
 from ...core.money import MoneyUnit, amount_from_number, parse_amount
-from ...core.problems import Problem
+from ...core.problems import Problem, Source
 from ...core.text import fold, nfc
 from ...model.plan import Plan
 from ...model.scenario import (
@@ -146,6 +146,12 @@ def scenario_sheet(plan: Plan, *, lang: str | Lang = Lang.VI) -> SheetSpec:
 # Reading
 
 
+def _cell_problem(code: str, address: str, **params: Any) -> Problem:
+    """A problem at ``Sheet!D7`` (or a whole row ``Sheet!7:7``)."""
+    sheet, _, cell = address.rpartition("!")
+    return Problem(code, Source(sheet=sheet or None, cell=cell or None), params) if sheet else problem(code, address, **params)
+
+
 def _spellings(code_prefix: str, keys: tuple[str, ...], raw: bool = True) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in keys:
@@ -236,7 +242,7 @@ def read_scenario_sheet(
             cols, header_row = found, r
             break
     if header_row is None:
-        return [], [problem("scenario.input.no_header", grid.sheet, sheet=grid.sheet)], {}
+        return [], [_cell_problem("scenario.input.no_header", grid.sheet, sheet=grid.sheet)], {}
     kinds = _spellings("scenario.input.kind", CHANGE_KINDS)
     policy_fields = _spellings("scenario.input.policy_field", POLICY_FIELDS)
     policy_values = _spellings("scenario.policy", ("proportional", "min_deviation", "max_min", "max_outcome"))
@@ -261,7 +267,7 @@ def read_scenario_sheet(
         name = _text(cell(r, "scenario"))
         if name is None:
             if current is None:
-                problems.append(problem("scenario.input.no_name", where(r, "scenario")))
+                problems.append(_cell_problem("scenario.input.no_name", where(r, "scenario")))
                 continue
             i = current
         else:
@@ -281,7 +287,7 @@ def read_scenario_sheet(
             continue
         kind = kinds.get(fold(raw_kind))
         if kind is None:
-            problems.append(problem("scenario.input.bad_kind", where(r, "change"), value=raw_kind, allowed=[_label(k, Lang.VI) for k in CHANGE_KINDS]))
+            problems.append(_cell_problem("scenario.input.bad_kind", where(r, "change"), value=raw_kind, allowed=[Msg(f"scenario.input.kind.{k}") for k in CHANGE_KINDS]))
             failed.add(i)
             continue
         j = len(sc["changes"])
@@ -293,7 +299,7 @@ def read_scenario_sheet(
         try:
             years = [int(_number(y)) for y in years_raw] if years_raw else None
         except ValueError:
-            problems.append(problem("scenario.input.bad_years", where(r, "years"), value=_text(cell(r, "years"))))
+            problems.append(_cell_problem("scenario.input.bad_years", where(r, "years"), value=_text(cell(r, "years"))))
             failed.add(i)
             continue
         for key, col in (("source", "target"), ("constraint", "target"), ("target", "target"), ("tasks", "tasks"), ("years", "years"),
@@ -311,7 +317,7 @@ def read_scenario_sheet(
             elif kind == "set_policy":
                 pf = policy_fields.get(fold(field or "kind"))
                 if pf is None:
-                    problems.append(problem("scenario.input.bad_policy_field", where(r, "field"), value=field, allowed=list(POLICY_FIELDS)))
+                    problems.append(_cell_problem("scenario.input.bad_policy_field", where(r, "field"), value=field, allowed=list(POLICY_FIELDS)))
                     failed.add(i)
                     continue
                 if value is None:
@@ -338,7 +344,7 @@ def read_scenario_sheet(
                     raise ValueError("missing")
                 ch = {"type": "set_target", "target": target, "year": years[0] if years else None, "value": _number(value)}
         except (ValueError, ArithmeticError):
-            problems.append(problem("scenario.input.bad_value", where(r, "value"), value=_text(value), kind=_label(kind, Lang.VI)))
+            problems.append(_cell_problem("scenario.input.bad_value", where(r, "value"), value=_text(value), kind=Msg(f"scenario.input.kind.{kind}")))
             failed.add(i)
             continue
         sc["changes"].append({k: v for k, v in ch.items() if v is not None})
@@ -357,7 +363,9 @@ def read_scenario_sheet(
                 while path and path not in locs:
                     cut = max(path.rfind("."), path.rfind("["))
                     path = path[:cut] if cut > 0 else ""
-                problems.append(p.relocated(locs.get(path, grid.sheet)))
+                addr = locs.get(path, grid.sheet)
+                sheet, _, ref = addr.rpartition("!")
+                problems.append(p.relocated(Source(sheet=sheet or addr, cell=ref or None)))
             continue
         k = len(kept)
         kept.append(sc)
