@@ -194,7 +194,8 @@ def test_cli_workers_start_and_stop_a_local_cluster(tmp_path, capsys):
         _write(plans / f"{name}.json", _tiny(name.upper()))
     out = tmp_path / "out"
     assert main(["allocate", str(plans), "-o", str(out), "--workers", "2", "-q", "--lang", "en"]) == 0
-    assert _manifest(out)["executor"] == {"type": "local-cluster", "workers": 2}
+    executor = _manifest(out)["executor"]
+    assert (executor["type"], executor["workers"]) == ("local-cluster", 2) and executor["startup_seconds"] > 0
     assert "dask LocalCluster, 2 processes" in capsys.readouterr().out
 
 

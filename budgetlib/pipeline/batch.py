@@ -546,7 +546,12 @@ class _Serial:
 
 
 class _Dask:
-    """dask.distributed: a LocalCluster of worker processes started here, or an existing scheduler."""
+    """dask.distributed: a LocalCluster of worker processes started here, or an existing scheduler.
+
+    A plan read by one task stays on the cluster: its scenario tasks get the reading task's future
+    as argument (dask hands the data from worker to worker), and results stream back to this
+    process as tasks finish (``as_completed(with_results=True)``).
+    """
 
     def __init__(self, workers: int, scheduler: str | None) -> None:
         from distributed import Client, LocalCluster, as_completed
@@ -561,32 +566,40 @@ class _Dask:
             )
             self._client = Client(self._cluster)
             self.description = {"type": "local-cluster", "workers": workers}
+        # Import the allocator, the solver and the writers on every worker now (part of the start-up),
+        # not inside the first task each worker runs.
+        self._client.run(_warm_up)
         self._tags: dict[Any, Any] = {}
         self._count = itertools.count()
-        self._scattered: dict[int, Any] = {}
-        self._ac = as_completed([], with_results=False)
+        self._futures: dict[int, Any] = {}  # id(result) → the future that produced it (kept while needed)
+        self._ac = as_completed([], with_results=True, raise_errors=False)
 
     def submit(self, tag: Any, fn: Callable[..., Any], *args: Any) -> None:
-        # A prepared plan goes to the cluster once, not once per scenario task.
-        args = tuple(self._share(a) if isinstance(a, Prepared) else a for a in args)
+        # A prepared plan stays where it was made: pass its future, not the object.
+        args = tuple(self._futures.get(id(a), a) if isinstance(a, Prepared) else a for a in args)
         fut = self._client.submit(fn, *args, pure=False, key=f"budgetlib-{fn.__name__.strip('_')}-{next(self._count)}")
         self._tags[fut.key] = tag
         self._ac.add(fut)
 
-    def _share(self, prep: Prepared) -> Any:
-        if id(prep) not in self._scattered:
-            self._scattered[id(prep)] = (prep, self._client.scatter(prep, hash=False))
-        return self._scattered[id(prep)][1]
+    def release(self, result: Any) -> None:
+        """The caller no longer needs ``result`` on the cluster."""
+        fut = self._futures.pop(id(result), None)
+        if fut is not None:
+            fut.release()
 
     def completed(self) -> Iterator[tuple[Any, Any, BaseException | None]]:
-        for fut in self._ac:
+        for fut, result in self._ac:
             tag = self._tags.pop(fut.key)
-            try:
-                yield tag, fut.result(), None
-            except BaseException as exc:
-                yield tag, None, exc
-            finally:
+            if fut.status != "finished":  # e.g. KilledWorker: the worker died running it; that task's failure
+                exc = result[1] if isinstance(result, tuple) and len(result) == 3 else RuntimeError(str(result))
                 fut.release()
+                yield tag, None, exc
+                continue
+            if isinstance(result, Prepared):
+                self._futures[id(result)] = fut  # its scenario tasks will use it on the cluster
+            else:
+                fut.release()
+            yield tag, result, None
 
     def close(self) -> None:
         try:
@@ -594,6 +607,12 @@ class _Dask:
         finally:
             if self._cluster is not None:
                 self._cluster.close()
+
+
+def _warm_up() -> None:
+    from ..allocator import allocate  # noqa: F401  (HiGHS, PuLP)
+    from ..io.workbook import xlsx  # noqa: F401  (openpyxl)
+    from . import scenarios  # noqa: F401
 
 
 def _executor(workers: int, scheduler: str | None) -> Any:
@@ -656,7 +675,9 @@ def run_batch(
     done = len(records)
     tick = progress or (lambda *a: None)
     tick(done, total, "")
+    started = time.perf_counter()
     executor = _executor(workers, scheduler) if todo else _Serial()
+    startup = time.perf_counter() - started
     pending_runs: dict[str, list[Any]] = {}
     preps: dict[str, Prepared] = {}
     try:
@@ -698,6 +719,8 @@ def run_batch(
                 records.append(rec)
                 slots = pending_runs[key]
                 slots[i] = summary if summary is not None else False
+                if all(x is not None for x in slots) and options.kind != "scenarios":
+                    getattr(executor, "release", lambda _: None)(prep)
                 if options.kind == "scenarios" and all(s is not None for s in slots):
                     executor.submit(("compare", key), _compare_task, prep, [s if s is not False else None for s in slots], options)
                 tick(done, total, rec.key)
@@ -710,10 +733,14 @@ def run_batch(
                                               message=tr("batch.task_failed", lang, error=f"{type(exc).__name__}: {exc}")))
                 else:
                     records.append(result)
+                getattr(executor, "release", lambda _: None)(preps[key])
                 tick(done, total, key)
     finally:
         description = dict(getattr(executor, "description", {}))
+        closing = time.perf_counter()
         executor.close()
+        description["startup_seconds"] = round(startup, 3)
+        description["shutdown_seconds"] = round(time.perf_counter() - closing, 3)
     report = BatchReport(records, options, description, time.perf_counter() - t0)
     if manifest is not None:
         from ..io.atomic import atomic_write_text
