@@ -158,7 +158,7 @@ def _sheet(outcome: CurveOutcome, lang: Lang) -> SheetSpec:
             col += 2
     spec.chart = ChartSpec(tr("curve.chart", lang), anchor=f"{column_letter(col + 1)}3", category_col=1, value_cols=tuple(cols[:6]), header_row=hr,
                            first_row=first, last_row=last, y_title=tr("curve.chart_axis", lang), horizontal=False, width_cm=24, height_cm=12)
-    spec.column_widths = {0: 12, 1: 20, **{c: 16 for c in range(2, col)}}
+    spec.column_widths = {0: 30, 1: 20, **{c: 16 for c in range(2, col)}}
     spec.freeze = f"B{first}"
     return spec
 

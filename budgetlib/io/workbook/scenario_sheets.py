@@ -114,7 +114,8 @@ def _by(c: ScenarioComparison, dim: str, lang: Lang) -> SheetSpec:
     _add(spec, total_row, bold=True)
     spec.column_formats = {col: AMOUNT_FORMAT for col in range(2, 2 + 2 * k - 1)}
     spec.format_from_row = first
-    spec.column_widths = {0: 12, 1: 30, **{col: 18 for col in range(2, 2 + 2 * k - 1)}}
+    widths = [str(v) for v in header[2:]]
+    spec.column_widths = {0: 12, 1: 30, **{2 + i: min(40.0, max(16.0, len(w) * 1.1 + 2)) for i, w in enumerate(widths)}}
     if 0 < len(rows) <= _CHART_MAX_ROWS:
         spec.chart = ChartSpec(
             tr(f"scenario.sheet.chart_{dim}", lang), anchor=f"{column_letter(2 * k + 3)}3", category_col=2 if dim in ("unit", "task", "source") else 1,
