@@ -34,7 +34,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from ...model.plan import Plan
 from ..reproducible import make_reproducible
 from ..atomic import OutputLocked, atomic_path
-from ..grid import SheetSpec, column_index, column_letter
+from ..grid import Formula, SheetSpec, column_index, column_letter
 from .plan_sheets import plan_sheets
 from .books import LARGE_FILE_BYTES, CalamineBook, OpenpyxlBook, _unescape, open_book, read_workbook
 from .results import is_result_sheet
@@ -79,7 +79,7 @@ def _attrs(spec: SheetSpec, r: int, c: int, v: Any, header_rows: set[int], as_te
         fmt = spec.cell_formats.get(ref)
     if fmt is None and r >= spec.format_from_row:
         fmt = spec.column_formats.get(c - 1)
-    if isinstance(v, str):
+    if isinstance(v, str) and not isinstance(v, Formula):  # a formula keeps its number format
         fmt = None
     title = r in spec.title_rows
     header = r in header_rows
