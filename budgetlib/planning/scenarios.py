@@ -121,7 +121,8 @@ def check_scenarios(plan: Plan) -> list[Problem]:
     sources = {s.code for s in plan.sources}
     tasks = {t.code for t in plan.tasks}
     targets = {t.code for t in plan.targets}
-    years = set(plan.program.years)
+    program = plan.program  # None when checking whatever could be read of a broken plan
+    years = set(program.years) if program is not None else None
     constraints: dict[str, list[Any]] = {}
     for c in (plan.allocation.constraints if plan.allocation else []):
         constraints.setdefault(c.name, []).append(c)
@@ -143,8 +144,8 @@ def check_scenarios(plan: Plan) -> list[Problem]:
                     if code not in tasks:
                         out.append(problem("scenario.unknown_task", at("tasks"), task=code, value=code))
                 for y in ch.years or []:
-                    if y not in years:
-                        out.append(problem("scenario.year_outside", at("years"), year=y, first=plan.program.first_year, last=plan.program.last_year, value=y))
+                    if years is not None and program is not None and y not in years:
+                        out.append(problem("scenario.year_outside", at("years"), year=y, first=program.first_year, last=program.last_year, value=y))
                 if not any(_line_selected(line, ch) for line in plan.budget_lines) and (ch.source is None or ch.source in sources):
                     out.append(problem("scenario.no_lines", at(), scenario=sc.name))
             elif isinstance(ch, DropSource) and ch.source in sources and not any(line.source == ch.source for line in plan.budget_lines):
@@ -163,8 +164,8 @@ def check_scenarios(plan: Plan) -> list[Problem]:
             elif isinstance(ch, SetTarget):
                 if ch.target not in targets:
                     out.append(problem("scenario.unknown_target", at("target"), target=ch.target, value=ch.target))
-                if ch.year is not None and ch.year not in years:
-                    out.append(problem("scenario.year_outside", at("year"), year=ch.year, first=plan.program.first_year, last=plan.program.last_year, value=ch.year))
+                if ch.year is not None and years is not None and program is not None and ch.year not in years:
+                    out.append(problem("scenario.year_outside", at("year"), year=ch.year, first=program.first_year, last=program.last_year, value=ch.year))
     return out
 
 
