@@ -211,3 +211,12 @@ def test_a_serial_batch_never_imports_dask(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
+
+
+def test_batch_outputs_must_be_folders(tmp_path, capsys):
+    plans = tmp_path / "kh"
+    _write(plans / "a.json", _tiny("A"))
+    _write(plans / "b.json", _tiny("B"))
+    assert main(["allocate", str(plans), "-o", str(tmp_path / "kq.xlsx")]) == 3
+    assert main(["allocate", str(plans / "a.json"), "-s", "x", "--json", str(tmp_path / "kq.json")]) == 3
+    assert "kq.json" in capsys.readouterr().err and not (tmp_path / "kq.json").exists()

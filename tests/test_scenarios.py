@@ -313,3 +313,11 @@ def test_cli_curve(tmp_path, capsys):
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     assert main(["curve", str(path)]) == 3
     assert main(["curve", str(HAIPHONG), "--levels", "nhiều"]) == 3
+
+
+def test_without_scenarios_the_ribbon_compares_policies():
+    outcome = run_scenarios(load_plan(HAIPHONG), fallback_policies=("proportional", "max_min"), lang="vi")
+    assert outcome.exit_code == 0
+    assert [r.label("vi") for r in outcome.comparison.results] == [
+        "Kế hoạch gốc", "Phương pháp theo tỷ lệ nhu cầu", "Phương pháp công bằng (nâng mức thấp nhất)"]
+    assert all(r.total == 22_500_000_000 for r in outcome.comparison.results)

@@ -135,7 +135,7 @@ def run_batch_cli(
         if not p.is_dir():
             check_input_file(p, lang)
     for option, d in (("-o/--out", out_dir), ("--json", json_dir)):
-        if d is not None and d.exists() and not d.is_dir():
+        if d is not None and ((d.exists() and not d.is_dir()) or (not d.exists() and d.suffix.lower() in (*WORKBOOK_SUFFIXES, ".json"))):
             raise usage_exit("batch_out_not_dir", lang, option=option, path=str(d))
     skip = [d for d in (out_dir, json_dir) if d is not None]
     files = batch.discover(plans, recursive=recursive, skip=skip)

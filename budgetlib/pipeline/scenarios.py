@@ -319,11 +319,14 @@ def run_scenarios(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    fallback_policies: Sequence[str] = (),
 ) -> ScenariosOutcome:
     """Read the plan, allocate the base and its scenarios, and compare them.
 
     ``names`` picks scenarios of the plan (all when ``None``; ignoring case and diacritics);
-    ``extra`` adds scenarios made on the fly (e.g. a budget grid). Exit code: 1 when the plan or a
+    ``extra`` adds scenarios made on the fly (e.g. a budget grid); ``fallback_policies`` (e.g.
+    ``("proportional", "max_min")``) are compared when the plan has no scenarios and none are
+    given — what the ribbon's "So sánh phương án" did before scenarios. Exit code: 1 when the plan or a
     scenario has errors, 2 when one is infeasible (the others are still compared), 3 when there is
     no scenario to compare.
     """
@@ -337,6 +340,10 @@ def run_scenarios(
     except PlanInvalid as exc:
         return ScenariosOutcome(plan, None, list(exc.problems), EXIT_USAGE, [], lang)
     chosen += list(extra)
+    if not chosen and not names and fallback_policies:
+        from ..planning.scenarios import policy_scenarios
+
+        chosen = list(policy_scenarios(fallback_policies, lang=lang))
     if not chosen:
         return ScenariosOutcome(plan, None, [problem("scenario.none", "scenarios")], EXIT_USAGE, [], lang)
     steps = len(chosen) + 1

@@ -54,6 +54,7 @@ __all__ = [
     "parse_budget_grid",
     "problem",
     "value_field",
+    "policy_scenarios",
 ]
 
 _CONSTRAINT = TypeAdapter(Constraint)
@@ -358,3 +359,9 @@ def budget_grid(factors: Iterable[Fraction], *, source: str | None = None, lang:
         name = tr(code, lang, sign=sign, change=float(abs(f - 1)), source=source or "")
         out.append(Scenario(name=name, changes=[ScaleBudget(factor=float(f), source=source)]))
     return out
+
+
+def policy_scenarios(kinds: Iterable[str], *, lang: "str | Lang" = Lang.VI) -> list[Scenario]:
+    """One scenario per allocation method (``proportional``, ``max_min``, …), named in ``lang``:
+    the old "compare policies" as scenarios."""
+    return [Scenario(name=tr("scenario.policy_name", lang, kind=tr(f"scenario.policy.{k}", lang)), changes=[SetPolicy(kind=k)]) for k in kinds]
