@@ -361,7 +361,7 @@ def budget_grid(factors: Iterable[Fraction], *, source: str | None = None, lang:
     return out
 
 
-def policy_scenarios(kinds: Iterable[str], *, lang: "str | Lang" = Lang.VI) -> list[Scenario]:
+def policy_scenarios(kinds: Iterable[str], *, lang: str | Lang = Lang.VI) -> list[Scenario]:
     """One scenario per allocation method (``proportional``, ``max_min``, …), named in ``lang``:
     the old "compare policies" as scenarios."""
     return [Scenario(name=tr("scenario.policy_name", lang, kind=tr(f"scenario.policy.{k}", lang)), changes=[SetPolicy(kind=k)]) for k in kinds]
