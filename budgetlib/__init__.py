@@ -59,6 +59,7 @@ from .model import (
     Task,
     TaskRole,
     UnitKind,
+    UnitShareConstraint,
 )
 from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
 from .planning.scenarios import apply_scenario
@@ -118,6 +119,7 @@ __all__ = [
     "Task",
     "TaskRole",
     "UnitKind",
+    "UnitShareConstraint",
     # scenarios (what-ifs)
     "Scenario",
     "ScaleBudget",
