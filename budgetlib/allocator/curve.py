@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..constraints.target import TargetSpec, target_rows
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.scenario import ScaleBudget, Scenario
@@ -68,6 +69,10 @@ def _scaled(plan: Plan, factor: float, source: str | None) -> Plan:
     return apply_scenario(plan, Scenario(name="curve", changes=[ScaleBudget(factor=factor, source=source)]))
 
 
+def _not_target(r: Any) -> bool:
+    return not isinstance(r.spec, TargetSpec)
+
+
 def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]]:
     """(key, name, required, build(data) → LP to minimise) for the outcome and each costed target."""
     out: list[tuple[str, str, float | None, Callable[[Any], LP]]] = []
@@ -75,9 +80,9 @@ def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]
         def outcome(dd: Any) -> LP:
             b = Builder(dd, "x")
             b.budget()
-            b.absorption()
-            b.stability()
-            b.targets(with_required=False)
+            b.constraint_rows(only=_not_target)
+            for i, ts in enumerate(dd.targets):  # targets fund items but are not required here
+                target_rows(b, ts, i, with_required=False)
             b.outcome(sign=-1.0)
             return b.done()[0]
 
@@ -86,9 +91,8 @@ def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]
         def target(dd: Any, i: int = i) -> LP:
             b = Builder(dd, "x")
             b.budget()
-            b.absorption()
-            b.stability()
-            b.targets(with_required=False, only=i)
+            b.constraint_rows(only=_not_target)
+            target_rows(b, dd.targets[i], i, with_required=False)
             b.lp.cost[-1][:] = -1.0  # maximise Σ c of this target (its columns are the last block)
             return b.done()[0]
 
