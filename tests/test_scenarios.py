@@ -321,3 +321,14 @@ def test_without_scenarios_the_ribbon_compares_policies():
     assert [r.label("vi") for r in outcome.comparison.results] == [
         "Kế hoạch gốc", "Phương pháp theo tỷ lệ nhu cầu", "Phương pháp công bằng (nâng mức thấp nhất)"]
     assert all(r.total == 22_500_000_000 for r in outcome.comparison.results)
+
+
+def test_a_constraint_kind_added_later_can_be_changed_without_touching_scenarios():
+    plan = tiny()
+    data = plan.model_dump()
+    data["allocation"]["constraints"].append({"type": "unit_share", "name": "Tối đa 60%", "share": 0.6})
+    plan = Plan.model_validate(data)
+    out = apply_scenario(plan, Scenario(name="55%", changes=[{"type": "set_constraint", "constraint": "Tối đa 60%", "value": 0.55}]))
+    assert out.allocation.constraints[-1].share == 0.55
+    assert validate_plan(plan.model_copy(update={"scenarios": [Scenario(name="x", changes=[
+        {"type": "set_constraint", "constraint": "Tối đa 60%", "field": "amount", "value": 1}])]})) != []

@@ -96,6 +96,7 @@ CONSTRAINT_VALUE_FIELDS: dict[str, tuple[str, ...]] = {
     "absorption": ("amount", "per_attribute_amount"),
     "stability": ("max_change",),
     "target": ("required", "unit_cost"),
+    "unit_share": ("share",),
 }
 """Which value fields a :class:`SetConstraint` may change, by constraint type (the first is the default,
 except for floors and caps whose default is the field they already use)."""
@@ -109,7 +110,7 @@ class SetConstraint(_Frozen):
 
     type: Literal["set_constraint"] = "set_constraint"
     constraint: Text = Field(min_length=1)
-    field: Literal["amount", "share_of_budget", "times_proportional", "value", "per_attribute_amount", "max_change", "required", "unit_cost"] | None = None
+    field: str | None = Field(None, pattern=r"^[a-z_]+$")
     value: float = Field(ge=0, allow_inf_nan=False)
 
 

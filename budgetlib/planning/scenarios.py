@@ -106,14 +106,23 @@ def _constraint_field(c: Any, change: SetConstraint) -> str:
     return value_field(c, change.field)
 
 
+def value_fields(c: Any) -> tuple[str, ...]:
+    """The fields of constraint ``c`` a :class:`SetConstraint` may change: the declared ones for the
+    known kinds, else every number the constraint holds (a new kind needs no change here)."""
+    known = CONSTRAINT_VALUE_FIELDS.get(c.type)
+    if known is not None:
+        return known
+    return tuple(k for k, v in c.model_dump().items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
 def value_field(c: Any, field: str | None = None) -> str:
     """The field a :class:`SetConstraint` changes on constraint ``c``: ``field``, else the one ``c`` uses."""
     if field is not None:
         return field
-    fields = CONSTRAINT_VALUE_FIELDS[c.type]
+    fields = value_fields(c)
     if c.type in ("floor", "cap"):
         return next(f for f in fields if getattr(c, f) is not None)
-    return fields[0]
+    return fields[0] if fields else ""
 
 
 def check_scenarios(plan: Plan) -> list[Problem]:
@@ -158,8 +167,8 @@ def check_scenarios(plan: Plan) -> list[Problem]:
                 elif isinstance(ch, SetConstraint):
                     for c in found:
                         f = _constraint_field(c, ch)
-                        if f not in CONSTRAINT_VALUE_FIELDS[c.type]:
-                            out.append(problem("scenario.field_not_for", at("field"), field=f, kind=c.type, allowed=list(CONSTRAINT_VALUE_FIELDS[c.type]), value=f))
+                        if f not in value_fields(c):
+                            out.append(problem("scenario.field_not_for", at("field"), field=f, kind=c.type, allowed=list(value_fields(c)), value=f))
                         elif f in MONEY_FIELDS and not float(ch.value).is_integer():
                             out.append(problem("scenario.whole_dong", at("value"), value=ch.value))
             elif isinstance(ch, SetTarget):
@@ -226,8 +235,8 @@ def apply_scenario(plan: Plan, scenario: Scenario, *, index: int | None = None) 
                         continue
                     f = _constraint_field(c, ch)
                     data = c.model_dump()
-                    if f not in CONSTRAINT_VALUE_FIELDS[c.type]:
-                        problems.append(problem("scenario.field_not_for", where(j, "field"), field=f, kind=c.type, allowed=list(CONSTRAINT_VALUE_FIELDS[c.type]), value=f))
+                    if f not in value_fields(c):
+                        problems.append(problem("scenario.field_not_for", where(j, "field"), field=f, kind=c.type, allowed=list(value_fields(c)), value=f))
                         kept.append(c)
                         continue
                     if f in MONEY_FIELDS:
@@ -239,7 +248,7 @@ def apply_scenario(plan: Plan, scenario: Scenario, *, index: int | None = None) 
                     else:
                         data[f] = float(ch.value)
                     if c.type in ("floor", "cap"):
-                        for other in CONSTRAINT_VALUE_FIELDS[c.type]:
+                        for other in value_fields(c):
                             if other != f:
                                 data[other] = None
                     try:
