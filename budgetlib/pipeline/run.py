@@ -194,13 +194,15 @@ def run_allocate(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    version_ref: str | None = None,
 ) -> RunOutcome:
     """Read, validate and allocate; return the result sheets (or the error sheets) to write.
 
     ``policy`` overrides the kind of the plan's allocation policy (its constraints are kept);
     ``years`` restricts the run to some years. Exit code 1 when the plan has errors (no allocation
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
-    sheet and in ``problems``).
+    sheet and in ``problems``). ``version_ref`` names the stored version the plan came from
+    (``CODE@3 · <hash>``, see :mod:`budgetlib.pipeline.store`); the run log cites it.
     """
     from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
 
@@ -211,6 +213,10 @@ def run_allocate(
     assert plan is not None
     vi = lang == "vi"
     log = [row for row in checked.log if row[0] not in ("Kết quả", "Outcome")]
+    if version_ref:
+        from ..core.i18n import tr
+
+        log.append((tr("store.log.version", lang), version_ref))
     chosen = policy_for(plan, policy)
     log.append(("Chính sách phân bổ" if vi else "Allocation policy", f"{chosen.kind.value} — {chosen.kind.label_vi}" if vi else chosen.kind.value))
     if years:
