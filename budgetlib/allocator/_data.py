@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from ..model.policy import (
     StabilityConstraint,
     TargetConstraint,
 )
+from ..model.result import ConstraintKind, Named
 
 INF = float("inf")
 _OPS = {">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "<=": operator.le, "<": operator.lt}
@@ -32,7 +34,7 @@ class Group:
     """A named family of LP rows or bounds, as the user declared it (or a task-year budget)."""
 
     name: str
-    kind: str  # budget | floor | cap | earmark | eligibility | absorption | stability | target | target_unit | …
+    kind: ConstraintKind
     constraint: object | None = None
     task: int | None = None
     year: int | None = None
@@ -102,6 +104,19 @@ class Data:
     def hi_src(self) -> np.ndarray:
         return np.where(self.hi_rel < self.hi_amt, self.hi_rel_src, self.hi_amt_src)
 
+    @cached_property
+    def unit_names(self) -> dict[str, str]:
+        return {u.code: u.name for u in self.units}
+
+    @cached_property
+    def task_names(self) -> dict[str, str]:
+        return {t.code: t.name for t in self.tasks}
+
+    @cached_property
+    def task_labels(self) -> dict[str, Named]:
+        """Task names as messages: the English name (``name_en``) in English output when the plan gives one."""
+        return {t.code: Named(t.name, t.name_en) for t in self.tasks}
+
     def unit_name(self, u: int) -> str:
         return self.units[u].name
 
@@ -169,7 +184,7 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
     for t in range(T):
         for y in range(Y):
             d.budget_group[t, y] = len(d.groups)
-            d.groups.append(Group(f"Ngân sách {tasks[t].name} năm {years[y]}", "budget", None, t, y))
+            d.groups.append(Group(f"{tasks[t].name} {years[y]}", ConstraintKind.BUDGET, None, t, y))
     unit_codes = [u.code for u in units]
     task_codes = [t.code for t in tasks]
     funded = B > 0  # [T, Y]
@@ -187,7 +202,7 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
     for c in policy.constraints:
         g = len(d.groups)
         if isinstance(c, (FloorConstraint, CapConstraint)):
-            d.groups.append(Group(c.name, "floor" if isinstance(c, FloorConstraint) else "cap", c))
+            d.groups.append(Group(c.name, ConstraintKind.FLOOR if isinstance(c, FloorConstraint) else ConstraintKind.CAP, c))
             mask = np.zeros(shape, bool)
             mask[np.ix_(_select(c.tasks, task_codes), _select_years(c.years, years), _select(c.units, unit_codes))] = True
             mask &= funded[:, :, None]
@@ -204,13 +219,13 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
                 arr, src = (d.hi_rel, d.hi_rel_src) if rel else (d.hi_amt, d.hi_amt_src)
                 put(arr, src, mask, values, g, np.less)
         elif isinstance(c, EarmarkConstraint):
-            d.groups.append(Group(c.name, "earmark", c))
+            d.groups.append(Group(c.name, ConstraintKind.EARMARK, c))
             mask = np.zeros(shape, bool)
             mask[np.ix_(_select([c.task], task_codes), _select_years(c.years, years), _select([c.unit], unit_codes))] = True
             put(d.lo_amt, d.lo_amt_src, mask, float(c.amount), g, np.greater)
             put(d.hi_amt, d.hi_amt_src, mask, float(c.amount), g, np.less)
         elif isinstance(c, EligibilityConstraint):
-            d.groups.append(Group(c.name, "eligibility", c))
+            d.groups.append(Group(c.name, ConstraintKind.ELIGIBILITY, c))
             ok = np.ones(U, bool)
             if c.units is not None:
                 ok &= np.isin(unit_codes, c.units)
@@ -221,22 +236,22 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
             put(d.hi_amt, d.hi_amt_src, mask, 0.0, g, np.less)
             ineligible |= mask
         elif isinstance(c, AbsorptionConstraint):
-            d.groups.append(Group(c.name, "absorption", c))
+            d.groups.append(Group(c.name, ConstraintKind.ABSORPTION, c))
             us = _select(c.units, unit_codes)
             ys = _select_years(c.years, years)
             attr = np.array([float(units[u].attributes.get(c.attribute, 0.0)) if c.attribute else 0.0 for u in us])
             cap = float(c.amount) + float(c.per_attribute_amount) * attr
             d.absorption.append((g, us, ys, cap))
         elif isinstance(c, StabilityConstraint):
-            d.groups.append(Group(c.name, "stability", c))
+            d.groups.append(Group(c.name, ConstraintKind.STABILITY, c))
             prior = {}
             for pa in c.prior or []:
                 if pa.unit in unit_codes and pa.task in task_codes:
                     prior[(task_codes.index(pa.task), unit_codes.index(pa.unit))] = float(pa.amount)
             d.stability.append((g, _select(c.tasks, task_codes), _select(c.units, unit_codes), float(c.max_change), prior))
         elif isinstance(c, TargetConstraint):
-            d.groups.append(Group(c.name, "target", c))
-            d.groups.append(Group(c.name, "target_unit", c))
+            d.groups.append(Group(c.name, ConstraintKind.TARGET, c))
+            d.groups.append(Group(c.name, ConstraintKind.TARGET_UNIT, c))
             target = next((t for t in plan.targets if t.code == c.target), None)
             capa = np.array([float(u.attributes.get(c.capacity_attribute, 0.0)) for u in units])
             base = np.array([float(u.attributes.get(c.baseline_attribute, 0.0)) for u in units])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..model.result import ConstraintKind
 from ._data import INF, Data
 from ._lp import LP
 
@@ -47,7 +48,7 @@ class Builder:
         self.lay = Layout(form)
         self.const: list[np.ndarray] = []
         lo, hi = (d.lo.ravel() if lo is None else lo) / M, (d.hi.ravel() if hi is None else hi) / M
-        T, Y, U = d.shape
+        _T, _Y, U = d.shape
         funded = np.repeat((d.B > 0).ravel(), U)
         # cells of task-years without budget are zero (their bounds are not applied)
         lo = np.where(funded, lo, 0.0)
@@ -140,7 +141,7 @@ class Builder:
 
     def stability(self):
         d = self.d
-        T, Y, U = d.shape
+        _T, Y, U = d.shape
         year_pos = {yr: i for i, yr in enumerate(d.years)}
         for g, ts, us, delta, prior in d.stability:
             pairs = []
@@ -173,7 +174,7 @@ class Builder:
 
     def targets(self, with_required: bool = True, only: int | None = None):
         d = self.d
-        T, Y, U = d.shape
+        _T, Y, U = d.shape
         for i, ts in enumerate(d.targets):
             if only is not None and i != only:
                 continue
@@ -222,7 +223,7 @@ class Builder:
         coefficient in every coverage row makes interior-point factorisations dense.
         """
         d = self.d
-        T, Y, U = d.shape
+        _T, _Y, U = d.shape
         self.lay.z = int(self.lp.add_vars(1, 0.0, INF, -1.0)[0])
         covered = covered_cells(d)
         m = covered.size
@@ -240,7 +241,7 @@ class Builder:
     def outcome(self, sign: float = -1.0):
         """Concave response curves: segments s ≤ width·p, Σ s ≤ x; cost sign·slope per triệu."""
         d = self.d
-        T, Y, U = d.shape
+        _T, Y, U = d.shape
         curves = {c.task: c for c in d.policy.response_curves}
         for t, task in enumerate(d.tasks):
             curve = curves.get(task.code)
@@ -275,24 +276,24 @@ class Builder:
 def covered_cells(d: Data) -> np.ndarray:
     """Cells in the max-min coverage ratio: p > 0, not fixed (earmark, ineligible, no budget)."""
     lo, hi = d.lo.ravel(), d.hi.ravel()
-    T, Y, U = d.shape
+    _T, _Y, U = d.shape
     funded = np.repeat((d.B > 0).ravel(), U)
     return np.flatnonzero((d.p.ravel() > 0) & funded & (hi > lo))
 
 
 def maxmin_group(d: Data) -> int:
-    return _special_group(d, "Mức bao phủ thấp nhất", "coverage")
+    return _special_group(d, ConstraintKind.COVERAGE)
 
 
 def outcome_group(d: Data) -> int:
-    return _special_group(d, "Kết quả theo đường đáp ứng", "outcome")
+    return _special_group(d, ConstraintKind.OUTCOME)
 
 
-def _special_group(d: Data, name: str, kind: str) -> int:
+def _special_group(d: Data, kind: ConstraintKind) -> int:
     from ._data import Group
 
     for i, g in enumerate(d.groups):
         if g.kind == kind:
             return i
-    d.groups.append(Group(name, kind))
+    d.groups.append(Group("", kind))
     return len(d.groups) - 1

@@ -8,27 +8,32 @@ attainment and plain-language explanations (:mod:`._report`). The mathematics is
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.i18n import Msg, tr
+from ..core.lang import Lang
 from ..core.money import ApportionError
+from ..core.money import capped_proportional as water_fill
 from ..core.problems import PlanInvalid, Severity
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy, DeviationWeighting, PolicyKind
-from ..model.result import Allocation, AllocationStatus, Conflict, Diagnosis
+from ..model.result import Allocation, AllocationStatus, Conflict, ConstraintKind, Diagnosis, DiagnosisMethod
 from ..planning.validation import validate_plan
 from . import _maxmin, _report
 from ._data import Data, build_data
 from ._diagnose import diagnose_lp, precheck
-from ..core.money import capped_proportional as water_fill
-from ._lp import Solution, highs_version, solve
-from ._model import M, Builder, covered_cells
+from ._lp import LP, Solution, highs_version, solve
+from ._model import Builder, Layout, M, covered_cells
 from ._rounding import round_cells, to_amounts
 
 __all__ = ["allocate"]
 
-Progress = Callable[[int, int, str], None]
+Progress = Callable[[int, int, Msg], None]
+"""``progress(done, total, message)``; ``message`` is a :class:`~budgetlib.core.i18n.Msg` (render it
+in the user's language)."""
 _LEXI_TOLERANCES = (1e-7, 1e-5, 1e-3)
 
 
@@ -67,16 +72,16 @@ def allocate(
     policy = resolve_policy(plan, policy)
     steps = 5
     tick = progress or (lambda i, n, msg: None)
-    tick(0, steps, "Kiểm tra kế hoạch / validating the plan")
+    tick(0, steps, Msg("alloc.progress.validating"))
     _check(plan, policy)
     d = build_data(plan, policy, years)
-    tick(1, steps, "Kiểm tra nhanh ràng buộc / pre-checks")
+    tick(1, steps, Msg("alloc.progress.prechecks"))
     proportional = policy.kind is PolicyKind.PROPORTIONAL
     diag = precheck(d, proportional=proportional)
     if diag is not None:
-        tick(steps, steps, "Không có lời giải / infeasible")
+        tick(steps, steps, Msg("alloc.progress.infeasible"))
         return _infeasible(d, diag, "")
-    tick(2, steps, "Giải bài toán phân bổ / solving")
+    tick(2, steps, Msg("alloc.progress.solving"))
     if proportional:
         x, diag = _proportional(d)
         solved = None
@@ -85,28 +90,33 @@ def allocate(
     else:
         solved = _solve_lp(d, backend)
         if isinstance(solved, Diagnosis):
-            tick(steps, steps, "Không có lời giải / infeasible")
+            tick(steps, steps, Msg("alloc.progress.infeasible"))
             return _infeasible(d, solved, "highs")
         x = solved.x
-    tick(3, steps, "Làm tròn và chia theo nguồn / rounding")
+    tick(3, steps, Msg("alloc.progress.rounding"))
     cells = round_cells(d, x, policy.rounding_unit)
     amounts = to_amounts(d, cells, policy.rounding_unit)
-    tick(4, steps, "Giải thích kết quả / explaining")
+    tick(4, steps, Msg("alloc.progress.explaining"))
     alloc = _report.build_allocation(d, amounts, cells, x, solved)
-    tick(steps, steps, "Xong / done")
+    tick(steps, steps, Msg("alloc.progress.done"))
     return alloc
 
 
+@dataclass(frozen=True)
 class Solved:
-    """LP outcome: final cell amounts and the solution whose duals are reported."""
+    """LP outcome: the final cell amounts, the solution they come from, and the solution whose duals
+    are reported (stage 1 of a lexicographic policy; ``None`` when a stage has no duals)."""
 
-    def __init__(self, x, objective, final, final_lay, final_lp, duals, duals_lay, duals_lp, sign, scale):
-        self.x = x
-        self.objective = objective
-        self.final, self.final_lay, self.final_lp = final, final_lay, final_lp
-        self.duals, self.duals_lay, self.duals_lp = duals, duals_lay, duals_lp
-        self.sign = sign  # +1: objective minimised as is; −1: maximised (LP minimises −objective)
-        self.scale = scale  # reported objective per LP objective unit
+    x: np.ndarray
+    objective: float
+    final: Solution
+    final_lay: Layout
+    final_lp: LP
+    duals: Solution | None
+    duals_lay: Layout | None
+    duals_lp: LP | None
+    sign: int  # +1: objective minimised as is; −1: maximised (the LP minimises −objective)
+    scale: float  # reported objective per LP objective unit
 
 
 def _proportional(d: Data) -> tuple[np.ndarray, Diagnosis | None]:
@@ -119,9 +129,11 @@ def _proportional(d: Data) -> tuple[np.ndarray, Diagnosis | None]:
                 try:
                     x[t, y] = water_fill(d.B[t, y], d.w[t], lo[t, y], hi[t, y])
                 except ApportionError as exc:  # pre-checks catch these; keep a located answer anyway
-                    c = Conflict(name=d.groups[int(d.budget_group[t, y])].name, kind="budget", message_vi=exc.message_vi, message_en=exc.message_en,
-                                 amounts={"budget": int(d.B[t, y])})
-                    return x.ravel(), Diagnosis(method="precheck", summary_vi=exc.message_vi, summary_en=exc.message_en, conflicts=[c])
+                    g = d.groups[int(d.budget_group[t, y])]
+                    msg = Msg("alloc.diagnosis.apportion", task=d.task_labels[d.tasks[t].code], year=d.years[y], reason=exc.msg)
+                    c = Conflict(name=g.name, kind=ConstraintKind.BUDGET, msg=msg, amounts={"budget": int(d.B[t, y])},
+                                 names=(g.name,), locations=("budget_lines",))
+                    return x.ravel(), Diagnosis(method=DiagnosisMethod.PRECHECK, msg=msg, conflicts=(c,))
     return x.ravel(), None
 
 
@@ -206,19 +218,16 @@ def _solve_lp(d: Data, backend: str):
 
 def _ok(sol: Solution) -> None:
     if sol.status != "optimal":  # unbounded or solver failure: a programmer error, not user data
-        raise RuntimeError(f"LP solver returned {sol.status} ({sol.solver})")
+        raise RuntimeError(tr("alloc.error.solver", Lang.EN, status=sol.status, solver=sol.solver))
 
 
 def _infeasible(d: Data, diag: Diagnosis, solver: str) -> Allocation:
     T, Y, U = d.shape
-    expl_vi = [diag.summary_vi]
-    expl_en = [diag.summary_en]
     return Allocation(
         status=AllocationStatus.INFEASIBLE,
         amounts=np.zeros((U, T, Y, len(d.sources)), np.int64),
         diagnosis=diag,
-        explanation_vi=tuple(expl_vi),
-        explanation_en=tuple(expl_en),
+        notes=(diag.msg,),
         solver=solver,
         solver_version=highs_version() if solver else "",
         **_report.allocation_identity(d),

@@ -9,11 +9,14 @@ Selectors (``tasks``, ``units``, ``years``) default to "all".
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..core.i18n import LocalizedError, tr
+from ..core.lang import Lang
 from .types import Code as _Code
 from .types import Money as _Money
 from .types import Text as _Text
@@ -46,14 +49,9 @@ class PolicyKind(StrEnum):
     MAX_MIN = "max_min"  # công bằng: nâng mức bao phủ thấp nhất
     MAX_OUTCOME = "max_outcome"  # hiệu quả: tối đa kết quả
 
-    @property
-    def label_vi(self) -> str:
-        return {
-            "proportional": "Theo tỷ lệ nhu cầu",
-            "min_deviation": "Sát tỷ lệ nhu cầu, thỏa mọi ràng buộc",
-            "max_min": "Công bằng (nâng mức thấp nhất)",
-            "max_outcome": "Tối đa hiệu quả",
-        }[self.value]
+    def label(self, lang: str | Lang) -> str:
+        """The policy in words (``Sát tỷ lệ nhu cầu, thỏa mọi ràng buộc``)."""
+        return tr(f"policy.{self.value}", lang)
 
 
 class DeviationWeighting(StrEnum):
@@ -77,13 +75,10 @@ class _BoundAmount(_Selector):
     times_proportional: float | None = Field(None, ge=0)
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "_BoundAmount":
+    def _exactly_one(self) -> _BoundAmount:
         given = [f for f in ("amount", "share_of_budget", "times_proportional") if getattr(self, f) is not None]
         if len(given) != 1:
-            raise ValueError(
-                "cần đúng một trong: amount, share_of_budget, times_proportional / "
-                "give exactly one of amount, share_of_budget, times_proportional"
-            )
+            raise LocalizedError("alloc.policy_check.exactly_one_bound")
         return self
 
 
@@ -122,9 +117,9 @@ class EligibilityConstraint(_Frozen):
     value: float = 0.0
 
     @model_validator(mode="after")
-    def _some_condition(self) -> "EligibilityConstraint":
+    def _some_condition(self) -> EligibilityConstraint:
         if self.units is None and self.attribute is None:
-            raise ValueError("cần danh sách địa bàn hoặc điều kiện thuộc tính / give units or an attribute condition")
+            raise LocalizedError("alloc.policy_check.eligibility_condition")
         return self
 
 
@@ -177,15 +172,7 @@ class TargetConstraint(_Frozen):
 
 
 Constraint = Annotated[
-    Union[
-        FloorConstraint,
-        CapConstraint,
-        EarmarkConstraint,
-        EligibilityConstraint,
-        AbsorptionConstraint,
-        StabilityConstraint,
-        TargetConstraint,
-    ],
+    FloorConstraint | CapConstraint | EarmarkConstraint | EligibilityConstraint | AbsorptionConstraint | StabilityConstraint | TargetConstraint,
     Field(discriminator="type"),
 ]
 
@@ -204,14 +191,12 @@ class ResponseCurve(_Frozen):
     segments: list[ResponseSegment] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _concave(self) -> "ResponseCurve":
+    def _concave(self) -> ResponseCurve:
         slopes = [s.outcome_per_million for s in self.segments]
-        if any(b > a for a, b in zip(slopes, slopes[1:])):
-            raise ValueError(
-                "đường đáp ứng phải có hiệu quả giảm dần theo đoạn / response curve slopes must not increase"
-            )
+        if any(b > a for a, b in itertools.pairwise(slopes)):
+            raise LocalizedError("alloc.policy_check.curve_not_concave")
         if any(s.width is None for s in self.segments[:-1]):
-            raise ValueError("chỉ đoạn cuối được không giới hạn / only the last segment may be unbounded")
+            raise LocalizedError("alloc.policy_check.curve_unbounded_middle")
         return self
 
 
