@@ -375,3 +375,44 @@ def test_history_lists_every_event_in_order_in_both_languages(store):
     assert store.history("T@1") == events
     with pytest.raises(UnknownVersion):
         store.history("KHONG")
+
+
+def test_verify_finds_nothing_in_an_untouched_store(store):
+    plan = tiny()
+    v = store.save(plan)
+    store.submit(v.ref)
+    store.approve(v.ref)
+    store.record_run(v.ref, allocate(plan), policy=allocation_policy_default())
+    store.save_actuals("T", {"x": 1})
+    assert store.verify() == [] and store.verify("T") == []
+
+
+def test_verify_reports_every_altered_record_located_and_translated(store):
+    plan = tiny()
+    v1 = store.save(plan)
+    store.submit(v1.ref)
+    store.approve(v1.ref)
+    store.save(tiny(program__name="Tên mới"))
+    run = store.record_run(v1.ref, allocate(plan), policy=allocation_policy_default())
+    store.save_actuals("T", {"x": 1}, year=2021)
+    disable_guards(store)
+    tamper_document(store, 1, fix_hash=True)  # approved: hash recomputed, the approval still remembers
+    tamper_document(store, 2)  # a draft: document edited, hash left
+    import zlib
+
+    with store.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE budgetlib_runs SET output = :o"), {"o": zlib.compress(b'{"total": 1}')})
+        conn.execute(sa.text("UPDATE budgetlib_actuals SET document = :d"), {"d": '{"x":2}'})
+    problems = store.verify()
+    by_code = {p.code: p for p in problems}
+    assert set(by_code) == {"store.tampered.approval", "store.tampered.version", "store.tampered.run_output", "store.tampered.run_input", "store.tampered.actuals"}
+    assert by_code["store.tampered.approval"].location == "approvals[T@1].content_hash"
+    assert by_code["store.tampered.version"].location == "versions[T@2].document"
+    assert by_code["store.tampered.run_output"].location == f"runs[{run.id}].output"
+    assert all(p.source.file == store.display for p in problems)
+    for p in problems:
+        assert p.message("vi") != p.message("en") and "store.tampered" not in p.message("vi")
+    with pytest.raises(TamperedRecord):
+        store.run_output(run.id)
+    with pytest.raises(TamperedRecord):
+        store.actuals("T")

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from .._version import __version__
-from ..core.problems import PlanInvalid, Problem, Severity
+from ..core.problems import PlanInvalid, Problem, Severity, Source
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.result import Allocation
@@ -624,8 +624,6 @@ class Store:
         still found); each run's output against its output hash and its input against the
         version's hash; each actuals document against its hash. An empty list: nothing was altered.
         """
-        from ..core.problems import Source  # the located-problem shape landing on main (moves up on merge)
-
         where_plan = [plans.c.code == plan_code] if plan_code is not None else []
         problems: list[Problem] = []
         file = self.display
