@@ -416,3 +416,17 @@ def test_verify_reports_every_altered_record_located_and_translated(store):
         store.run_output(run.id)
     with pytest.raises(TamperedRecord):
         store.actuals("T")
+
+
+def test_the_same_plan_hashes_the_same_from_its_workbook_and_its_json():
+    from budgetlib.io.jsonio import load_plan
+    from budgetlib.io.workbook import read_workbook
+
+    folder = haiphong_folder()
+    assert plan_hash(load_plan(folder / "plan.json")) == plan_hash(read_workbook(folder / "plan.xlsx"))
+
+
+def haiphong_folder():
+    from .conftest import EXAMPLES
+
+    return EXAMPLES / "haiphong_2011_2015"

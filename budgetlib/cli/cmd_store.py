@@ -25,7 +25,8 @@ from rich.table import Table
 from ..core.i18n import tr
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid
-from ..store import STORE_ENV, USER_ENV, BadVersionRef, Store, StoreError
+from ..store.config import STORE_ENV, USER_ENV
+from ..store.errors import BadVersionRef, StoreError
 from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
 from .options import PolicyOption, YearOption
 
@@ -54,7 +55,9 @@ def _fail(exc: StoreError, lang: str) -> typer.Exit:
 
 
 @contextmanager
-def _open(store: str | None, lang: str, *, user: str | None = None, create: bool = False) -> Iterator[Store]:
+def _open(store: str | None, lang: str, *, user: str | None = None, create: bool = False) -> Iterator[Any]:
+    from ..store.store import Store  # SQLAlchemy only for the store commands
+
     try:
         with Store.open(store, create=create, user=user) as s:
             yield s
@@ -73,6 +76,8 @@ def _when(t: Any) -> str:
 @store_app.command("init")
 def init(store: StoreOption = None, lang: LangOption = Lang.vi) -> None:
     """Tạo kho phiên bản (hoặc nâng cấp kho cũ) / create a version store (or upgrade an old one)."""
+    from ..store.store import Store
+
     existed = True
     try:
         Store.open(store).close()

@@ -31,9 +31,9 @@ from ..core.problems import PlanInvalid, Problem, Severity
 from ..io.grid import GridBook, SheetSpec
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy, PolicyKind
-from ..store import Store, StoreError, VersionInfo
 from ..store.diff import PlanDiff, diff_versions
-from ..store.records import HistoryEvent, RunRecord
+from ..store.errors import StoreError
+from ..store.records import HistoryEvent, RunRecord, VersionInfo
 from ..store.sheets import diff_sheet, history_sheet, versions_sheet
 from .run import EXIT_INFEASIBLE, EXIT_INVALID, EXIT_OK, RunOutcome, run_allocate, run_validate
 
@@ -90,6 +90,12 @@ def version_label(version: VersionInfo) -> str:
     return f"{version.ref} · {version.short_hash}…"
 
 
+def _open(store: Any, **kwargs: Any) -> Any:
+    from ..store.store import Store  # SQLAlchemy only when a store is really opened
+
+    return Store.open(store, **kwargs)
+
+
 def _failed(error: StoreError, lang: str) -> StoreOutcome:
     return StoreOutcome(EXIT_INVALID, error=error, lang=lang)
 
@@ -119,7 +125,7 @@ def save_version(
     if plan is None:
         return StoreOutcome(EXIT_INVALID, problems=problems, lang=lang)
     try:
-        with Store.open(store, create=create, user=user, clock=clock) as s:
+        with _open(store, create=create, user=user, clock=clock) as s:
             version = s.save(plan, note=note, source_name=source_name, source_sha256=source_sha256)
             events = s.history(version.plan_code)
             versions = s.versions(version.plan_code)
@@ -145,7 +151,7 @@ def version_history(plan: str | GridBook | Plan, *, store: Any = None, lang: str
     if code is None:
         return StoreOutcome(EXIT_INVALID, problems=problems, lang=lang)
     try:
-        with Store.open(store) as s:
+        with _open(store) as s:
             events = s.history(code)
             versions = s.versions(events[0].plan_code if events else code)
     except StoreError as exc:
@@ -159,7 +165,7 @@ def compare_versions(a: str, b: str, *, store: Any = None, policy: str | None = 
     """"So sánh": what changed from version ``a`` to ``b`` — plan fields and constraints, and the
     allocated amounts of their newest runs (of ``policy`` if given) — as a ``So sánh phiên bản`` sheet."""
     try:
-        with Store.open(store) as s:
+        with _open(store) as s:
             diff = diff_versions(s, a, b, policy_kind=policy)
     except StoreError as exc:
         return _failed(exc, lang)
@@ -167,7 +173,7 @@ def compare_versions(a: str, b: str, *, store: Any = None, policy: str | None = 
 
 
 def _run_and_record(
-    s: Store,
+    s: Any,
     version: VersionInfo,
     *,
     policy: str | PolicyKind | AllocationPolicy | None,
@@ -218,7 +224,7 @@ def allocate_version(
     """"Phân bổ phiên bản": allocate the stored version ``ref`` (its document checked against its
     hash first) and record the run; the result sheets' run log cites the version."""
     try:
-        with Store.open(store, user=user) as s:
+        with _open(store, user=user) as s:
             version = s.version(ref)
             outcome, record = _run_and_record(s, version, policy=policy, years=years, lang=lang, progress=progress, source_name=version.source_name, source_sha256=version.source_sha256)
     except StoreError as exc:
@@ -247,7 +253,7 @@ def save_and_allocate(
     if not saved.ok or saved.version is None:
         return saved
     try:
-        with Store.open(store, user=user) as s:
+        with _open(store, user=user) as s:
             outcome, record = _run_and_record(s, saved.version, policy=policy, years=years, lang=lang, progress=progress, source_name=source_name, source_sha256=source_sha256)
             events = s.history(saved.version.plan_code)
     except StoreError as exc:

@@ -10,8 +10,10 @@ Open a store with :func:`open_store` (or :meth:`Store.open`); compare two versio
 sheets (history, comparison) a workbook shows.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .canonical import DOCUMENT_C14N, PLAN_C14N, canonical_json, canonical_plan_json, plan_hash, sha256_text
-from .engine import DEFAULT_STORE_FILE, STORE_ENV, StoreAddress, resolve_address
+from .config import DEFAULT_STORE_FILE, STORE_ENV, USER_ENV, default_user
 from .errors import (
     BadVersionRef,
     DriverMissing,
@@ -27,7 +29,10 @@ from .errors import (
     UnknownVersion,
 )
 from .records import ActualsRecord, ApprovalRecord, EventKind, HistoryEvent, RunRecord, Stage, VersionInfo, VersionRef
-from .store import USER_ENV, Store, default_user
+
+if TYPE_CHECKING:
+    from .engine import StoreAddress, resolve_address
+    from .store import Store
 
 __all__ = [
     "Store",
@@ -67,7 +72,22 @@ __all__ = [
 ]
 
 
-def open_store(store=None, *, create: bool = False, user: str | None = None, clock=None) -> Store:
+_LAZY = {"Store": "store", "StoreAddress": "engine", "resolve_address": "engine"}
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy is imported only when a store is opened: every CLI command and front end imports
+    # this package, few of them touch a database.
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def open_store(store: Any = None, *, create: bool = False, user: str | None = None, clock: Any = None) -> "Store":
     """Open the store at ``store`` (path or URL; default ``$BUDGETLIB_STORE`` or
     ``./budgetlib-store.sqlite``); see :meth:`Store.open`."""
+    from .store import Store
+
     return Store.open(store, create=create, user=user, clock=clock)

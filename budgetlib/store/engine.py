@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
+from .config import DEFAULT_STORE_FILE, STORE_ENV
 from .errors import DriverMissing, ImmutableVersion, NotAStore, StoreBusy, StoreMissing, StoreTooNew, StoreUnavailable
 from .schema import FORMAT_NAME, IMMUTABLE_MARK, SCHEMA_HEAD, VERSION_TABLE, meta
 
@@ -35,12 +36,6 @@ __all__ = [
     "connect",
     "Database",
 ]
-
-STORE_ENV = "BUDGETLIB_STORE"
-"""Environment variable naming the store when ``--store`` is not given (a path or a URL)."""
-
-DEFAULT_STORE_FILE = "budgetlib-store.sqlite"
-"""The store used when neither ``--store`` nor ``BUDGETLIB_STORE`` is given: this file in the current folder."""
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
 T = TypeVar("T")

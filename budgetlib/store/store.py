@@ -21,7 +21,6 @@ refuse it); approving it records the hash it had, so a later edit of the file is
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import platform
@@ -41,28 +40,15 @@ from ..model.policy import AllocationPolicy
 from ..model.result import Allocation
 from ..planning.validation import validate_plan
 from .canonical import DOCUMENT_C14N, PLAN_C14N, canonical_json, canonical_plan_json, sha256_bytes, sha256_text
+from .config import default_user
 from .engine import Database, StoreAddress, connect
 from .errors import ImmutableVersion, StageTransitionError, TamperedRecord, UnknownVersion
 from .records import ActualsRecord, ApprovalRecord, EventKind, HistoryEvent, RunRecord, Stage, VersionInfo, VersionRef
 from .schema import actuals, approvals, events, plans, runs, versions
 
-__all__ = ["Store", "default_user", "USER_ENV"]
-
-USER_ENV = "BUDGETLIB_USER"
-"""Environment variable with the name recorded as who saved, approved or ran (default: the login name)."""
+__all__ = ["Store"]
 
 Clock = Callable[[], datetime]
-
-
-def default_user() -> str:
-    """``$BUDGETLIB_USER``, else the login name of this process."""
-    name = os.environ.get(USER_ENV, "").strip()
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except Exception:  # pragma: no cover - no login name (some service accounts)
-        return "?"
 
 
 def _utc(t: datetime | None) -> datetime | None:
