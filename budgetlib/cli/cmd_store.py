@@ -27,22 +27,18 @@ from ..core.money import format_amount
 from ..core.problems import PlanInvalid
 from ..store.config import STORE_ENV, USER_ENV
 from ..store.errors import BadVersionRef, StoreError
-from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
+from .app import ExitCode, Lang, LangOption, app, check_input_file, console, err_console, report_problems
+from .localize import help_code
 from .options import PolicyOption, YearOption
 
-
-def _help(code: str) -> str:
-    return f"{tr(code, 'vi')} / {tr(code, 'en')}"
-
-
-store_app = typer.Typer(name="store", help=_help("store.cli.group"), no_args_is_help=True)
+store_app = typer.Typer(name="store", help=help_code("store.cli.group"), no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
-StoreOption = Annotated[str | None, typer.Option("--store", "-s", envvar=STORE_ENV, help=_help("store.cli.store"))]
-UserOption = Annotated[str | None, typer.Option("--user", "-u", envvar=USER_ENV, help=_help("store.cli.user"))]
-JsonOption = Annotated[bool, typer.Option("--json", help=_help("store.cli.json"))]
-RefArg = Annotated[str, typer.Argument(help=_help("store.cli.ref"))]
-NoteOption = Annotated[str, typer.Option("--note", "-m", help=_help("store.cli.note"))]
+StoreOption = Annotated[str | None, typer.Option("--store", "-s", envvar=STORE_ENV, help=help_code("store.cli.store"))]
+UserOption = Annotated[str | None, typer.Option("--user", "-u", envvar=USER_ENV, help=help_code("store.cli.user"))]
+JsonOption = Annotated[bool, typer.Option("--json", help=help_code("store.cli.json"))]
+RefArg = Annotated[str, typer.Argument(help=help_code("store.cli.ref"))]
+NoteOption = Annotated[str, typer.Option("--note", "-m", help=help_code("store.cli.note"))]
 
 
 def _print_json(data: Any) -> None:
@@ -73,9 +69,8 @@ def _when(t: Any) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t is not None else "—"
 
 
-@store_app.command("init")
+@store_app.command("init", help=help_code("store.cli.init.help"))
 def init(store: StoreOption = None, lang: LangOption = Lang.vi) -> None:
-    """Tạo kho phiên bản (hoặc nâng cấp kho cũ) / create a version store (or upgrade an old one)."""
     from ..store.store import Store
 
     existed = True
@@ -87,27 +82,24 @@ def init(store: StoreOption = None, lang: LangOption = Lang.vi) -> None:
         _ok(tr("store.cli.exists" if existed else "store.cli.created", lang, store=s.display))
 
 
-@store_app.command("save")
+@store_app.command("save", help=help_code("store.cli.save.help"))
 def save(
-    plan: Annotated[Path, typer.Argument(help=_help("store.cli.plan_file"))],
+    plan: Annotated[Path, typer.Argument(help=help_code("store.cli.plan_file"))],
     store: StoreOption = None,
     note: NoteOption = "",
     user: UserOption = None,
-    allocate: Annotated[bool, typer.Option("--allocate", help=_help("store.cli.allocate_too"))] = False,
+    allocate: Annotated[bool, typer.Option("--allocate", help=help_code("store.cli.allocate_too"))] = False,
     policy: PolicyOption = None,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Lưu tệp kế hoạch thành một phiên bản / save a plan file as a version."""
     from .. import pipeline
 
+    check_input_file(plan, lang)
     try:
         book = pipeline.load_book_or_plan(plan)
     except PlanInvalid as exc:
         report_problems(exc.problems, lang=lang, as_json=as_json)
-        raise typer.Exit(ExitCode.INVALID) from None
-    except FileNotFoundError:
-        err_console.print(f"[bold red]✗[/] {escape(tr('store.cli.no_file', lang, path=str(plan)))}")
         raise typer.Exit(ExitCode.INVALID) from None
     try:
         kwargs: dict[str, Any] = dict(store=store, user=user, note=note, source_name=plan.name, source_sha256=pipeline.sha256_file(plan), lang=lang)
@@ -145,14 +137,13 @@ def _versions_table(versions: list[Any], lang: str) -> Table:
     return t
 
 
-@store_app.command("list")
+@store_app.command("list", help=help_code("store.cli.list.help"))
 def list_versions(
-    plan: Annotated[str | None, typer.Argument(help=_help("store.cli.plan_code"))] = None,
+    plan: Annotated[str | None, typer.Argument(help=help_code("store.cli.plan_code"))] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Liệt kê các phiên bản / list the versions (of one plan, or all)."""
     with _open(store, lang) as s:
         versions = s.versions(plan)
     if as_json:
@@ -163,15 +154,14 @@ def list_versions(
         console.print(_versions_table(versions, lang))
 
 
-@store_app.command("show")
+@store_app.command("show", help=help_code("store.cli.show.help"))
 def show(
     ref: RefArg,
     store: StoreOption = None,
-    document: Annotated[bool, typer.Option("--document", help=_help("store.cli.document"))] = False,
+    document: Annotated[bool, typer.Option("--document", help=help_code("store.cli.document"))] = False,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Xem một phiên bản: bước, người lưu, phê duyệt, các lần phân bổ / show one version."""
     with _open(store, lang) as s:
         try:
             v = s.version(ref)
@@ -221,43 +211,39 @@ def _move(action: str, ref: str, store: str | None, user: str | None, note: str,
     _ok(tr("store.cli.moved", lang, version=v.ref, stage=v.stage.label))
 
 
-@store_app.command("submit")
+@store_app.command("submit", help=help_code("store.cli.submit.help"))
 def submit(ref: RefArg, store: StoreOption = None, user: UserOption = None, note: NoteOption = "", lang: LangOption = Lang.vi) -> None:
-    """Trình phê duyệt một phiên bản / submit a version for approval."""
     _move("submit", ref, store, user, note, lang)
 
 
-@store_app.command("send-back")
+@store_app.command("send-back", help=help_code("store.cli.send_back.help"))
 def send_back(ref: RefArg, store: StoreOption = None, user: UserOption = None, note: NoteOption = "", lang: LangOption = Lang.vi) -> None:
-    """Trả lại phiên bản đã trình / return a submitted version to its author."""
     _move("send_back", ref, store, user, note, lang)
 
 
-@store_app.command("approve")
+@store_app.command("approve", help=help_code("store.cli.approve.help"))
 def approve(
     ref: RefArg,
-    decision: Annotated[str, typer.Option("--decision", "-d", help=_help("store.cli.decision"))] = "",
+    decision: Annotated[str, typer.Option("--decision", "-d", help=help_code("store.cli.decision"))] = "",
     store: StoreOption = None,
     user: UserOption = None,
     note: NoteOption = "",
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Phê duyệt một phiên bản đã trình; sau đó không sửa được / approve a submitted version (it becomes immutable)."""
     _move("approve", ref, store, user, note, lang, decision=decision)
 
 
-@store_app.command("allocate")
+@store_app.command("allocate", help=help_code("store.cli.allocate.help"))
 def allocate(
     ref: RefArg,
     store: StoreOption = None,
     policy: PolicyOption = None,
     year: YearOption = None,
     user: UserOption = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=_help("store.cli.out_xlsx"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=help_code("store.cli.out_xlsx"))] = None,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Phân bổ một phiên bản đã lưu và ghi lại lần chạy / allocate a stored version and record the run."""
     from .. import pipeline
 
     outcome = pipeline.allocate_version(ref, store=store, policy=policy.value if policy else None, years=year, user=user, lang=lang)
@@ -279,17 +265,16 @@ def allocate(
     raise typer.Exit(outcome.exit_code)
 
 
-@store_app.command("diff")
+@store_app.command("diff", help=help_code("store.cli.diff.help"))
 def diff(
-    a: Annotated[str, typer.Argument(help=_help("store.cli.ref_a"))],
-    b: Annotated[str, typer.Argument(help=_help("store.cli.ref_b"))],
+    a: Annotated[str, typer.Argument(help=help_code("store.cli.ref_a"))],
+    b: Annotated[str, typer.Argument(help=help_code("store.cli.ref_b"))],
     store: StoreOption = None,
     policy: PolicyOption = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help=_help("store.cli.diff_xlsx"))] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help=help_code("store.cli.diff_xlsx"))] = None,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """So sánh hai phiên bản: nội dung, ràng buộc, số phân bổ / compare two versions: fields, constraints, allocations."""
     from .. import pipeline
     from ..store.sheets import show_value
 
@@ -343,15 +328,14 @@ def diff(
         _ok(tr("store.cli.written", lang, path=str(xlsx)))
 
 
-@store_app.command("history")
+@store_app.command("history", help=help_code("store.cli.history.help"))
 def history(
-    plan: Annotated[str, typer.Argument(help=_help("store.cli.plan_code"))],
+    plan: Annotated[str, typer.Argument(help=help_code("store.cli.plan_code"))],
     store: StoreOption = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help=_help("store.cli.history_xlsx"))] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help=help_code("store.cli.history_xlsx"))] = None,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Lịch sử của một kế hoạch: lưu, trình, phê duyệt, phân bổ / a plan's history."""
     from .. import pipeline
 
     outcome = pipeline.version_history(plan, store=store, lang=lang)
@@ -374,14 +358,13 @@ def history(
         _ok(tr("store.cli.written", lang, path=str(xlsx)))
 
 
-@store_app.command("verify")
+@store_app.command("verify", help=help_code("store.cli.verify.help"))
 def verify(
-    plan: Annotated[str | None, typer.Argument(help=_help("store.cli.plan_code"))] = None,
+    plan: Annotated[str | None, typer.Argument(help=help_code("store.cli.plan_code"))] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Kiểm tra mọi mã kiểm tra đã lưu (phát hiện sửa đổi ngoài budgetlib) / check every stored hash."""
     with _open(store, lang) as s:
         problems = s.verify(plan)
         count = len(s.versions(plan))
