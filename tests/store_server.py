@@ -95,15 +95,19 @@ class PostgresServer:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, schema: str | None = None) -> str:
+        base = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"{base}?options=-csearch_path%3D{schema}" if schema else base
 
     def new_database(self) -> str:
+        """An empty place for one store: a schema of its own, first on the search path of every
+        connection made with the returned URL (as good as a fresh database for the store, and cheap:
+        a new database per test would copy the template and fill the WAL)."""
         import psycopg
 
         name = f"store_test_{os.getpid()}_{next(self._names)}"
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE SCHEMA "{name}"')
         return self.url(name)
 
 

@@ -430,3 +430,13 @@ def haiphong_folder():
     from .conftest import EXAMPLES
 
     return EXAMPLES / "haiphong_2011_2015"
+
+
+def test_unreachable_server_is_a_clear_error():
+    from budgetlib.store import StoreUnavailable
+
+    from .store_server import _free_port
+
+    with pytest.raises(StoreUnavailable) as err:
+        Store.open(f"postgresql://postgres:bí-mật@127.0.0.1:{_free_port()}/kho")
+    assert "không mở được kho" in err.value.message("vi") and "bí-mật" not in err.value.message("vi")

@@ -16,8 +16,8 @@ from budgetlib.store import ImmutableVersion, StageTransitionError, Store
 
 from .conftest import tiny_plan_data
 
-PROCESSES = 4
-SAVES_EACH = 4
+PROCESSES = 6
+SAVES_EACH = 5
 TIMEOUT = 240
 
 
@@ -56,7 +56,9 @@ def _approver(url: str, ref: str, index: int, barrier, results) -> None:
 
 
 def _run(target, args_for) -> list:
-    ctx = mp.get_context("spawn")
+    # fork: the children start in milliseconds and open their own store (the parent holds no
+    # connection); each child is a separate process with its own connections and transactions.
+    ctx = mp.get_context("fork")
     barrier = ctx.Barrier(PROCESSES)
     results = ctx.Queue()
     procs = [ctx.Process(target=target, args=(*args_for(i), barrier, results)) for i in range(PROCESSES)]
