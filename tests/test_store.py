@@ -440,3 +440,18 @@ def test_unreachable_server_is_a_clear_error():
     with pytest.raises(StoreUnavailable) as err:
         Store.open(f"postgresql://postgres:bí-mật@127.0.0.1:{_free_port()}/kho")
     assert "không mở được kho" in err.value.message("vi") and "bí-mật" not in err.value.message("vi")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["budgetlib.store", "budgetlib.store.canonical", "budgetlib.store.records", "budgetlib.store.engine", "budgetlib.store.store", "budgetlib.pipeline.store"],
+)
+def test_doctests_of_the_store(module, monkeypatch):
+    import doctest
+    import importlib
+
+    from .conftest import ROOT
+
+    monkeypatch.chdir(ROOT)  # the examples are quoted by their path in the repository
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0, module
