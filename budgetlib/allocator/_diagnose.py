@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constraints.registry import kind_of
 from ..core.i18n import Msg
 from ..model.result import Conflict, ConstraintKind, Diagnosis, DiagnosisMethod
 from ._data import INF, Data, Group
@@ -23,13 +24,7 @@ def _money(x: float) -> int:
 
 def location(d: Data, g: Group) -> str:
     """The JSON path of the plan where the group was declared."""
-    if g.constraint is not None:
-        for i, c in enumerate(d.policy.constraints):
-            if c is g.constraint:
-                return f"allocation.constraints[{i}]"
-    if g.kind == ConstraintKind.BUDGET:
-        return "budget_lines"
-    return ""
+    return d.location(g)
 
 
 def place(unit: str | None = None, task: str | Msg | None = None, year: int | None = None) -> Msg | str:
@@ -91,6 +86,8 @@ def check_bounds(d: Data, proportional: bool) -> list[Conflict]:
                 a = d.groups[lsrc[t, y, u]]
                 where = place(d.unit_name(u), d.task_labels[task.code], year)
                 floor, cap = _money(lo[t, y, u]), _money(hi[t, y, u])
+                names: tuple[str, ...]
+                locs: tuple[str, ...]
                 if hsrc[t, y, u] >= 0:
                     b = d.groups[hsrc[t, y, u]]
                     msg = Msg("alloc.conflict.floor_above_cap", place=where, floor_name=a.name, floor=floor, cap_name=b.name, cap=cap)
@@ -140,56 +137,17 @@ def check_bounds(d: Data, proportional: bool) -> list[Conflict]:
     return out
 
 
-def check_targets(d: Data, proportional: bool) -> list[Conflict]:
+def check_constraints(d: Data, proportional: bool) -> list[Conflict]:
+    """Each constraint kind's own pre-check (the proportional policy applies no row constraint)."""
     out: list[Conflict] = []
-    if proportional:  # the proportional policy does not apply targets
+    if proportional:
         return out
-    _T, _Y, U = d.shape
-    for ts in d.targets:
-        c = ts.constraint
-        g = d.groups[ts.group]
-        ys = np.asarray(ts.years, np.int64)
-        budget = float(d.B[ts.task, ys].sum()) if ys.size else 0.0
-        reach = d.hi[ts.task][ys].sum(axis=0) if ys.size else np.zeros(U)
-        by_budget = budget / c.unit_cost
-        by_units = float(np.minimum(ts.capacity, reach / c.unit_cost).sum())
-        capacity = float(ts.capacity.sum())
-        best = min(by_budget, by_units, capacity)
-        if ts.required > best + 1e-9 * max(1.0, ts.required):
-            task = d.tasks[ts.task]
-            years = Msg("alloc.join.years", first=d.years[ys[0]], last=d.years[ys[-1]]) if ys.size else Msg("alloc.join.none")
-            names: tuple[str, ...] = (g.name,)
-            locs: tuple[str, ...] = (location(d, g),)
-            common = {"name": g.name, "required": ts.required, "best": best}
-            if capacity <= min(by_budget, by_units):
-                msg = Msg("alloc.conflict.target_capacity", **common, capacity_attribute=c.capacity_attribute,
-                          baseline_attribute=c.baseline_attribute, capacity=capacity)
-            elif by_budget <= by_units:
-                msg = Msg("alloc.conflict.target_budget", **common, unit_cost=c.unit_cost, cost=_money(ts.required * c.unit_cost),
-                          task=d.task_labels[task.code], years=years, budget=_money(budget))
-                names, locs = (*names, d.groups[int(d.budget_group[ts.task, ys[0]])].name), (*locs, "budget_lines")
-            else:
-                # caps and eligibility limit what the task can spend where the target can progress
-                limiting = _groups(d, d.hi_src[ts.task][ys][:, ts.capacity > 0].ravel()) if ys.size else []
-                lnames, llocs = _named(d, limiting)
-                names, locs = (*names, *lnames), (*locs, *llocs)
-                room = reach[ts.capacity > 0]
-                msg = Msg("alloc.conflict.target_bounds", **common, names=list(lnames), task=d.task_labels[task.code],
-                          reach=_money(float(np.minimum(room, ts.capacity[ts.capacity > 0] * c.unit_cost).sum())))
-            out.append(
-                Conflict(
-                    name=g.name,
-                    kind=ConstraintKind.TARGET,
-                    msg=msg,
-                    amounts={"required_cost": _money(ts.required * c.unit_cost), "budget": _money(budget), "unit_cost": int(c.unit_cost)},
-                    names=names,
-                    locations=locs,
-                )
-            )
+    for r in d.row_specs:
+        out += r.kind.precheck(d, r.constraint, r.group, r.spec)
     return out
 
 
-PRECHECKS = [check_need, check_bounds, check_targets]
+PRECHECKS = [check_need, check_bounds, check_constraints]
 """Quick checks run before any LP; each returns conflicts with the amounts involved."""
 
 
@@ -229,30 +187,11 @@ def _cell_groups(d: Data, lp: LP, cols: np.ndarray, bounds: np.ndarray | None) -
 def member_detail(d: Data, g: int) -> tuple[Msg, dict[str, int]]:
     """The amounts of one named group, as the tail of a conflict line (``: 40.000.000 đ …``)."""
     grp = d.groups[g]
-    c = grp.constraint
     if grp.kind == ConstraintKind.BUDGET and grp.task is not None and grp.year is not None:
         budget = _money(d.B[grp.task, grp.year])
         return Msg("alloc.detail.budget", budget=budget), {"budget": budget}
-    if grp.kind in (ConstraintKind.FLOOR, ConstraintKind.CAP) and c is not None:
-        if c.amount is not None:
-            return Msg("alloc.detail.amount", amount=int(c.amount)), {"amount": int(c.amount)}
-        if c.share_of_budget is not None:
-            return Msg("alloc.detail.share", share=float(c.share_of_budget)), {}
-        return Msg("alloc.detail.times", times=float(c.times_proportional)), {}
-    if grp.kind == ConstraintKind.EARMARK and c is not None:
-        return Msg("alloc.detail.earmark", amount=int(c.amount)), {"amount": int(c.amount)}
-    if grp.kind == ConstraintKind.ABSORPTION and c is not None:
-        amounts = {"amount": int(c.amount), "per_attribute_amount": int(c.per_attribute_amount)}
-        if c.attribute:
-            return Msg("alloc.detail.absorption_attribute", amount=int(c.amount), per=int(c.per_attribute_amount), attribute=c.attribute), amounts
-        return Msg("alloc.detail.absorption", amount=int(c.amount)), amounts
-    if grp.kind == ConstraintKind.STABILITY and c is not None:
-        return Msg("alloc.detail.stability", change=float(c.max_change)), {}
-    if grp.kind in (ConstraintKind.TARGET, ConstraintKind.TARGET_UNIT):
-        ts = next(t for t in d.targets if t.group == g or t.unit_group == g)
-        cost = _money(ts.required * ts.constraint.unit_cost)
-        msg = Msg("alloc.detail.target", required=ts.required, unit_cost=int(ts.constraint.unit_cost), cost=cost)
-        return msg, {"unit_cost": int(ts.constraint.unit_cost), "required_cost": cost}
+    if grp.constraint is not None:
+        return kind_of(grp.constraint).detail(d, grp.constraint, g)  # type: ignore[arg-type]
     return Msg("alloc.detail.none"), {}
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constraints.registry import kind_of
 from ..core.i18n import Msg
-from ..model.policy import AbsorptionConstraint, DeviationWeighting, PolicyKind, StabilityConstraint, TargetConstraint
 from ..model.result import Allocation, AllocationStatus, ConstraintKind, ConstraintReport, Named, TargetAttainment
 from ._data import Data
 from ._diagnose import place
@@ -32,17 +32,10 @@ class Objective:
 
 
 def objective_labels(d: Data) -> Objective:
-    kind = d.policy.kind
-    if kind is PolicyKind.MIN_DEVIATION:
-        if d.policy.deviation is DeviationWeighting.RELATIVE:
-            return Objective(Msg("alloc.objective.deviation_relative"), False)
-        return Objective(Msg("alloc.objective.deviation_absolute"), True)
-    if kind is PolicyKind.MAX_MIN:
-        return Objective(Msg("alloc.objective.coverage"), False)
-    if kind is PolicyKind.MAX_OUTCOME:
-        outs = [c.outcome or c.task for c in d.policy.response_curves]
-        return Objective(Msg("alloc.objective.outcome", outcomes=outs), False)
-    return Objective(None, False)
+    from .policies import POLICIES
+
+    policy = POLICIES[d.policy.kind]
+    return Objective(policy.objective(d), policy.in_money(d))
 
 
 class _RowView:
@@ -52,8 +45,9 @@ class _RowView:
         self.group = lp.row_group
         self.elem = lp.row_elem
         const = lay.row_const
-        self.lo = (np.concatenate(lp._rlo) if lp._rlo else np.zeros(0)) + const
-        self.hi = (np.concatenate(lp._rhi) if lp._rhi else np.zeros(0)) + const
+        shift = lay.row_shift if lay.row_shift is not None else np.zeros_like(const)
+        self.lo = (np.concatenate(lp._rlo) if lp._rlo else np.zeros(0)) + const - shift
+        self.hi = (np.concatenate(lp._rhi) if lp._rhi else np.zeros(0)) + const + shift
         self.act = (sol.row_value + const) if sol.row_value is not None else None
         self.dual = sol.row_dual
         self.up, self.dn = sol.row_up, sol.row_dn
@@ -61,10 +55,11 @@ class _RowView:
         self.lp_hi = self.hi - const
 
 
-def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
+def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView | None, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
     grp = d.groups[g]
     _T, Y, U = d.shape
     rs = M if money else 1.0
+    assert fin.act is not None
     act = fin.act[rows].copy()
     lo, hi = fin.lo[rows], fin.hi[rows]
     if grp.kind == "target":
@@ -96,14 +91,15 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     def where(r):
         e = int(fin.elem[r])
         t = u = y = None
-        if grp.kind == "budget":
+        element = kind_of(grp.constraint).row_element if grp.constraint is not None else ""  # type: ignore[arg-type]
+        if grp.kind == ConstraintKind.BUDGET:
             t, y = divmod(e, Y)
-        elif grp.kind == "absorption":
+        elif element == "unit_year":
             y, u = divmod(e, U)
-        elif grp.kind == "stability" and e >= 0:
+        elif element == "cell" and e >= 0:
             ty, u = divmod(e, U)
             t, y = divmod(ty, Y)
-        elif grp.kind == "target_unit":
+        elif grp.kind == ConstraintKind.TARGET_UNIT:
             u = e
             t = next(ts.task for ts in d.targets if ts.unit_group == g)
         elif grp.kind == "target":
@@ -232,7 +228,7 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
     out: list[ConstraintReport] = []
     if solved is None:  # proportional: no duals; bounds only
         for g, grp in enumerate(d.groups):
-            if grp.kind in ("floor", "cap", "earmark", "eligibility"):
+            if grp.constraint is not None and kind_of(grp.constraint).bounds:  # type: ignore[arg-type]
                 out += _bound_reports(d, None, g, x, obj)
         return out
     fin = _RowView(solved.final_lp, solved.final_lay, solved.final)
@@ -243,7 +239,7 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
     for g, grp in enumerate(d.groups):
         if grp.kind in ("coverage", "outcome", "target_unit"):
             continue
-        if grp.kind in ("floor", "cap", "earmark", "eligibility"):
+        if grp.constraint is not None and kind_of(grp.constraint).bounds:  # type: ignore[arg-type]
             out += _bound_reports(d, solved, g, x, obj)
         elif g in by_group:
             out += _row_reports(d, solved, g, np.array(by_group[g]), fin, dual, grp.kind != "target", obj, x)
@@ -286,13 +282,9 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
 
 def _rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
     """Coupling constraints checked on the integer amounts (rounding can move them by < 1 unit per cell)."""
-    out = []
-    for g, us, ys, cap in d.absorption:
-        if us.size and ys.size:
-            tot = cells[:, ys][:, :, us].sum(axis=0)  # [Y', U']
-            excess = float((tot - cap[None, :]).max())
-            if excess > 0:
-                out.append(Msg("alloc.explain.absorption_exceeded", name=d.groups[g].name, excess=int(excess)))
+    out: list[Msg] = []
+    for r in d.row_specs:
+        out += r.kind.rounded_violations(d, r.constraint, r.group, r.spec, cells)
     return out
 
 
@@ -311,7 +303,7 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
         if solved.duals is None:
             notes.append(Msg("alloc.explain.bisection"))
     else:
-        skipped = [c for c in policy.constraints if isinstance(c, (AbsorptionConstraint, StabilityConstraint, TargetConstraint))]
+        skipped = [c for c in policy.constraints if kind_of(c).coupling]
         notes += [Msg("alloc.explain.not_applied", name=c.name) for c in skipped]
     budget = [r for r in reports if r.kind == ConstraintKind.BUDGET and r.shadow_price]
     budget.sort(key=lambda r: (-abs(r.shadow_price), r.task or "", r.year or 0))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..constraints.target import TargetSpec, target_rows
 from ..core.i18n import Msg
 from ..core.lang import Lang
 from ..model.plan import Plan
@@ -97,6 +98,7 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
         diag = diagnose_lp(d, lp)
         return CheapestBudget(d.plan.program.code, AllocationStatus.INFEASIBLE, 0, sum(plan_by_task.values()), {}, plan_by_task, {}, {},
                               targets, diag, (diag.msg,))
+    assert sol.col_value is not None
     mult = {d.tasks[t].code: float(f"{sol.col_value[c]:.9g}") for t, c in sorted(lay.k.items())}
     by_ty = {d.tasks[t].code: {d.years[y]: _ceil_to(sol.col_value[c] * d.B[t, y], unit) for y in range(Y) if d.B[t, y] > 0}
              for t, c in sorted(lay.k.items())}
@@ -123,10 +125,10 @@ def _target_with_plan_budget(d, i: int) -> TargetCost:
     ts = d.targets[i]
     b = Builder(d, "x")
     b.budget()
-    b.absorption()
-    b.stability()
-    b.targets(with_required=False, only=i)
+    b.constraint_rows(only=lambda r: not isinstance(r.spec, TargetSpec))
+    cols = target_rows(b, ts, i, with_required=False)
     b.lp.cost[-1][:] = -1.0  # the c columns of this target are the last block
+    assert b.lp.cost[-1].size == cols.size
     lp, _lay = b.done()
     sol = solve_highspy(lp)
     ys = np.asarray(ts.years, np.int64)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..constraints import CONSTRAINT_KINDS, PlanRefs, kind_of
 from ..core.i18n import LocalizedError, Msg, catalogue
 from ..core.lang import Lang
 from ..core.money import SAFE_AMOUNT
@@ -38,14 +39,10 @@ from ..model.plan import (
     TaskRole,
 )
 from ..model.policy import (
-    AbsorptionConstraint,
     AllocationPolicy,
     Constraint,
     EarmarkConstraint,
-    EligibilityConstraint,
     ResponseCurve,
-    StabilityConstraint,
-    TargetConstraint,
 )
 
 __all__ = [
@@ -220,42 +217,11 @@ def check_policy_references(plan: Plan) -> list[Problem]:
     tasks = {t.code for t in plan.tasks}
     level = _allocation_level(plan)
     units = {u.code for u in plan.units_at(level)}
-    targets = {t.code for t in plan.targets}
     years = set(plan.program.years) if plan.program is not None else None
 
-    def refs(i: int, c: Any, name: str, values: Iterable[Any] | str | None, known: set[str], what: str) -> None:
-        single = isinstance(values, str)
-        for j, value in enumerate([values] if single else (values or [])):
-            if value not in known:
-                path = json_path("allocation", "constraints", i, name) if single else json_path("allocation", "constraints", i, name, j)
-                out.append(_p("plan.constraint_unknown_reference", path, constraint=c.name, what=what, value=value))
-
+    refs = PlanRefs.of(plan)
     for i, c in enumerate(policy.constraints):
-        if isinstance(c, EarmarkConstraint):
-            refs(i, c, "task", c.task, tasks, "task")
-            refs(i, c, "unit", c.unit, units, "unit")
-        elif isinstance(c, TargetConstraint):
-            refs(i, c, "task", c.task, tasks, "task")
-            refs(i, c, "target", c.target, targets, "target")
-        elif isinstance(c, AbsorptionConstraint):
-            refs(i, c, "units", c.units, units, "unit")
-        else:
-            refs(i, c, "tasks", getattr(c, "tasks", None), tasks, "task")
-            refs(i, c, "units", getattr(c, "units", None), units, "unit")
-            if isinstance(c, StabilityConstraint):
-                for j, prior in enumerate(c.prior or []):
-                    if prior.unit not in units or prior.task not in tasks:
-                        out.append(
-                            _p("plan.constraint_prior_unknown", json_path("allocation", "constraints", i, "prior", j), constraint=c.name)
-                        )
-        for j, year in enumerate(getattr(c, "years", None) or []):
-            if years is not None and year not in years:
-                out.append(_p("plan.constraint_year_outside", json_path("allocation", "constraints", i, "years", j), constraint=c.name, value=year))
-        if isinstance(c, EligibilityConstraint) and c.attribute is not None:
-            if not any(c.attribute in u.attributes for u in plan.units_at(level)):
-                out.append(
-                    _p("plan.constraint_attribute_missing", json_path("allocation", "constraints", i, "attribute"), constraint=c.name, value=c.attribute)
-                )
+        out.extend(kind_of(c).check(c, i, refs))  # each constraint kind checks its own references
     for i, curve in enumerate(policy.response_curves):
         if curve.task not in tasks:
             out.append(_p("plan.curve_unknown_task", json_path("allocation", "response_curves", i, "task"), value=curve.task))
@@ -328,7 +294,7 @@ def validate_plan(plan: Plan) -> list[Problem]:
 # Field errors (pydantic) as problems
 
 
-_UNION_TAGS = {"floor", "cap", "earmark", "eligibility", "absorption", "stability", "target"}
+_UNION_TAGS = set(CONSTRAINT_KINDS)
 _SCHEMA_PARAMS = ("ge", "gt", "le", "lt", "min_length", "max_length", "expected", "expected_tags")
 
 
