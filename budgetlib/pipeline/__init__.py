@@ -26,6 +26,7 @@ from .run import (
     run_validate,
     sha256_file,
 )
+from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
 
 from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
 from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
@@ -58,4 +59,11 @@ __all__ = [
     "run_batch",
     "run_curve",
     "CurveOutcome",
+    # the version store (pipeline/store.py)
+    "StoreOutcome",
+    "save_version",
+    "version_history",
+    "compare_versions",
+    "allocate_version",
+    "save_and_allocate",
 ]
