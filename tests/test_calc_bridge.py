@@ -56,7 +56,15 @@ def test_bridge_process_streams_progress_then_one_reply():
     lines = [json.loads(line) for line in done.stdout.decode("ascii").splitlines()]  # every stdout line is protocol
     assert all("progress" in m for m in lines[:-1]) and len(lines) > 2
     assert "reply" in lines[-1] and lines[-1]["reply"]["exit_code"] == 0
-    assert "HiGHS" in done.stderr.decode()  # the solver's banner went to stderr, not into the protocol
+
+
+def test_whatever_else_prints_to_stdout_goes_to_stderr():
+    """Solvers write banners to file descriptor 1 from C; the protocol has its own copy of it."""
+    code = ("import os, sys; from budgetlib.calc.bridge import _protocol_stream; out = _protocol_stream(); "
+            "os.write(1, b'from C\\n'); print('from Python'); sys.stdout.flush(); out.write('{}\\n'); out.flush()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout == "{}\n"
+    assert "from C" in done.stderr and "from Python" in done.stderr
 
 
 def test_bridge_probe_and_bad_input():

@@ -11,33 +11,23 @@ from rich.markup import escape
 
 from ..core.i18n import tr
 from .app import ExitCode, Lang, LangOption, app, console, err_console
+from .localize import help_code
 
-lo_app = typer.Typer(
-    name="lo",
-    help="Phần mở rộng LibreOffice Calc (menu \"Ngân sách\") / the LibreOffice Calc extension.",
-    no_args_is_help=True,
-)
+lo_app = typer.Typer(name="lo", help=help_code("calc.cli.help.group"), no_args_is_help=True)
 app.add_typer(lo_app, name="lo")
 
-PythonOption = Annotated[
-    str | None,
-    typer.Option("--python", help="Python chạy budgetlib cho phần mở rộng (mặc định: Python đang chạy lệnh này) / the Python that runs budgetlib for the extension (default: this one)"),
-]
-ProfileOption = Annotated[
-    Path | None,
-    typer.Option("--profile", help="Thư mục hồ sơ người dùng LibreOffice (-env:UserInstallation) / a LibreOffice user profile folder"),
-]
-SharedOption = Annotated[bool, typer.Option("--shared", help="Cài cho mọi người dùng (quản trị viên) / for every user (administrators)")]
-SofficeOption = Annotated[Path | None, typer.Option("--soffice", help="Đường dẫn soffice / path to soffice")]
+PythonOption = Annotated[str | None, typer.Option("--python", help=help_code("calc.cli.help.python"))]
+ProfileOption = Annotated[Path | None, typer.Option("--profile", help=help_code("calc.cli.help.profile"))]
+SharedOption = Annotated[bool, typer.Option("--shared", help=help_code("calc.cli.help.shared"))]
+SofficeOption = Annotated[Path | None, typer.Option("--soffice", help=help_code("calc.cli.help.soffice"))]
 
 
-@lo_app.command("build")
+@lo_app.command("build", help=help_code("calc.cli.help.build"))
 def build(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Tệp .oxt tạo ra (mặc định ./budgetlib.oxt) / output file")] = None,
-    python: Annotated[str | None, typer.Option("--python", help="Ghi Python chạy budgetlib vào phần mở rộng (cài chung) / write the Python into the extension (shared installs)")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=help_code("calc.cli.help.output"))] = None,
+    python: Annotated[str | None, typer.Option("--python", help=help_code("calc.cli.help.build_python"))] = None,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Tạo budgetlib.oxt từ mã nguồn (libreoffice/), giống hệt từng byte mỗi lần / build the extension, byte-identical every time."""
     from ..calc.build import BuildError, build_extension
 
     try:
@@ -48,7 +38,7 @@ def build(
     console.print(f"[green]✓[/] {escape(tr('calc.cli.built', lang.value, path=str(result.path), version=result.version, n=len(result.files)))}")
 
 
-@lo_app.command("install")
+@lo_app.command("install", help=help_code("calc.cli.help.install"))
 def install(
     python: PythonOption = None,
     shared: SharedOption = False,
@@ -56,7 +46,6 @@ def install(
     soffice: SofficeOption = None,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Cài phần mở rộng cho người dùng này bằng unopkg / install the extension for this user with unopkg."""
     from ..calc.install import InstallError, install_extension
 
     try:
@@ -75,9 +64,8 @@ def install(
     console.print(f"  {tr('calc.cli.restart', v)}")
 
 
-@lo_app.command("uninstall")
+@lo_app.command("uninstall", help=help_code("calc.cli.help.uninstall"))
 def uninstall(shared: SharedOption = False, profile: ProfileOption = None, soffice: SofficeOption = None, lang: LangOption = Lang.vi) -> None:
-    """Gỡ phần mở rộng / remove the extension."""
     from ..calc.install import InstallError, uninstall_extension
 
     try:
@@ -88,17 +76,13 @@ def uninstall(shared: SharedOption = False, profile: ProfileOption = None, soffi
     console.print(f"[green]✓[/] {tr('calc.cli.uninstalled', lang.value)}")
 
 
-@lo_app.command("doctor")
+@lo_app.command("doctor", help=help_code("calc.cli.help.doctor"))
 def doctor(
     profile: ProfileOption = None,
     soffice: SofficeOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Kết quả dạng JSON / machine-readable output")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=help_code("calc.cli.help.json"))] = False,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Kiểm tra LibreOffice, Python và phần mở rộng; chỉ cách sửa / check LibreOffice, Python and the extension; say what to fix.
-
-    Exit code 0 when everything the extension needs is in place, 1 otherwise.
-    """
     from ..calc.doctor import diagnose
 
     checks = diagnose(lang=lang.value, soffice=soffice, profile=profile)
