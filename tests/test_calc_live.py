@@ -333,8 +333,18 @@ def test_new_workbook_opens_the_template(calc):
     assert calc.click(doc, "btnNew") == []
     new = [d for d in calc.call("docs") if d["doc"] not in before]
     assert len(new) == 1
-    assert new[0]["sheets"] == [s.name for s in template_sheets(lang="vi")]
+    specs = template_sheets(lang="vi")
+    assert new[0]["sheets"] == [s.name for s in specs]
     assert not any(s["marked"] for s in calc.sheets(new[0]["doc"]))
+    by_name = {s.name: s for s in specs}
+    values = calc.read(new[0]["doc"], "Chương trình")["values"]
+    for r, row in enumerate(by_name["Chương trình"].rows):
+        for c, v in enumerate(row):
+            assert _same(values[r][c], v), (r, c, values[r][c], v)
+    assert calc.call("validation", doc=new[0]["doc"], sheet="Phân công", cell="A4") == {"type": "LIST", "formula": "$'Nhiệm vụ'.$A$4:$A$203"}
+    literal = calc.call("validation", doc=new[0]["doc"], sheet="Địa bàn", cell="C4")
+    assert literal["type"] == "LIST" and '"Quận"' in literal["formula"]
+    assert calc.call("notes", doc=new[0]["doc"], sheet="Địa bàn") == by_name["Địa bàn"].comments
     calc.call("close", doc=new[0]["doc"])
     calc.call("close", doc=doc)
 

@@ -159,6 +159,19 @@ class Driver:
         window.setPosSize(x, y, width, height, 15)  # com.sun.star.awt.PosSize.POSSIZE
         return {}
 
+    def op_validation(self, doc, sheet, cell):
+        v = self.docs[doc].getSheets().getByName(sheet).getCellRangeByName(cell).Validation
+        return {"type": v.Type.value, "formula": v.getFormula1()}
+
+    def op_notes(self, doc, sheet):
+        notes = self.docs[doc].getSheets().getByName(sheet).getAnnotations()
+        out = {}
+        for i in range(notes.getCount()):
+            n = notes.getByIndex(i)
+            a = n.getPosition()
+            out[f"{chr(65 + a.Column)}{a.Row + 1}"] = n.getString()
+        return out
+
     def op_undo(self, doc):
         self.docs[doc].getUndoManager().undo()
         return {}
