@@ -159,7 +159,7 @@ def test_invalid_plan_raises(haiphong):
     bad = _with(haiphong, constraints=[FloorConstraint(name="Sàn", tasks=["KHONG_CO"], amount=1)])
     with pytest.raises(PlanInvalid) as exc:
         allocate(bad)
-    assert any("KHONG_CO" in p.message_en for p in exc.value.problems)
+    assert any("KHONG_CO" in p.message("en") for p in exc.value.problems)
 
 
 def test_default_policy_without_plan_policy():

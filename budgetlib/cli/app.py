@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,15 +16,9 @@ from rich.console import Console
 
 from .._version import __version__
 from ..core.problems import PlanInvalid, Problem
+from ..pipeline.run import ExitCode
 
 __all__ = ["app", "ExitCode", "Lang", "LangOption", "console", "err_console", "report_problems", "load_plan_or_exit"]
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    INVALID = 1
-    INFEASIBLE = 2
-    USAGE = 3
 
 
 class Lang(StrEnum):

@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ...core.problems import PlanInvalid, Problem
+from ...core.problems import PlanInvalid, Problem, Source
 from ...model.plan import Plan
 from ..reproducible import make_reproducible
 from ..atomic import OutputLocked, atomic_path
@@ -77,7 +77,7 @@ class OpenpyxlBook:
     def __init__(self, path: "str | Path", *, read_only: bool | None = None):
         self.path = Path(path)
         if not self.path.exists():
-            raise PlanInvalid([Problem(str(self.path), "không tìm thấy tệp", "file not found", "file_not_found")])
+            raise PlanInvalid([Problem("file.not_found", Source(file=self.path.name), {"path": str(self.path)})])
         if read_only is None:
             read_only = self.path.stat().st_size > LARGE_FILE_BYTES
         self.read_only = read_only
@@ -85,7 +85,7 @@ class OpenpyxlBook:
             self.wb = load_workbook(self.path, data_only=True, read_only=read_only)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise PlanInvalid(
-                [Problem(str(self.path), f"không mở được tệp Excel: {exc}", f"cannot open the workbook: {exc}", "bad_workbook")]
+                [Problem.legacy(str(self.path), f"không mở được tệp Excel: {exc}", f"cannot open the workbook: {exc}", "bad_workbook")]
             ) from None
         self._uncached: dict[str, list[str]] | None = None
 
