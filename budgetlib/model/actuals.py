@@ -78,7 +78,7 @@ class Period:
         return f"Period(year={self.year}, half={self.half})"
 
     @classmethod
-    def parse(cls, text: "str | int | float | Period") -> "Period":
+    def parse(cls, text: str | int | float | Period) -> Period:
         """Read ``2013H1``, ``2013-H2``, ``H1/2013``, ``6 tháng đầu năm 2013``, ``Năm 2013``, ``2013``,
         ``first half 2013``; raise :class:`~budgetlib.core.i18n.LocalizedError` (``cycle.period.malformed``)."""
         if isinstance(text, Period):
@@ -129,22 +129,22 @@ class Period:
     def sort_key(self) -> tuple[int, int]:
         return (self.year, self.half or 3)
 
-    def __lt__(self, other: "Period") -> bool:
+    def __lt__(self, other: Period) -> bool:
         return self.sort_key() < other.sort_key()
 
-    def __le__(self, other: "Period") -> bool:
+    def __le__(self, other: Period) -> bool:
         return self.sort_key() <= other.sort_key()
 
-    def __gt__(self, other: "Period") -> bool:
+    def __gt__(self, other: Period) -> bool:
         return self.sort_key() > other.sort_key()
 
-    def __ge__(self, other: "Period") -> bool:
+    def __ge__(self, other: Period) -> bool:
         return self.sort_key() >= other.sort_key()
 
     # -- pydantic ------------------------------------------------------------------------------
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        def validate(value: Any) -> "Period":
+        def validate(value: Any) -> Period:
             try:
                 return cls.parse(value)
             except LocalizedError as exc:
@@ -190,7 +190,7 @@ class IndicatorResult(_Frozen):
     note: Text = ""
 
     @model_validator(mode="after")
-    def _finite(self) -> "IndicatorResult":
+    def _finite(self) -> IndicatorResult:
         if not math.isfinite(self.value):
             raise ValueError("value must be finite")
         return self
@@ -217,7 +217,7 @@ class Actuals(_Frozen):
         found = {d.period for d in self.disbursements} | {r.period for r in self.results}
         return sorted(found, key=Period.sort_key)
 
-    def up_to(self, period: Period) -> "Actuals":
+    def up_to(self, period: Period) -> Actuals:
         """The reports of periods ending no later than ``period`` (``2013H1`` drops ``2013H2`` and ``2013``)."""
 
         def keep(p: Period) -> bool:
@@ -230,7 +230,7 @@ class Actuals(_Frozen):
             }
         )
 
-    def merged(self, other: "Actuals") -> "Actuals":
+    def merged(self, other: Actuals) -> Actuals:
         """Both documents' records (for a disbursement file and a results file of the same plan)."""
         return self.model_copy(
             update={
@@ -266,7 +266,7 @@ class Actuals(_Frozen):
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Actuals":
+    def from_dict(cls, data: dict[str, Any]) -> Actuals:
         """Inverse of :meth:`to_dict` (the ``schema`` tag is checked, not stored)."""
         data = dict(data)
         tag = data.pop("schema", ACTUALS_SCHEMA)
@@ -275,5 +275,5 @@ class Actuals(_Frozen):
         return cls.model_validate(data)
 
     @classmethod
-    def from_json(cls, text: str) -> "Actuals":
+    def from_json(cls, text: str) -> Actuals:
         return cls.from_dict(json.loads(text))

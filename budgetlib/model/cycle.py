@@ -54,7 +54,7 @@ class CycleStep:
         return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in dataclasses.asdict(self).items() if v not in (None, "")}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CycleStep":
+    def from_dict(cls, data: dict[str, Any]) -> CycleStep:
         return cls(StepKind(data["kind"]), data.get("year"), data.get("period"), data.get("policy", ""), data.get("prior", ""))
 
 
@@ -121,7 +121,7 @@ class CycleState:
         self.pooled_in.setflags(write=False)
 
     @classmethod
-    def original(cls, allocation: Allocation) -> "CycleState":
+    def original(cls, allocation: Allocation) -> CycleState:
         """The state right after the plan is allocated: nothing carried, nothing pooled."""
         return cls(
             allocation,
@@ -173,7 +173,7 @@ class CycleState:
         pooled_in: np.ndarray | None = None,
         step: CycleStep,
         allocation: Allocation | None = None,
-    ) -> "CycleState":
+    ) -> CycleState:
         """The state with year ``year`` replaced by ``amounts[U, T, S]`` (and its carried/pooled parts).
 
         ``allocation`` (the solve that produced the year) lends its baseline for that year, its
@@ -232,7 +232,7 @@ class CycleState:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CycleState":
+    def from_dict(cls, data: dict[str, Any]) -> CycleState:
         """A state from :meth:`to_dict`, or from a plain allocation (``budgetlib allocate --json``)."""
         if data.get("schema") != CYCLE_STATE_SCHEMA:
             return cls.original(allocation_from_dict(data))
@@ -248,5 +248,5 @@ class CycleState:
         return cls(a, carried, pooled, steps)
 
     @classmethod
-    def from_json(cls, text: str) -> "CycleState":
+    def from_json(cls, text: str) -> CycleState:
         return cls.from_dict(json.loads(text))
