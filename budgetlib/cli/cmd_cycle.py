@@ -109,8 +109,13 @@ def _write(outcome: Any, out: Path | None, json_out: Path | None, save: Path | N
 
 
 def _problems(outcome: Any, lang: str) -> None:
-    if outcome.problems:
-        report_problems(outcome.problems, lang=lang)
+    """Errors as every command prints them; warnings after them, marked as warnings."""
+    errors = [p for p in outcome.problems if p.severity is Severity.ERROR]
+    warnings = [p for p in outcome.problems if p.severity is not Severity.ERROR]
+    if errors:
+        report_problems(errors, lang=lang)
+    for p in warnings:
+        err_console.print(f"  [yellow]![/] {Severity.WARNING.label(lang)}: {p.render(lang, with_file=True)}", highlight=False)
 
 
 def _run(fn: Any, plan: Path, lang: str, **kwargs: Any) -> Any:
@@ -313,6 +318,72 @@ def _print_carry(outcome: Any, lang: str) -> None:
     t2.add_row(col("total"), "", *(_num(v, lang) for v in (old.sum(), (total - carried).sum(), carried.sum(), total.sum(), total.sum() - old.sum())),
                style="bold")
     console.print(t2)
+
+
+@app.command()
+def chain(
+    plans: Annotated[list[Path], typer.Argument(help="Các tệp kế hoạch hoặc thư mục chứa chúng / plan files or folders")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Thư mục ghi kế hoạch cấp dưới đã nhận kinh phí, phân bổ và sổ Liên cấp / output folder"),
+    ] = None,
+    json_out: JsonOption = None,
+    lang: LangOption = Lang.vi,
+    quiet: QuietOption = False,
+) -> None:
+    """Phân bổ liên cấp tỉnh → huyện → xã: phân bổ của cấp trên là dự toán của cấp dưới / chain province → district → commune.
+
+    Ví dụ / example: budgetlib chain examples/tayninh_2022_chain -o out/tayninh
+    """
+    from ..io import save_plan
+    from ..io.atomic import atomic_write_text
+    from ..io.workbook import write_sheets
+    from ..pipeline.cycle import run_chain
+
+    for p in plans:
+        if not p.exists():
+            raise typer.BadParameter(tr("cycle.cli.not_found", lang, path=str(p)))
+    outcome = run_chain([str(p) for p in plans], lang=lang)
+    _problems(outcome, lang)
+    result = outcome.carry
+    if result is not None and not quiet:
+        col = lambda k: tr(f"cycle.sheet.col.{k}", lang)  # noqa: E731
+        t = Table(title=tr("cycle.sheet.chain_title", lang), caption=tr("cycle.cli.caption", lang))
+        for k, just in (("plan", "left"), ("level", "left"), ("unit", "left"), ("from_above", "right"), ("allocated_below", "right"),
+                        ("difference", "right"), ("plan_total", "right")):
+            t.add_column(tr(f"cycle.cli.chain_col.{k}", lang) if k in ("plan", "plan_total") else col(k), justify=just)  # type: ignore[arg-type]
+        for node in result.nodes:
+            mine = [r for r in result.rows if r.unit == node.home] if node.parent is not None else []
+            above = sum(r.from_above for r in mine)
+            below = sum(r.allocated_below for r in mine)
+            total = node.allocation.total if node.allocation is not None and node.allocation.ok else None
+            level = tr(f"term.{node.plan.program.level.value}", lang)
+            dash = "—"
+            t.add_row(("  " if node.parent is not None else "") + node.name, level, node.home or dash,
+                      _num(above, lang) if mine else dash, _num(below, lang) if mine else dash, _num(above - below, lang) if mine else dash,
+                      _num(total, lang) if total is not None else dash)
+        console.print(t)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            written = [write_sheets(outcome.sheets, out / "lien_cap.xlsx")]
+            for node in result.nodes if result is not None else ():
+                stem = Path(node.name).stem
+                if node.parent is not None and node.fed is not None:
+                    save_plan(node.fed, out / f"{stem}_tu_cap_tren.json")
+                    written.append(out / f"{stem}_tu_cap_tren.json")
+                if node.allocation is not None:
+                    atomic_write_text(out / f"{stem}_phan_bo.json", node.allocation.to_json())
+                    written.append(out / f"{stem}_phan_bo.json")
+        except OutputLocked as exc:
+            raise locked_exit(exc, lang) from None
+        for w in written:
+            console.print(f"[green]✓[/] {tr('cycle.cli.wrote', lang, path=str(w))}")
+    if json_out is not None:
+        from ..io.atomic import atomic_write_text as _write_text
+
+        _write_text(json_out, json.dumps(outcome.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    raise typer.Exit(int(outcome.exit_code))
 
 
 @app.command("actuals-template")

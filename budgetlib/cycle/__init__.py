@@ -4,6 +4,7 @@ chaining. Pure arithmetic on actuals (rates, closings, indicator progress) is in
 :mod:`budgetlib.planning.execution`; the data are :mod:`budgetlib.model.actuals` and
 :mod:`budgetlib.model.cycle`."""
 
+from .chain import Chain, ChainNode, ChainRow, chain, feed_plan, home_unit
 from .steps import (
     CarryOverResult,
     Prior,
@@ -20,6 +21,12 @@ from .steps import (
 )
 
 __all__ = [
+    "Chain",
+    "ChainNode",
+    "ChainRow",
+    "chain",
+    "feed_plan",
+    "home_unit",
     "CarryOverResult",
     "Prior",
     "Replay",

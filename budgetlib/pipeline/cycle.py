@@ -36,6 +36,8 @@ __all__ = [
     "run_progress",
     "run_revise",
     "run_carry_over",
+    "run_chain",
+    "plan_files",
     "diagnosis_problems",
 ]
 
@@ -80,9 +82,15 @@ class CycleOutcome:
             out["progress"] = self.progress.to_dict()
         if self.revision is not None:
             out["revision"] = self.revision.to_dict(self.lang)
-        if self.carry is not None:
+        if self.carry is not None and hasattr(self.carry, "closing"):
             out["closing"] = self.carry.closing.to_dict()
             out["next_year"] = self.carry.next_year
+        elif self.carry is not None:
+            out["chain"] = [
+                {"level": r.level, "unit": r.unit, "task": r.task, "year": r.year, "source": r.source, "from_above": r.from_above,
+                 "allocated_below": r.allocated_below}
+                for r in self.carry.rows
+            ]
         return out
 
 
@@ -284,3 +292,86 @@ def run_carry_over(
         return _failed(ctx.plan, ctx.actuals, ctx.problems, ctx.log, lang, ExitCode.INFEASIBLE)
     sheets, log = _finish(ctx, carry_over_sheets(ctx.plan, result, st, lang=lang), ExitCode.OK, "cycle.log.outcome_closed")
     return CycleOutcome(ctx.plan, ctx.actuals, result.state, ctx.problems, ExitCode.OK, sheets, log, lang, carry=result, before=st)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chaining
+
+
+PLAN_SUFFIXES_SKIPPED = ("_ket_qua", "_tien_do", "_dieu_chinh", "_chuyen_nguon", "_lien_cap", "_tu_cap_tren", "_phan_bo", ".bak")
+"""Files a chain over a folder leaves out: budgetlib's own outputs."""
+
+
+def plan_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The plan files named, or found (sorted, not in sub-folders) in folders: ``.json`` files with a
+    ``program`` and workbooks, without budgetlib's own outputs and actuals files."""
+    import json as _json
+
+    from ..io.files import FileKind, file_kind
+
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        found = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+        for f in found:
+            if f.name.startswith(("~$", ".")) or any(s in f.stem for s in PLAN_SUFFIXES_SKIPPED):
+                continue
+            kind = file_kind(f)
+            if kind is FileKind.JSON and p.is_dir():
+                try:
+                    head = _json.loads(f.read_text(encoding="utf-8-sig"))
+                except (OSError, ValueError):
+                    head = None
+                if not isinstance(head, dict) or "program" not in head:
+                    continue
+            elif kind not in (FileKind.JSON, FileKind.WORKBOOK):
+                continue
+            out.append(f)
+    return out
+
+
+def run_chain(sources: Sequence[str | Path | tuple[str, Plan]], *, lang: str | Lang = Lang.VI) -> CycleOutcome:
+    """Read every plan (files, folders of plans, or (name, Plan) pairs), chain them top down
+    (:func:`budgetlib.cycle.chain`), and return the Liên cấp sheet; ``outcome.carry`` holds the
+    :class:`~budgetlib.cycle.Chain`. Exit 1 when a plan has errors, 2 when one is infeasible."""
+    from ..cycle import chain
+    from ..io import load_plan_file
+    from ..io.workbook.cycle_sheets import chain_sheet
+    from ..io.workbook.results import error_sheets, log_sheet
+
+    lang = as_lang(lang)
+    plans: list[tuple[str, Plan]] = []
+    problems: list[Problem] = []
+    files: list[str | Path] = []
+    for s in sources:
+        if isinstance(s, tuple):
+            plans.append(s)
+        else:
+            files.append(s)
+    from ..core.problems import PlanInvalid
+
+    for f in plan_files(files):
+        try:
+            plans.append((f.name, load_plan_file(f)))
+        except PlanInvalid as exc:
+            problems.extend(p if p.source.file else p.relocated(p.source.with_file(f.name)) for p in exc.problems)
+    log = [(tr("cycle.log.plans", lang), ", ".join(n for n, _ in plans))]
+    if not plans:
+        problems.append(Problem("cycle.run.no_plans", Source(), {}))
+    if any(p.severity is Severity.ERROR for p in problems):
+        return _failed(None, None, problems, log, lang, ExitCode.INVALID)
+    result = chain(plans)
+    problems.extend(result.problems)
+    code = ExitCode.OK
+    if result.infeasible:
+        code = ExitCode.INFEASIBLE
+    elif not result.ok:
+        code = ExitCode.INVALID
+    outcome_code = {ExitCode.OK: "cycle.log.outcome_chained", ExitCode.INVALID: "cycle.log.outcome_chain_errors",
+                    ExitCode.INFEASIBLE: "cycle.log.outcome_chain_infeasible"}[code]
+    log.append((tr("log.outcome", lang), tr(outcome_code, lang)))
+    sheets = [chain_sheet(result.rows, lang=lang)]
+    if problems:
+        sheets += error_sheets(problems, lang=lang)
+    sheets.append(log_sheet(log, lang=lang))
+    return CycleOutcome(None, None, None, problems, code, sheets, log, lang, carry=result)
