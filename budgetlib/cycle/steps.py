@@ -6,7 +6,8 @@
   (:attr:`~budgetlib.model.plan.CarryOver.POOL`, re-split with the budget of ``y + 1``). Year ``y + 1``
   is then re-split under the plan's policy; its stability constraints compare with what each unit
   actually spent in ``y`` (``prior="spending"``, the spending pattern scaled to the new budget of the
-  task), with the allocation in force of ``y`` (``"allocation"``), or are dropped (``"none"``).
+  task), with the allocation in force of ``y`` (``"allocation"``, scaled the same way), or are
+  dropped (``"none"``).
 * :func:`revise` re-allocates what is not yet disbursed of the current year (điều chỉnh dự toán):
   what each unit has disbursed is a hard floor per unit × task (and per source in the final split),
   a unit's own full-year estimate (``forecast``) caps its allocation, stability compares with the
@@ -59,16 +60,19 @@ class Prior(StrEnum):
     """What a next-year split's stability constraints compare with."""
 
     SPENDING = "spending"  # what each unit disbursed in the closed year, scaled to the new budget
-    ALLOCATION = "allocation"  # the closed year's allocation in force
+    ALLOCATION = "allocation"  # the closed year's allocation in force, scaled to the new budget
     NONE = "none"  # no stability constraint for the split year
 
 
 def original_state(plan: Plan, allocation: Allocation | None = None) -> CycleState:
-    """The state right after the plan's allocation (computed when not given)."""
+    """The state right after the plan's allocation (computed when not given). An infeasible
+    allocation has no amounts to start a cycle from: :class:`ValueError` (``in_force`` reports it)."""
     if allocation is None:
         from ..allocator import allocate
 
         allocation = allocate(plan)
+    if not allocation.ok:
+        raise ValueError("the plan's allocation is infeasible; there is no allocation in force to start the cycle from")
     return CycleState.original(allocation)
 
 
@@ -128,15 +132,14 @@ def _prior(
         return None
     out: dict[tuple[str, str], int] = {}
     for t, task in enumerate(state.tasks):
-        if kind is Prior.ALLOCATION:
-            base = closing.allocated[:, t, :].sum(axis=1)
-            shares = base
-        else:
-            spent = closing.disbursed[:, t, :].sum(axis=1)
-            total = int(budget[t].sum())
-            if spent.sum() <= 0 or total <= 0:
-                continue
-            shares = apportion(total, spent.astype(float))
+        # The pattern of the closed year (what was spent, or allocated), scaled to the new budget of
+        # the task: stability then bounds how far the split may move from that pattern, and the
+        # pattern itself is always a feasible split (budgets of different years may differ a lot).
+        base = (closing.allocated if kind is Prior.ALLOCATION else closing.disbursed)[:, t, :].sum(axis=1)
+        total = int(budget[t].sum())
+        if base.sum() <= 0 or total <= 0:
+            continue
+        shares = apportion(total, base.astype(float))
         for u, unit in enumerate(state.units):
             if shares[u] > 0:
                 out[(unit, task)] = int(shares[u])
@@ -331,6 +334,7 @@ class Replay:
     state: CycleState
     steps: tuple[CarryOverResult, ...]
     problems: tuple[Problem, ...]
+    infeasible: Allocation | None = None  # the plan's own allocation, when it is infeasible
 
     @property
     def ok(self) -> bool:
@@ -366,7 +370,15 @@ def in_force(
     program year before ``as_of.year`` is closed and the next year re-split (closing the period's
     own year is :func:`carry_over`, a decision taken explicitly). Years that ``start`` already
     re-split or revised (a step for them) are kept as they are."""
-    state = start if start is not None else original_state(plan)
+    if start is None:
+        from ..allocator import allocate
+
+        first = allocate(plan)
+        if not first.ok:
+            problem = Problem("cycle.replay.original_infeasible", Source(path="allocation"), {})
+            return Replay(CycleState.original(first), (), (problem,), first)
+        start = CycleState.original(first)
+    state = start
     problems: list[Problem] = []
     steps: list[CarryOverResult] = []
     names, _ = _names(plan)

@@ -81,6 +81,9 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
 }
 """The fields of each record kind (used by the CSV and sheet readers and by the sheet template)."""
 
+_VALUE_FIELDS = {"disbursements": {"amount", "forecast"}, "results": {"value"}}
+"""A table row with all of these blank reports nothing (a pre-filled template row not filled in)."""
+
 _FIELD_MSG = {"unit": "unit", "task": "task", "source": "source", "period": "period", "amount": "amount", "forecast": "forecast",
               "target": "target", "value": "value"}
 
@@ -352,8 +355,9 @@ def rows_to_records(
     for r in range(header + 1, len(rows)):
         row = rows[r]
         values = {key: (row[c] if c < len(row) else None) for c, key in cols.items()}
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
-            continue
+        blank = {key for key, v in values.items() if v is None or (isinstance(v, str) and not v.strip())}
+        if blank >= set(values) or blank >= _VALUE_FIELDS[found] & set(values):
+            continue  # an empty row, or a template row not filled in yet: nothing reported
         excel_row = origin_row + r
         where = {key: Source(file=file, sheet=sheet, cell=f"{column_letter(c + 1)}{excel_row}", row=excel_row) for c, key in cols.items()}
         records.append(RawRecord(found, values, where, Source(file=file, sheet=sheet, cell=f"{excel_row}:{excel_row}", row=excel_row)))

@@ -176,6 +176,9 @@ def _state(ctx: _Context, period: Period, state: CycleState | None, prior: str) 
 
     replay = in_force(ctx.plan, ctx.actuals, period, start=state, prior=prior, locate=ctx.locate)
     ctx.problems.extend(replay.problems)
+    if replay.infeasible is not None:
+        ctx.problems.extend(diagnosis_problems(replay.infeasible))
+        return _failed(ctx.plan, ctx.actuals, ctx.problems, ctx.log, ctx.lang, ExitCode.INFEASIBLE)
     if any(p.code == "cycle.replay.infeasible" for p in replay.problems):
         bad = next(s for s in replay.steps if s.state is None)
         assert bad.allocation is not None
