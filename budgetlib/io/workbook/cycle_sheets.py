@@ -17,6 +17,7 @@ amounts, so staff can audit them and a spreadsheet recalculates them.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,6 +61,12 @@ def _t(code: str, lang: Lang, **params: Any) -> str:
     return tr(f"cycle.sheet.{code}", lang, **params)
 
 
+REPORT_WIDTH = 64
+"""Characters per line of the printable report. Its five columns (9 + 22 + 14 + 14 + 7 = 66
+character widths) fit an A4 page in portrait at 100 % with LibreOffice's default margins (checked by
+rendering to PDF); longer text is wrapped onto more rows, bold text and titles at fewer characters."""
+
+
 class _Sheet:
     def __init__(self, key: str, lang: Lang, title: str, subtitle: str = ""):
         self.lang = lang
@@ -75,6 +82,14 @@ class _Sheet:
         if title:
             self.spec.title_rows.add(r)
         return r
+
+    def text(self, text: str, *, width: int = REPORT_WIDTH, bold: bool = False, title: bool = False, indent: str = "") -> None:
+        """A paragraph in column A, wrapped onto as many rows as it needs (never wider than the page)."""
+        if bold and width == REPORT_WIDTH:
+            width = REPORT_WIDTH * 9 // 10
+        lines = textwrap.wrap(text, width=width, subsequent_indent=indent, break_on_hyphens=False) or [""]
+        for line in lines:
+            self.add([line], bold=bold, title=title)
 
     def fmt(self, col: int, r1: int, r2: int, fmt: str) -> None:
         letter = chr(64 + col) if col <= 26 else None
@@ -244,33 +259,39 @@ def report_sheet(plan: Plan, p: Progress, *, lang: str | Lang = Lang.VI) -> Shee
     I. who reports to whom by when (each due :class:`~budgetlib.model.plan.ReportingRule`);
     II. money: allocated, disbursed, rate, per unit (formulas); III. indicators against the yearly
     targets; IV. flags; V. notes (thresholds, illustrative figures, data as of the period's end).
+    Text is wrapped onto rows of at most :data:`REPORT_WIDTH` characters.
     """
     lang = as_lang(lang)
     key = "report_h1" if p.period.half == 1 else "report_year"
     names = {u.code: u.name for u in plan.units}
-    sheet = _Sheet(key, lang, _t(f"{key}_title", lang, year=p.period.year).upper(), plan.program.name)
-    sheet.add([plan.program.authority + (f" — {plan.program.document}" if plan.program.document else "")])
-    _illustrative(sheet, p.illustrative)
+    sheet = _Sheet(key, lang, "")
+    sheet.spec.rows.clear()
+    sheet.spec.title_rows.clear()
+    sheet.text(_t(f"{key}_title", lang, year=p.period.year).upper(), width=REPORT_WIDTH * 2 // 3, title=True)
+    sheet.text(plan.program.name, bold=True)
+    sheet.text(plan.program.authority + (f" — {plan.program.document}" if plan.program.document else ""))
+    if p.illustrative:
+        sheet.text(_t("illustrative", lang), bold=True)
     sheet.add([])
     # I. Reporting
-    sheet.add([_t("report.section_reporting", lang)], title=True)
+    sheet.text(_t("report.section_reporting", lang), title=True)
     if p.reports:
         for rep in p.reports:
             due = (_t("report.due_date", lang, date=rep.due.strftime("%d/%m/%Y")) if rep.due is not None
                    else (_t("report.due_text", lang, text=rep.rule.due) if rep.rule.due else _t("report.due_none", lang)))
-            sheet.add([_t("report.rule", lang, reporter=rep.rule.reporter, recipient=rep.rule.recipient,
-                          cadence=Msg(f"cycle.sheet.cadence.{rep.rule.cadence.value}"), due=due)])
+            sheet.text("– " + _t("report.rule", lang, reporter=rep.rule.reporter, recipient=rep.rule.recipient,
+                                 cadence=Msg(f"cycle.sheet.cadence.{rep.rule.cadence.value}"), due=due), indent="  ")
             if rep.rule.description:
-                sheet.add([f"   {rep.rule.description}"])
+                sheet.text(f"  {rep.rule.description}", indent="  ")
     else:
-        sheet.add([_t("report.no_rule", lang, period=p.period.label())])
+        sheet.text(_t("report.no_rule", lang, period=p.period.label()))
     sheet.add([])
     # II. Money
-    sheet.add([_t("report.section_money", lang, year=p.period.year)], title=True)
+    sheet.text(_t("report.section_money", lang, year=p.period.year), title=True)
     total_a, total_d = p.total_allocated, p.total_disbursed
     rate = total_d / total_a if total_a else 0.0
-    sheet.add([_t("report.money_summary", lang, allocated=total_a, disbursed=total_d, rate=rate, undisbursed=total_a - total_d,
-                  period=p.period.label())])
+    sheet.text(_t("report.money_summary", lang, allocated=total_a, disbursed=total_d, rate=rate, undisbursed=total_a - total_d,
+                  period=p.period.label()))
     hr = sheet.add([_t(f"col.{k}", lang) for k in ("unit", "name", "allocated", "disbursed", "rate")], bold=True)
     a, d = p.by("allocated", "unit"), p.by("disbursed", "unit")
     first = hr + 1
@@ -285,29 +306,27 @@ def report_sheet(plan: Plan, p: Progress, *, lang: str | Lang = Lang.VI) -> Shee
     sheet.fmt(5, first, t, PERCENT_FORMAT)
     sheet.add([])
     # III. Indicators
-    sheet.add([_t("report.section_targets", lang)], title=True)
+    sheet.text(_t("report.section_targets", lang), title=True)
     if not p.indicators:
-        sheet.add([_t("no_targets", lang)])
+        sheet.text(_t("no_targets", lang))
     for ind in p.indicators:
-        sheet.add([_t(f"report.target_{ind.status}", lang, target=ind.target.code, name=ind.target.name, actual=ind.actual or 0.0,
-                      expected=ind.expected or 0.0, final=ind.final or 0.0, final_year=ind.final_year or p.period.year,
-                      reported=ind.units_reported, units=ind.units_expected)])
+        sheet.text("– " + _t(f"report.target_{ind.status}", lang, target=ind.target.code, name=ind.target.name, actual=ind.actual or 0.0,
+                             expected=ind.expected or 0.0, final=ind.final or 0.0, final_year=ind.final_year or p.period.year,
+                             reported=ind.units_reported, units=ind.units_expected), indent="  ")
     sheet.add([])
     # IV. Flags
-    sheet.add([_t("report.section_flags", lang)], title=True)
+    sheet.text(_t("report.section_flags", lang), title=True)
     if not p.flags:
-        sheet.add([_t("report.no_flags", lang)])
+        sheet.text(_t("report.no_flags", lang))
     for f in p.flags:
-        sheet.add([f"– {f.message(lang)}"])
+        sheet.text(f"– {f.message(lang)}", indent="  ")
     sheet.add([])
     # V. Notes
-    sheet.add([_t("report.section_notes", lang)], title=True)
-    sheet.add([_t("report.note_data", lang, period=p.period.label())])
-    sheet.add([_t("report.note_thresholds", lang, low=p.settings.low(p.period))])
+    sheet.text(_t("report.section_notes", lang), title=True)
+    sheet.text(_t("report.note_data", lang, period=p.period.label()))
+    sheet.text(_t("report.note_thresholds", lang, low=p.settings.low(p.period)))
     spec = sheet.spec
-    # Long text lines sit in column A and spill over the empty cells to their right; the table
-    # columns add up to about 85 characters, one A4 page wide in portrait.
-    spec.column_widths = {0: 10, 1: 30, 2: 17, 3: 17, 4: 9}
+    spec.column_widths = {0: 9, 1: 22, 2: 14, 3: 14, 4: 7}
     return spec
 
 
