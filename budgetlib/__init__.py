@@ -62,6 +62,10 @@ from .model import (
 )
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
+from .model.actuals import Actuals, Disbursement, IndicatorResult, Period
+from .model.cycle import CycleState
+from .model.plan import CarryOver
+from .cycle import Chain, Prior, Revision, carry_over, chain, in_force, revise
 
 __all__ = [
     "__version__",
@@ -124,6 +128,20 @@ __all__ = [
     "validate_plan",
     # allocation
     "allocate",
+    # the yearly cycle
+    "Actuals",
+    "Disbursement",
+    "IndicatorResult",
+    "Period",
+    "CarryOver",
+    "CycleState",
+    "Prior",
+    "Revision",
+    "Chain",
+    "carry_over",
+    "revise",
+    "in_force",
+    "chain",
     # files
     "load_plan",
     "load_plan_file",

@@ -192,3 +192,11 @@ def test_a_unit_of_the_wrong_level_is_named_with_its_level():
     (p,) = check_actuals(plan, doc)
     assert p.code == "cycle.actuals.wrong_level"
     assert "xã/phường" in p.message("vi") and "quận/huyện" in p.message("vi")
+
+
+def test_doctests_of_the_cycle_modules():
+    import doctest
+    import importlib
+
+    for name in ["budgetlib.model.actuals"]:
+        assert doctest.testmod(importlib.import_module(name)).failed == 0, name

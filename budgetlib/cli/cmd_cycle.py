@@ -93,6 +93,9 @@ def _write(outcome: Any, out: Path | None, json_out: Path | None, save: Path | N
     from ..io.workbook import write_sheets
 
     written: list[Path] = []
+    for target in (out, json_out, save):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
     try:
         if out is not None and outcome.sheets:
             written.append(write_sheets(outcome.sheets, out))
@@ -168,13 +171,13 @@ def progress(
     outcome = _run(run_progress, plan, lang, period=p, actuals=_actuals(actuals), state=_state(allocation, lang), prior=prior,
                    settings=ProgressSettings(low_h1=low_h1, low_year=low_year))
     _problems(outcome, lang)
-    if outcome.progress is not None and not quiet:
-        _print_progress(outcome, lang)
+    if outcome.progress is not None:
+        _print_progress(outcome, lang, table=not quiet)
     _write(outcome, _default_out(plan, out, "_tien_do"), json_out, None, lang)
     raise typer.Exit(int(outcome.exit_code))
 
 
-def _print_progress(outcome: Any, lang: str) -> None:
+def _print_progress(outcome: Any, lang: str, *, table: bool = True) -> None:
     p = outcome.progress
     names = {u.code: u.name for u in outcome.plan.units}
     col = lambda k: tr(f"cycle.sheet.col.{k}", lang)  # noqa: E731
@@ -192,7 +195,12 @@ def _print_progress(outcome: Any, lang: str) -> None:
               _num(p.disbursed_to_date.sum(), lang), style="bold")
     if p.illustrative:
         console.print(f"[bold yellow]{tr('cycle.sheet.illustrative', lang)}[/]")
-    console.print(t)
+    if table:
+        console.print(t)
+    else:
+        console.print(tr("cycle.sheet.report.money_summary", lang, allocated=p.total_allocated, disbursed=p.total_disbursed,
+                         rate=total_rate if total_rate == total_rate else 0.0, undisbursed=p.total_allocated - p.total_disbursed,
+                         period=p.period.label()), markup=False, highlight=False)
     for ind in p.indicators:
         console.print(tr(f"cycle.sheet.report.target_{ind.status}", lang, target=ind.target.code, name=ind.target.name, actual=ind.actual or 0.0,
                          expected=ind.expected or 0.0, final=ind.final or 0.0, final_year=ind.final_year or p.period.year,

@@ -234,7 +234,7 @@ class Revision:
 
 def _reasons(
     plan: Plan, rev: np.ndarray, orig: np.ndarray, floor: np.ndarray, caps: Mapping[tuple[str, str], int],
-    u: int, unit: str, tasks: Sequence[str], allocation: Allocation, carried: np.ndarray,
+    u: int, unit: str, tasks: Sequence[str], allocation: Allocation, carried: np.ndarray, added: set[str],
 ) -> list[Msg]:
     _, task_names = _names(plan)
     out: list[Msg] = []
@@ -256,7 +256,8 @@ def _reasons(
             out.append(Msg("cycle.revision.reason_less", task=task, name=name, amount=abs(delta)))
     seen: set[str] = set()
     for c in allocation.constraints:
-        if c.unit == unit and c.binding and c.kind != "budget" and c.name not in seen:
+        # the plan's own constraints that bind for the unit (the revision's floors and caps are the reasons above)
+        if c.unit == unit and c.binding and c.kind != "budget" and c.name not in seen and c.name not in added:
             seen.add(c.name)
             out.append(Msg("cycle.revision.reason_binding", constraint=c.name))
     return out
@@ -311,10 +312,11 @@ def revise(plan: Plan, state: CycleState, actuals: Actuals, period: Period, *, l
     revised = split + carried
     step = CycleStep(StepKind.REVISION, year=year, period=str(period), policy=result.policy)
     new_state = state.with_year(year, revised, step=step, allocation=result)
+    added = {b.name for b in (*floors, *caps)}
     changes = tuple(
         UnitChange(
             unit, unit_names.get(unit, unit), int(current[u].sum()), int(revised[u].sum()), int(paid[u].sum()),
-            tuple(_reasons(plan, revised, current, floor, cap_total, u, unit, tasks, result, carried)),
+            tuple(_reasons(plan, revised, current, floor, cap_total, u, unit, tasks, result, carried, added)),
         )
         for u, unit in enumerate(units)
     )
