@@ -233,10 +233,9 @@ class Revision:
 
 
 def _reasons(
-    plan: Plan, rev: np.ndarray, orig: np.ndarray, floor: np.ndarray, caps: Mapping[tuple[str, str], int],
-    u: int, unit: str, tasks: Sequence[str], allocation: Allocation, carried: np.ndarray, added: set[str],
+    task_names: Mapping[str, str], rev: np.ndarray, orig: np.ndarray, floor: np.ndarray, caps: Mapping[tuple[str, str], int],
+    u: int, unit: str, tasks: Sequence[str], binding: Sequence[str], carried: np.ndarray, added: set[str],
 ) -> list[Msg]:
-    _, task_names = _names(plan)
     out: list[Msg] = []
     for t, task in enumerate(tasks):
         r, o = int(rev[u, t].sum()), int(orig[u, t].sum())
@@ -254,12 +253,9 @@ def _reasons(
             out.append(Msg("cycle.revision.reason_more", task=task, name=name, amount=abs(delta)))
         else:
             out.append(Msg("cycle.revision.reason_less", task=task, name=name, amount=abs(delta)))
-    seen: set[str] = set()
-    for c in allocation.constraints:
-        # the plan's own constraints that bind for the unit (the revision's floors and caps are the reasons above)
-        if c.unit == unit and c.binding and c.kind != "budget" and c.name not in seen and c.name not in added:
-            seen.add(c.name)
-            out.append(Msg("cycle.revision.reason_binding", constraint=c.name))
+    # the plan's own constraints that bind for the unit (the revision's floors and caps are the reasons above)
+    for name in dict.fromkeys(n for n in binding if n not in added):
+        out.append(Msg("cycle.revision.reason_binding", constraint=name))
     return out
 
 
@@ -279,7 +275,7 @@ def revise(plan: Plan, state: CycleState, actuals: Actuals, period: Period, *, l
     floor = np.maximum(paid - carried, 0)  # disbursements draw first on money carried in
     budget = new_money.sum(axis=0)  # [T, S]
     units, tasks = state.units, state.tasks
-    unit_names, _ = _names(plan)
+    unit_names, task_names = _names(plan)
     floors: list[CellBound] = []
     caps: list[CellBound] = []
     cap_total: dict[tuple[str, str], int] = {}
@@ -313,10 +309,14 @@ def revise(plan: Plan, state: CycleState, actuals: Actuals, period: Period, *, l
     step = CycleStep(StepKind.REVISION, year=year, period=str(period), policy=result.policy)
     new_state = state.with_year(year, revised, step=step, allocation=result)
     added = {b.name for b in (*floors, *caps)}
+    binding: dict[str, list[str]] = {}
+    for c in result.constraints:
+        if c.unit is not None and c.binding and c.kind != "budget":
+            binding.setdefault(c.unit, []).append(c.name)
     changes = tuple(
         UnitChange(
             unit, unit_names.get(unit, unit), int(current[u].sum()), int(revised[u].sum()), int(paid[u].sum()),
-            tuple(_reasons(plan, revised, current, floor, cap_total, u, unit, tasks, result, carried, added)),
+            tuple(_reasons(task_names, revised, current, floor, cap_total, u, unit, tasks, binding.get(unit, []), carried, added)),
         )
         for u, unit in enumerate(units)
     )
@@ -387,12 +387,12 @@ def in_force(
     done = {s.year for s in state.steps if s.kind in (StepKind.NEXT_YEAR, StepKind.REVISION) and s.year is not None}
     where = Source(path="disbursements")
     for year in [yr for yr in state.years if yr < as_of.year]:
+        spent = disbursed(state, actuals, Period(year))
+        problems.extend(_missing_reports(plan, state, spent, year, where))
         over = check_disbursed(state, actuals, as_of=Period(year), years=[year], locate=locate, unit_names=names)
         problems.extend(over)
         if over:  # later years would be compared with allocations built on a closing that is wrong
             return Replay(state, tuple(steps), tuple(problems))
-        spent = disbursed(state, actuals, Period(year))
-        problems.extend(_missing_reports(plan, state, spent, year, where))
         if year + 1 in done or year + 1 not in state.years:
             continue
         step = carry_over(plan, state, actuals, year, prior=prior)
