@@ -16,7 +16,6 @@ from budgetlib.io.workbook import write_sheets
 from budgetlib.io.workbook.actuals import actuals_sheets, read_actuals_grids
 from budgetlib.model.actuals import Actuals, Disbursement, IndicatorResult, Period
 from budgetlib.planning.execution import check_actuals, check_disbursed
-
 from budgetlib.planning.validation import load_plan_data
 
 from .cycle_support import actuals, disbursed_share, small_plan, small_plan_data

@@ -8,7 +8,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ def _load(path: Path):
     return module
 
 
-@lru_cache(maxsize=None)
+@cache
 def hp_built():
     return _load(HP_CYCLE / "build_cycle.py").build()
 

@@ -8,6 +8,10 @@ kept, so :func:`~budgetlib.planning.execution.check_actuals` still checks them: 
 everything. The result is an :class:`ActualsRead` whose ``locate`` maps the JSON paths of the kept
 records back to where they were read.
 
+In a table (CSV or sheet) a row whose amount and estimate (or, for results, value) are blank reports
+nothing — a pre-filled template row not filled in yet — while a JSON record without an amount is a
+problem.
+
 CSV files hold one table: disbursements (``unit, task, source, period, amount[, forecast, note]``)
 or indicator results (``target, unit, period, value[, note]``), with Vietnamese or English headers,
 comma, semicolon or tab separated, UTF-8 (a BOM is fine).
