@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.i18n import tr
-from ..core.lang import Lang
 from ..core.money import apportion
 from ..core.problems import Problem, Severity, Source
 from ..model.plan import BudgetLine, Level, Plan
@@ -96,10 +94,6 @@ class Chain:
 def _at(level: Level, unit: str, name: str, file: str, p: Problem) -> Problem:
     """A problem of a plan below, prefixed with the level and the unit it belongs to."""
     where = Source(file=p.source.file or file, sheet=p.source.sheet, cell=p.source.cell, path=p.source.path, row=p.source.row)
-    legacy = p.params.get("_legacy_text")
-    if legacy is not None:
-        texts = {lang: tr("cycle.chain.at", lang, level=level.value, name=name, unit=unit, detail=legacy[lang.value]) for lang in Lang}
-        return Problem.legacy(where, texts[Lang.VI], texts[Lang.EN], p.code, p.severity)
     return Problem("cycle.chain.at", where, {"level": level.value, "name": name, "unit": unit, "detail": p.msg, "code": p.code}, p.severity)
 
 
@@ -215,14 +209,12 @@ def chain(plans: Sequence[tuple[str, Plan]]) -> Chain:
                 level = allocation_level(plan)
                 unit = homes[i] or plan.program.code
                 unit_name = next((u.name for u in plan.units if u.code == unit), plan.program.name)
-                texts = {lang: tr("cycle.chain.infeasible", lang, level=level.value, name=unit_name, unit=unit,
-                                  detail=(d.summary_vi if lang is Lang.VI else d.summary_en) if d else "") for lang in Lang}
-                node_problems.append(Problem.legacy(Source(file=name, path="allocation"), texts[Lang.VI], texts[Lang.EN], "cycle.chain.infeasible"))
-                for c in (d.conflicts if d else []):
-                    texts = {lang: tr("cycle.chain.at", lang, level=level.value, name=unit_name, unit=unit,
-                                      detail=c.message_vi if lang is Lang.VI else c.message_en) for lang in Lang}
-                    node_problems.append(Problem.legacy(Source(file=name, path=c.location or "allocation"), texts[Lang.VI], texts[Lang.EN],
-                                                        "cycle.chain.conflict"))
+                where = Source(file=name, path="allocation")
+                node_problems.append(Problem("cycle.chain.infeasible", where, {"level": level.value, "name": unit_name, "unit": unit,
+                                                                               "detail": d.msg if d else ""}))
+                for c in (d.conflicts if d else ()):
+                    node_problems.append(Problem("cycle.chain.conflict", Source(file=name, path=c.location or "allocation"),
+                                                 {"level": level.value, "name": unit_name, "unit": unit, "detail": c.msg}))
         if parent is not None and allocation is not None and allocation.ok:
             up_alloc = nodes[parent].allocation
             assert up_alloc is not None

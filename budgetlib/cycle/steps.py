@@ -228,7 +228,7 @@ class Revision:
         return {
             "period": str(self.period), "year": self.year, "ok": self.ok,
             "total": int(self.original.sum()), "units": [c.to_dict(lang) for c in self.changes], "cells": cells,
-            "explanation": list(self.allocation.explanation_vi if Lang(lang) is Lang.VI else self.allocation.explanation_en),
+            "explanation": self.allocation.explanation(lang),
         }
 
 

@@ -27,11 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .result import Allocation, AllocationStatus, ConstraintReport, Diagnosis, TargetAttainment
+from .result import Allocation, AllocationStatus
 
 __all__ = ["StepKind", "CycleStep", "CycleState", "allocation_from_dict", "CYCLE_STATE_SCHEMA"]
 
 CYCLE_STATE_SCHEMA = "budgetlib.cycle_state"
+_STATE_KEYS = frozenset({"plan", "policy", "status", "rounding_unit", "total", "objective", "solver", "solver_version", "units", "tasks",
+                         "years", "sources", "allocations", "baseline", "reference"})
 
 
 class StepKind(StrEnum):
@@ -63,7 +65,11 @@ def _index(names: tuple[Any, ...]) -> dict[Any, int]:
 
 
 def allocation_from_dict(data: dict[str, Any]) -> Allocation:
-    """An :class:`Allocation` from its :meth:`~Allocation.to_dict` form (``budgetlib allocate --json``)."""
+    """An :class:`Allocation` from its :meth:`~Allocation.to_dict` form (``budgetlib allocate --json``).
+
+    The amounts, the need shares and the identity of the solve come back; its reports (binding
+    constraints, attainment, explanation) describe that solve and are not restored.
+    """
     units = tuple(str(u) for u in data["units"])
     tasks = tuple(str(t) for t in data["tasks"])
     years = tuple(int(y) for y in data["years"])
@@ -72,10 +78,14 @@ def allocation_from_dict(data: dict[str, Any]) -> Allocation:
     amounts = np.zeros((len(units), len(tasks), len(years), len(sources)), np.int64)
     for r in data.get("allocations", []):
         amounts[ui[str(r["unit"])], ti[str(r["task"])], yi[int(r["year"])], si[str(r["source"])]] += int(r["amount"])
-    baseline = np.zeros((len(units), len(tasks), len(years)))
-    for r in data.get("baseline", []):
-        baseline[ui[str(r["unit"])], ti[str(r["task"])], yi[int(r["year"])]] = float(r["amount"])
-    diagnosis = data.get("diagnosis")
+
+    def shares(key: str) -> np.ndarray:
+        out = np.zeros((len(units), len(tasks), len(years)))
+        for r in data.get(key, []):
+            out[ui[str(r["unit"])], ti[str(r["task"])], yi[int(r["year"])]] = float(r["amount"])
+        return out
+
+    baseline = shares("baseline")
     return Allocation(
         plan_code=str(data.get("plan", "")),
         policy=str(data.get("policy", "")),
@@ -86,13 +96,9 @@ def allocation_from_dict(data: dict[str, Any]) -> Allocation:
         sources=sources,
         amounts=amounts,
         baseline=baseline,
+        reference=shares("reference") if "reference" in data else baseline,
         rounding_unit=int(data.get("rounding_unit", 1)),
         objective=data.get("objective"),
-        constraints=tuple(ConstraintReport.model_validate(c) for c in data.get("constraints", [])),
-        attainment=tuple(TargetAttainment.model_validate(a) for a in data.get("attainment", [])),
-        diagnosis=Diagnosis.model_validate(diagnosis) if diagnosis else None,
-        explanation_vi=tuple(data.get("explanation_vi", [])),
-        explanation_en=tuple(data.get("explanation_en", [])),
         solver=str(data.get("solver", "")),
         solver_version=str(data.get("solver_version", "")),
     )
@@ -189,18 +195,21 @@ class CycleState:
         if pooled_in is not None:
             new_pooled[:, y, :] = pooled_in
         baseline = self.allocation.baseline.copy()
-        changes: dict[str, Any] = {"amounts": new_amounts, "baseline": baseline}
+        assert self.allocation.reference is not None
+        reference = self.allocation.reference.copy()
+        changes: dict[str, Any] = {"amounts": new_amounts, "baseline": baseline, "reference": reference}
         if allocation is not None:
             if year in allocation.years and allocation.units == self.units and allocation.tasks == self.tasks:
-                baseline[:, :, y] = allocation.baseline[:, :, allocation.years.index(year)]
+                k = allocation.years.index(year)
+                baseline[:, :, y] = allocation.baseline[:, :, k]
+                if allocation.reference is not None:
+                    reference[:, :, y] = allocation.reference[:, :, k]
             changes.update(
                 constraints=allocation.constraints,
                 attainment=allocation.attainment,
-                explanation_vi=allocation.explanation_vi,
-                explanation_en=allocation.explanation_en,
+                notes=allocation.notes,
                 objective=allocation.objective,
-                objective_label_vi=allocation.objective_label_vi,
-                objective_label_en=allocation.objective_label_en,
+                objective_label=allocation.objective_label,
                 solver=allocation.solver,
                 solver_version=allocation.solver_version,
             )
@@ -221,7 +230,8 @@ class CycleState:
         return {
             "schema": CYCLE_STATE_SCHEMA,
             "schema_version": 1,
-            "allocation": a.to_dict(),
+            # The amounts in force and the identity of the last solve; its reports are the step's output.
+            "allocation": {k: v for k, v in a.to_dict().items() if k in _STATE_KEYS},
             "carried_in": records(self.carried_in, ("unit", "task", "year", "source"), (a.units, a.tasks, a.years, a.sources)),
             "pooled_in": records(self.pooled_in, ("task", "year", "source"), (a.tasks, a.years, a.sources)),
             "steps": [s.to_dict() for s in self.steps],

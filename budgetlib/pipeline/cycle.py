@@ -95,13 +95,14 @@ class CycleOutcome:
 
 
 def diagnosis_problems(allocation: Allocation, *, year: int | None = None) -> list[Problem]:
-    """An infeasible re-split as problems: the diagnosis summary, then each conflicting constraint."""
+    """An infeasible re-split as problems: the year that cannot be re-split, the diagnosis, then
+    each conflicting constraint (located by its JSON path in the plan)."""
     d = allocation.diagnosis
     where = Source(path="allocation")
-    if d is None:
-        return [Problem("cycle.run.infeasible", where, {"year": year or 0})]
-    out = [Problem.legacy(where, d.summary_vi, d.summary_en, "cycle.run.infeasible")]
-    out.extend(Problem.legacy(Source(path=c.location or "allocation"), c.message_vi, c.message_en, "cycle.run.conflict") for c in d.conflicts)
+    out = [Problem("cycle.run.infeasible", where, {"year": year or 0})]
+    if d is not None:
+        out.append(Problem("cycle.run.diagnosis", where, {"detail": d.msg}))
+        out.extend(Problem("cycle.run.conflict", Source(path=c.location or c.name), {"detail": c.msg}) for c in d.conflicts)
     return out
 
 

@@ -371,8 +371,7 @@ def revision_sheet(plan: Plan, revision: Any, *, lang: str | Lang = Lang.VI) -> 
         sheet.fmt(col, f2, f2 + max(n, 1) - 1, AMOUNT_FORMAT)
     sheet.add([])
     sheet.add([_t("explanation", lang)], title=True)
-    lines = revision.allocation.explanation_vi if lang is Lang.VI else revision.allocation.explanation_en
-    for line in lines:
+    for line in revision.allocation.explanation(lang):
         sheet.add([line])
     spec.column_widths = {0: 10, 1: 26, 2: 17, 3: 17, 4: 17, 5: 16, 6: 70}
     spec.wrap_cols = {6}
@@ -459,7 +458,7 @@ def _next_year(plan: Plan, result: Any, before: Any, lang: Lang) -> SheetSpec:
     if result.allocation is not None:
         sheet.add([])
         sheet.add([_t("explanation", lang)], title=True)
-        for line in (result.allocation.explanation_vi if lang is Lang.VI else result.allocation.explanation_en):
+        for line in result.allocation.explanation(lang):
             sheet.add([line])
     spec.column_widths = {0: 10, 1: 30, 2: 17, 3: 17, 4: 17, 5: 17, 6: 16}
     spec.freeze = f"C{first}"
