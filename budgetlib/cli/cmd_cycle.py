@@ -20,28 +20,29 @@ from ..core.i18n import format_number, tr
 from ..core.lang import Lang as CoreLang
 from ..core.problems import PlanInvalid, Severity
 from ..io.atomic import OutputLocked
-from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
+from .app import ExitCode, Lang, LangOption, app, check_input_file, console, err_console, report_problems
+from .localize import bad_parameter, help_code
 from .options import locked_exit
 
-PlanArg = Annotated[Path, typer.Argument(help="Tệp kế hoạch .json hoặc .xlsx / plan file")]
-PeriodOption = Annotated[str, typer.Option("--period", "-p", help="Kỳ báo cáo: 2013H1, 2013H2 hoặc 2013 / reporting period")]
+PlanArg = Annotated[Path, typer.Argument(help=help_code("cli.plan_arg"), show_default=False)]
+PeriodOption = Annotated[str, typer.Option("--period", "-p", help=help_code("cycle.cli.help.period"))]
 ActualsOption = Annotated[
     list[Path] | None,
-    typer.Option("--actuals", "-a", help="Số liệu thực hiện .json/.csv/.xlsx (lặp lại được; mặc định: sheet Thực hiện của sổ kế hoạch) / actuals file(s)"),
+    typer.Option("--actuals", "-a", help=help_code("cycle.cli.help.actuals")),
 ]
 AllocationOption = Annotated[
     Path | None,
-    typer.Option("--allocation", help="Phân bổ đang có hiệu lực (.json của allocate --json hoặc --save) / allocation in force"),
+    typer.Option("--allocation", help=help_code("cycle.cli.help.allocation")),
 ]
 PriorOption = Annotated[
-    str, typer.Option("--prior", help="Ràng buộc ổn định năm sau so với: spending (thực chi), allocation (phân bổ), none / stability prior")
+    str, typer.Option("--prior", help=help_code("cycle.cli.help.prior"))
 ]
-OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Ghi các sheet kết quả ra tệp .xlsx / write result sheets")]
-JsonOption = Annotated[Path | None, typer.Option("--json", help="Ghi kết quả dạng JSON / write the result as JSON")]
+OutOption = Annotated[Path | None, typer.Option("--out", "-o", help=help_code("cycle.cli.help.out"))]
+JsonOption = Annotated[Path | None, typer.Option("--json", help=help_code("cycle.cli.help.json"))]
 SaveOption = Annotated[
-    Path | None, typer.Option("--save", help="Ghi phân bổ có hiệu lực sau bước này (.json) / write the new allocation in force")
+    Path | None, typer.Option("--save", help=help_code("cycle.cli.help.save"))
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Không in bảng / no tables")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=help_code("cycle.cli.help.quiet"))]
 
 
 def _num(v: Any, lang: str) -> str:
@@ -52,12 +53,10 @@ def _pct(v: float, lang: str) -> str:
     return "—" if v != v else tr("cycle.cli.pct", lang, rate=float(v))
 
 
-def _load(plan: Path) -> Any:
+def _load(plan: Path, lang: str) -> Any:
     from .. import pipeline
 
-    if not plan.exists():
-        raise typer.BadParameter(tr("cycle.cli.not_found", "vi", path=str(plan)) + " / " + tr("cycle.cli.not_found", "en", path=str(plan)))
-    return pipeline.load_book_or_plan(plan)
+    return pipeline.load_book_or_plan(check_input_file(plan, lang))
 
 
 def _state(path: Path | None, lang: str) -> Any:
@@ -124,7 +123,7 @@ def _problems(outcome: Any, lang: str) -> None:
 def _run(fn: Any, plan: Path, lang: str, **kwargs: Any) -> Any:
     from .. import pipeline
 
-    book = _load(plan)
+    book = _load(plan, lang)
     try:
         return fn(book, lang=lang, source_name=plan.name, input_sha256=pipeline.sha256_file(plan), **kwargs)
     except PlanInvalid as exc:  # a JSON plan that cannot be read at all
@@ -143,27 +142,23 @@ def _period(text: str, lang: str) -> Any:
     try:
         return Period.parse(text)
     except LocalizedError as exc:
-        raise typer.BadParameter(exc.message(lang)) from None
+        raise bad_parameter(exc.code, CoreLang(str(lang)), **exc.params) from None
 
 
-@app.command()
+@app.command(help=help_code("cycle.cli.help.progress"), epilog=help_code("cycle.cli.help.progress_example"))
 def progress(
     plan: PlanArg,
     period: PeriodOption,
     actuals: ActualsOption = None,
     allocation: AllocationOption = None,
     prior: PriorOption = "spending",
-    low_h1: Annotated[float, typer.Option("--low-h1", help="Ngưỡng giải ngân chậm giữa năm / slow-disbursement threshold at mid-year")] = 0.35,
-    low_year: Annotated[float, typer.Option("--low-year", help="Ngưỡng giải ngân chậm cuối năm / at year end")] = 0.80,
+    low_h1: Annotated[float, typer.Option("--low-h1", help=help_code("cycle.cli.help.low_h1"))] = 0.35,
+    low_year: Annotated[float, typer.Option("--low-year", help=help_code("cycle.cli.help.low_year"))] = 0.80,
     out: OutOption = None,
     json_out: JsonOption = None,
     lang: LangOption = Lang.vi,
     quiet: QuietOption = False,
 ) -> None:
-    """Tiến độ thực hiện so với kế hoạch, báo cáo 6 tháng/năm / budget against actual and the progress report.
-
-    Ví dụ / example: budgetlib progress plan.json --actuals thuc_hien.json --period 2013H1
-    """
     from ..pipeline.cycle import run_progress
     from ..planning.execution import ProgressSettings
 
@@ -216,7 +211,7 @@ def _print_progress(outcome: Any, lang: str, *, table: bool = True) -> None:
         console.print(tr("cycle.sheet.report.no_rule", lang, period=p.period.label()), markup=False)
 
 
-@app.command()
+@app.command(help=help_code("cycle.cli.help.revise"), epilog=help_code("cycle.cli.help.revise_example"))
 def revise(
     plan: PlanArg,
     period: PeriodOption,
@@ -229,10 +224,6 @@ def revise(
     lang: LangOption = Lang.vi,
     quiet: QuietOption = False,
 ) -> None:
-    """Điều chỉnh dự toán giữa năm: phân bổ lại phần chưa giải ngân / mid-year revision of the undisbursed part.
-
-    Ví dụ / example: budgetlib revise plan.json --actuals thuc_hien.json --period 2013H1 --save phan_bo_2013_dc.json
-    """
     from ..pipeline.cycle import run_revise
 
     p = _period(period, lang)
@@ -259,10 +250,10 @@ def revise(
     raise typer.Exit(int(outcome.exit_code))
 
 
-@app.command("carry-over")
+@app.command("carry-over", help=help_code("cycle.cli.help.carry_over"), epilog=help_code("cycle.cli.help.carry_over_example"))
 def carry_over(
     plan: PlanArg,
-    year: Annotated[int, typer.Option("--year", "-y", help="Năm khóa sổ / the year to close")],
+    year: Annotated[int, typer.Option("--year", "-y", help=help_code("cycle.cli.help.year"))],
     actuals: ActualsOption = None,
     allocation: AllocationOption = None,
     prior: PriorOption = "spending",
@@ -272,14 +263,10 @@ def carry_over(
     lang: LangOption = Lang.vi,
     quiet: QuietOption = False,
 ) -> None:
-    """Khóa sổ năm: chuyển nguồn hoặc thu hồi, phân bổ năm sau / close a year: carry-over, recall, next year's split.
-
-    Ví dụ / example: budgetlib carry-over plan.json --actuals thuc_hien.json --year 2013 --save phan_bo_2014.json
-    """
     from ..pipeline.cycle import run_carry_over
 
     if prior not in ("spending", "allocation", "none"):
-        raise typer.BadParameter(tr("cycle.cli.bad_prior", lang, value=prior))
+        raise bad_parameter("cycle.cli.bad_prior", CoreLang(str(lang)), value=prior)
     outcome = _run(run_carry_over, plan, lang, year=year, actuals=_actuals(actuals), state=_state(allocation, lang), prior=prior)
     _problems(outcome, lang)
     res = outcome.carry
@@ -328,21 +315,17 @@ def _print_carry(outcome: Any, lang: str) -> None:
     console.print(t2)
 
 
-@app.command()
+@app.command(help=help_code("cycle.cli.help.chain"), epilog=help_code("cycle.cli.help.chain_example"))
 def chain(
-    plans: Annotated[list[Path], typer.Argument(help="Các tệp kế hoạch hoặc thư mục chứa chúng / plan files or folders")],
+    plans: Annotated[list[Path], typer.Argument(help=help_code("cycle.cli.help.plans"), show_default=False)],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Thư mục ghi kế hoạch cấp dưới đã nhận kinh phí, phân bổ và sổ Liên cấp / output folder"),
+        typer.Option("--out", "-o", help=help_code("cycle.cli.help.chain_out")),
     ] = None,
     json_out: JsonOption = None,
     lang: LangOption = Lang.vi,
     quiet: QuietOption = False,
 ) -> None:
-    """Phân bổ liên cấp tỉnh → huyện → xã: phân bổ của cấp trên là dự toán của cấp dưới / chain province → district → commune.
-
-    Ví dụ / example: budgetlib chain examples/tayninh_2022_chain -o out/tayninh
-    """
     from ..io import save_plan
     from ..io.atomic import atomic_write_text
     from ..io.workbook import write_sheets
@@ -350,7 +333,7 @@ def chain(
 
     for p in plans:
         if not p.exists():
-            raise typer.BadParameter(tr("cycle.cli.not_found", lang, path=str(p)))
+            raise bad_parameter("cli.error.no_file", CoreLang(str(lang)), path=str(p))
     outcome = run_chain([str(p) for p in plans], lang=lang)
     _problems(outcome, lang)
     result = outcome.carry
@@ -394,25 +377,21 @@ def chain(
     raise typer.Exit(int(outcome.exit_code))
 
 
-@app.command("actuals-template")
+@app.command("actuals-template", help=help_code("cycle.cli.help.actuals_template"), epilog=help_code("cycle.cli.help.actuals_template_example"))
 def actuals_template(
     plan: PlanArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Tệp .xlsx sẽ ghi / workbook to write")],
-    period: Annotated[list[str] | None, typer.Option("--period", "-p", help="Kỳ cần nhập (lặp lại được) / periods to fill in")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help=help_code("cycle.cli.help.template_out"))],
+    period: Annotated[list[str] | None, typer.Option("--period", "-p", help=help_code("cycle.cli.help.template_period"))] = None,
     actuals: ActualsOption = None,
     allocation: AllocationOption = None,
     lang: LangOption = Lang.vi,
 ) -> None:
-    """Sổ nhập số liệu thực hiện (sheet Thực hiện, Kết quả chỉ tiêu) / the actuals workbook to fill in.
-
-    Ví dụ / example: budgetlib actuals-template plan.json -p 2013H1 -o thuc_hien_2013H1.xlsx
-    """
     from ..cycle import original_state
     from ..io.actuals import read_actuals
     from ..io.workbook import write_sheets
     from ..io.workbook.actuals import actuals_sheets
 
-    book = _load(plan)
+    book = _load(plan, lang)
     from .. import pipeline
 
     checked = pipeline.run_validate(book, lang=lang, source_name=plan.name)
