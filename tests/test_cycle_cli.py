@@ -213,3 +213,35 @@ def test_a_conflict_at_commune_level_names_the_district_and_the_level():
     assert "kế hoạch cấp xã/phường của Huyện Tân Châu (706)" in p.message("vi")
     assert "the commune-level plan of Huyện Tân Châu (706)" in p.message("en")
     assert any("Thị trấn Tân Châu" in q.message("vi") for q in result.problems if q.code == "cycle.chain.conflict")
+
+
+def test_the_plan_workbook_can_hold_its_own_actuals_sheets(cli, tmp_path):
+    from budgetlib.cycle import original_state
+    from budgetlib.io.workbook import write_plan_workbook
+    from budgetlib.io.workbook.actuals import actuals_sheets
+
+    plan = load_plan(PLAN)
+    doc = Actuals.from_json(ACTUALS.read_text(encoding="utf-8"))
+    book = write_plan_workbook(plan, tmp_path / "kehoach.xlsx", extra=actuals_sheets(plan, original_state(plan), actuals=doc))
+    run = cli("progress", str(book), "--period", "2013H1", "--json", str(tmp_path / "p.json"), "-q")
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "kehoach_tien_do.xlsx").exists()  # default output beside a workbook plan
+    got = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    assert got["actuals_sha256"] == doc.content_hash()
+
+
+def test_english_messages_of_the_cycle_have_no_vietnamese_words():
+    import re
+    import tomllib
+
+    from budgetlib.core.i18n import catalogue
+
+    letters = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
+    own = tomllib.loads((ROOT / "budgetlib" / "locales" / "en" / "cycle.toml").read_text(encoding="utf-8"))
+
+    def codes(table, prefix=""):
+        for k, v in table.items():
+            yield from codes(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"]
+
+    en = catalogue("en")
+    assert [c for c in codes(own) if letters.search(en[c])] == []
