@@ -67,6 +67,7 @@ from .model.actuals import Actuals, Disbursement, IndicatorResult, Period
 from .model.cycle import CycleState
 from .model.plan import CarryOver
 from .cycle import Chain, Prior, Revision, carry_over, chain, in_force, revise
+from .store import Stage, VersionRef, open_store, plan_hash
 
 __all__ = [
     "__version__",
@@ -144,6 +145,11 @@ __all__ = [
     "revise",
     "in_force",
     "chain",
+    # version store (budgetlib.store; SQLAlchemy is imported when a store is opened)
+    "open_store",
+    "plan_hash",
+    "Stage",
+    "VersionRef",
     # files
     "load_plan",
     "load_plan_file",

@@ -27,6 +27,7 @@ from .run import (
     run_validate,
     sha256_file,
 )
+from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
 
 __all__ = [
     "EXIT_OK",
@@ -47,4 +48,11 @@ __all__ = [
     "run_revise",
     "run_carry_over",
     "run_chain",
+    # the version store (pipeline/store.py)
+    "StoreOutcome",
+    "save_version",
+    "version_history",
+    "compare_versions",
+    "allocate_version",
+    "save_and_allocate",
 ]
