@@ -34,7 +34,7 @@ from ...core.problems import PlanInvalid, Problem
 from ...model.plan import Plan
 from ..reproducible import make_reproducible
 from ..atomic import OutputLocked, atomic_path
-from ..grid import Grid, SheetSpec, TableRef, column_index, column_letter
+from ..grid import Formula, Grid, SheetSpec, TableRef, column_index, column_letter
 from .plan_sheets import plan_sheets
 from .reader import read_plan_grids
 from .results import is_result_sheet
@@ -200,7 +200,7 @@ def _attrs(spec: SheetSpec, r: int, c: int, v: Any, header_rows: set[int], as_te
         fmt = spec.cell_formats.get(ref)
     if fmt is None and r >= spec.format_from_row:
         fmt = spec.column_formats.get(c - 1)
-    if isinstance(v, str):
+    if isinstance(v, str) and not isinstance(v, Formula):  # a number format on text shows nothing
         fmt = None
     title = r in spec.title_rows
     header = r in header_rows
