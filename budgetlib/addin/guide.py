@@ -74,7 +74,7 @@ def markdown_to_html(md: str, *, title: str = "budgetlib – Hướng dẫn") ->
             continue
         elif line.startswith("|"):
             flush()
-            rows = []
+            rows: list[str] = []
             while i < len(lines) and lines[i].startswith("|"):
                 cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
                 if not all(re.fullmatch(r":?-+:?", c) for c in cells):
