@@ -13,21 +13,13 @@ import typer
 from rich.markup import escape
 
 from ..core.i18n import LocalizedError, tr
-from .app import ExitCode, Lang, app, console, err_console
-
-try:
-    from .localize import help_code as _help  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # the CLI's localisation is not in this tree yet: Vietnamese help
-
-    def _help(code: str) -> str:
-        return tr(code, "vi")
-
+from .app import ExitCode, Lang, LangOption, app, console, err_console
+from .localize import help_code as _help
 
 addin_app = typer.Typer(name="addin", help=_help("addin.cli.help"), no_args_is_help=True)
 app.add_typer(addin_app, name="addin")
 
 InterpreterOption = Annotated[str | None, typer.Option("--interpreter", help=_help("addin.cli.interpreter"))]
-LangOption = Annotated[Lang, typer.Option("--lang", help=_help("addin.cli.lang"))]
 RibbonLangOption = Annotated[Lang | None, typer.Option("--ribbon-lang", help=_help("addin.cli.ribbon_lang"))]
 DirOption = Annotated[Path | None, typer.Option("--dir", help=_help("addin.cli.dir"))]
 
