@@ -112,6 +112,24 @@ def _assert_same_results(ours: Path, theirs: Path, sheets: list[str]) -> None:
         assert a[name].freeze_panes == b[name].freeze_panes, name
 
 
+def _cells_of(session: VbaSession, book: Any, path: Path, sheet: str) -> list[Any]:
+    return _cells(openpyxl.load_workbook(session.standin.save(book, path))[sheet])
+
+
+def _cli_cells(session: VbaSession, out: Path, what: str, sheet: str) -> list[Any]:
+    """The sheet as the CLI's writer draws the same pipeline result for the workbook on disk."""
+    from budgetlib.io.workbook import OpenpyxlBook, write_result_workbook
+    from budgetlib.pipeline import compare_policies, run_validate, sha256_file
+
+    assert session.workbook_path is not None
+    book = OpenpyxlBook(session.workbook_path)
+    checked = run_validate(book, source_name=session.workbook_path.name, input_sha256=sha256_file(session.workbook_path))
+    book.close()
+    specs = checked.sheets if what == "validate" else compare_policies(checked.plan, ("proportional", "min_deviation"))
+    write_result_workbook(specs, out, source=session.workbook_path)
+    return _cells(openpyxl.load_workbook(out)[sheet])
+
+
 def _result_names(path: Path) -> list[str]:
     from budgetlib.addin.filebook import marked_sheets
 
@@ -150,10 +168,12 @@ def test_validate_compare_refresh_from_the_ribbon(session: VbaSession, tmp_path:
 
     _press(session, "btnValidate")
     assert ours() == ["Nhật ký"] and session.standin.alerts[-1][0].startswith("Kế hoạch hợp lệ.")
+    assert _cells_of(session, book, tmp_path / "v.xlsx", "Nhật ký") == _cli_cells(session, tmp_path / "cli_v.xlsx", "validate", "Nhật ký")
     _press(session, "btnRefresh")  # nothing to refresh yet
     assert "«Phân bổ»" in session.standin.alerts[-1][0] and ours() == ["Nhật ký"]
     _press(session, "btnCompare")
     assert "So sánh" in ours() and "Phân bổ" not in ours()
+    assert _cells_of(session, book, tmp_path / "c.xlsx", "So sánh") == _cli_cells(session, tmp_path / "cli_c.xlsx", "compare", "So sánh")
     compare = book.sheets["So sánh"].used_range.options(ndim=2).value
     assert any("Theo tỷ lệ nhu cầu" in str(v) or "proportional" in str(v) for row in compare for v in row)
     _press(session, "btnAllocate")

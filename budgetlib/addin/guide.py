@@ -33,7 +33,11 @@ def _inline(text: str) -> str:
     return text
 
 
-def markdown_to_html(md: str, *, title: str = "budgetlib – Hướng dẫn") -> str:
+def markdown_to_html(md: str, *, title: str | None = None) -> str:
+    """The guide's Markdown as a standalone HTML page (the guide is Vietnamese, so is its title)."""
+    from ..core.i18n import tr
+
+    title = title if title is not None else tr("addin.guide.title", "vi")
     out: list[str] = []
     lines = md.splitlines()
     i = 0
