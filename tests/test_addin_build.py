@@ -139,6 +139,9 @@ def test_the_packaged_addin_is_current() -> None:
     with ExcelFile(shipped) as book:
         modules = book.vba_modules()
     assert f'ADDIN_VERSION As String = "{__version__}"' in modules["BudgetlibRibbon"]
+    from budgetlib.addin.ribbon import text_module
+
+    assert modules["BudgetlibText"].replace("\r\n", "\n") == text_module().replace("\r\n", "\n"), "run `budgetlib addin build`"
     with zipfile.ZipFile(shipped) as z:
         assert z.read("customUI/customUI.xml").decode("utf-8") == customui_xml(), "run `budgetlib addin build`"
 
