@@ -53,7 +53,7 @@ def test_the_chain_files_are_what_the_builder_writes():
         assert (TN_CHAIN / name).read_text(encoding="utf-8") == plan_to_json(plan), f"{name} stale: run python examples/tayninh_2022_chain/build_chain.py"
         assert plan_to_json(read_workbook(TN_CHAIN / "xlsx" / name.replace(".json", ".xlsx"))) == plan_to_json(plan)
     # Tân Châu is the batch helper's plan, unchanged but for the provincial source's tasks.
-    original = load_plan(TN_CHAIN.parent / "tanchau_2022" / "plan_with_province.json")
+    original = load_plan(TN_CHAIN.parent / "tanchau_2022" / "plan.json")
     tc = built["huyen_tan_chau.json"]
     assert tc.budget_lines == original.budget_lines and tc.units == original.units and tc.allocation == original.allocation
 

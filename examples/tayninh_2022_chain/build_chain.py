@@ -6,7 +6,7 @@ district plans allocated to their communes (province → district → commune).
   only "nếu được Sở Lao động TBXH phân bổ chỉ tiêu và phân bổ kinh phí" (II.1.b); that provincial
   plan is not among the source documents, so its amounts are ILLUSTRATIVE (assumptions A1–A4).
 * ``huyen_tan_chau.json`` — the Tân Châu district plan exactly as ``../tanchau_2022/
-  plan_with_province.json`` (read, not changed), except that its provincial source NS_TINH may fund
+  plan.json`` (read, not changed), except that its provincial source NS_TINH may fund
   the tasks the province funds (TT, NL besides the pilot MH; assumption A8 of that file).
 * ``huyen_tan_bien.json`` — an ILLUSTRATIVE district plan for Huyện Tân Biên (705) and its 10
   communes (units from the data; amounts assumed), with the provincial source declared and no
@@ -58,7 +58,7 @@ from budgetlib import (  # noqa: E402
 )
 from budgetlib.model.plan import CarryOver  # noqa: E402
 
-TANCHAU = HERE.parent / "tanchau_2022" / "plan_with_province.json"
+TANCHAU = HERE.parent / "tanchau_2022" / "plan.json"
 PILOT_DISTRICT, PILOT_COMMUNE = "706", "25516"  # Huyện Tân Châu; the pilot sits in Thị trấn Tân Châu (Tân Châu's A2)
 ROUNDING = 100_000
 PROVINCE_TASKS = {"TT": parse_amount("180 triệu"), "NL": parse_amount("90 triệu"), "MH": parse_amount("100 triệu")}  # A1
