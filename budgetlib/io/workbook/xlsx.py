@@ -79,7 +79,7 @@ def _attrs(spec: SheetSpec, r: int, c: int, v: Any, header_rows: set[int], as_te
         fmt = spec.cell_formats.get(ref)
     if fmt is None and r >= spec.format_from_row:
         fmt = spec.column_formats.get(c - 1)
-    if isinstance(v, str) and not isinstance(v, Formula):  # a formula keeps its number format
+    if isinstance(v, str) and not isinstance(v, Formula):  # text takes no number format; a formula keeps its own
         fmt = None
     title = r in spec.title_rows
     header = r in header_rows
