@@ -256,11 +256,10 @@ def test_user_text_is_written_as_text(calc):
     payload = '=HYPERLINK("http://example.invalid";"x")'
     calc.call("set", doc=doc, sheet="Địa bàn", cell="B4", value=payload)  # a unit name, typed by a user
     calc.click(doc, "btnAllocate")
-    live = calc.read(doc, "Phân bổ", detail=True)
-    hits = [(r, c) for r, row in enumerate(live["values"]) for c, v in enumerate(row) if v == payload]
+    live = calc.read(doc, "Phân bổ")
+    hits = [[r, c] for r, row in enumerate(live["values"]) for c, v in enumerate(row) if v == payload]
     assert hits
-    for r, c in hits:
-        assert live["types"][r][c] == "TEXT"
+    assert set(calc.call("types", doc=doc, sheet="Phân bổ", cells=hits)) == {"TEXT"}
     calc.call("close", doc=doc)
 
 

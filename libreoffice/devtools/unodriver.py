@@ -112,6 +112,11 @@ class Driver:
             formats.append(frow)
         return {"values": values, "formulas": formulas, "types": types, "formats": formats}
 
+    def op_types(self, doc, sheet, cells):
+        """Content types (TEXT, VALUE, FORMULA, EMPTY) of ``[[row, col], …]`` (0-based)."""
+        s = self.docs[doc].getSheets().getByName(sheet)
+        return [s.getCellByPosition(c, r).getType().value for r, c in cells]
+
     def op_set(self, doc, sheet, cell, value):
         c = self.docs[doc].getSheets().getByName(sheet).getCellRangeByName(cell)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
