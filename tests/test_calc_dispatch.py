@@ -104,6 +104,18 @@ def test_allocate_answers_the_cli_sheets():
     assert json.loads(json.dumps(reply.to_json()))["write"][0]["name"] == "Phân bổ"
 
 
+@pytest.mark.parametrize(("lang", "solving", "other"), [("vi", "budgetlib: Giải bài toán phân bổ …", "Solving"),
+                                                        ("en", "budgetlib: Solving the allocation …", "Giải")])
+def test_progress_texts_are_in_the_ui_language(lang, solving, other):
+    """The allocator reports its steps as catalogue messages; the status bar shows them in the UI's language."""
+    seen: list[tuple[str, int | None, int | None]] = []
+    reply = handle(_roundtrip(_request("btnAllocate", lang=lang)), progress=lambda text, done, total: seen.append((text, done, total)))
+    assert reply.exit_code == EXIT_OK
+    texts = [t for t, _, _ in seen]
+    assert solving in texts and not any(other in t for t in texts), texts
+    assert all(isinstance(d, int) and isinstance(n, int) and 0 <= d <= n for _, d, n in seen)
+
+
 def test_allocate_replaces_ours_removes_stale_ones_and_keeps_the_users():
     extra = {"Tổng hợp": [["ghi chú của tôi"]], "Tổng hợp (2)": [], "Năm 2009": [], "Lỗi": []}
     reply = handle(_roundtrip(_request("btnAllocate", sheets=_sheets(extra, marked={"Tổng hợp (2)", "Năm 2009", "Lỗi"}))))

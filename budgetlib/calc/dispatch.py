@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._version import __version__
-from ..core.i18n import tr
+from ..core.i18n import Msg, tr
 from ..core.lang import Lang, as_lang
 from ..core.problems import Problem, Severity
 from ..io.grid import SheetSpec, result_sheet_placement
@@ -80,9 +80,12 @@ class _Context:
     def t(self, code: str, **params: Any) -> str:
         return tr(f"calc.{code}", self.lang, **params)
 
-    def progress(self, done: Any = None, total: Any = None, message: str = "", *args: Any, **kwargs: Any) -> None:
-        """The pipeline's progress callback (``done, total, message``) → the status bar."""
-        text = message if isinstance(message, str) and message else self.t("progress.working")
+    def progress(self, done: Any = None, total: Any = None, message: Any = "", *args: Any, **kwargs: Any) -> None:
+        """The pipeline's progress callback (``done, total, message``) → the status bar, in the UI's
+        language: the allocator's steps are catalogue messages (:class:`~budgetlib.core.i18n.Msg`),
+        rendered here; a scenario's name is shown as it is."""
+        step = message.render(self.lang) if isinstance(message, Msg) else message if isinstance(message, str) else ""
+        text = self.t("progress.step", step=step) if step else self.t("progress.working")
         n = done if isinstance(done, int) and not isinstance(done, bool) else None
         m = total if isinstance(total, int) and not isinstance(total, bool) else None
         self.emit(text, n, m)
