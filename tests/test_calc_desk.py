@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
-import types
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from budgetlib.io.workbook import OpenpyxlBook
 from budgetlib.pipeline import desktop
 
 from .conftest import EXAMPLES
+from .report_standin import ReportStandIn, install_report_standin
 
 HAIPHONG = EXAMPLES / "haiphong_2011_2015" / "plan.xlsx"
 CODE = "HP-PCMD-2011-2015"
@@ -282,45 +281,9 @@ def test_progress_without_a_thuc_hien_sheet_says_how_to_add_one(tmp_path):
 # Xuất báo cáo PDF
 
 
-class ReportStandIn:
-    """A test double of ``budgetlib.pipeline.report.write_budget_book`` with the real one's shape
-    (named as such: the report helper's module lands separately). Like the real function it checks
-    the target first (raises ``OSError`` for a folder it cannot write), validates and allocates with
-    :func:`~budgetlib.pipeline.run_allocate`, writes nothing for a plan with errors, and writes
-    bytes that depend only on the plan and the allocation (the real book is deterministic)."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    def write_budget_book(self, book: Any, out: Any, *, policy: Any = None, years: Any = None, lang: str = "vi",
-                          boundaries: Any = None, plan_path: Any = None, source_name: str = "") -> Any:
-        import hashlib
-        import os
-
-        from budgetlib.pipeline import run_allocate
-        from budgetlib.store.canonical import plan_hash
-
-        out = Path(out)
-        self.calls.append({"out": out, "lang": lang, "plan_path": plan_path, "source_name": source_name})
-        if not os.access(out.parent, os.W_OK):
-            raise PermissionError(13, "Permission denied", str(out.parent))
-        run = run_allocate(book, policy=policy, years=years, lang=lang, source_name=source_name)
-        outcome = types.SimpleNamespace(run=run, path=None, boundaries=None, problems=list(run.problems), exit_code=run.exit_code)
-        if run.allocation is None:
-            return outcome
-        digest = hashlib.sha256((plan_hash(run.plan) + str(run.allocation.total) + lang).encode()).hexdigest()
-        out.write_bytes(b"%PDF-1.7\n% budgetlib report stand-in " + digest.encode() + b"\n%%EOF\n")
-        outcome.path = out
-        return outcome
-
-
 @pytest.fixture
 def report(monkeypatch) -> ReportStandIn:
-    double = ReportStandIn()
-    module = types.ModuleType("budgetlib.pipeline.report")
-    module.write_budget_book = double.write_budget_book  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "budgetlib.pipeline.report", module)
-    return double
+    return install_report_standin(monkeypatch)
 
 
 def test_pdf_goes_beside_the_document_and_never_over_a_file(tmp_path, report):
