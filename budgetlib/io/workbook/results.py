@@ -222,8 +222,10 @@ def _fit(spec: SheetSpec, *, skip_rows: set[int], caps: dict[int, float] | None 
             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
                 numeric[c] = max(numeric.get(c, 0.0), w)
             widths[c] = max(widths.get(c, 0.0), w)
-    if formulas:  # a total is at most the sum of every figure on the sheet
-        grand = sum(abs(int(v)) for row in spec.rows for v in row if isinstance(v, (int, np.integer)) and not isinstance(v, bool))
+    if formulas:  # a total is at most the largest figure times the number of figures on the sheet
+        largest = max((int(abs(v)) for r in rows if r not in skip_rows for v in spec.rows[r - 1] if isinstance(v, (int, np.integer)) and not isinstance(v, bool)), default=0)
+        count = sum(1 for row in spec.rows[-3:] for v in row if v is not None) * max(n, 1)
+        grand = largest * max(count, 1)
         for c in formulas:
             fmt = spec.column_formats.get(c, "") or next((f for ref, f in spec.cell_formats.items() if ref.startswith(column_letter(c + 1)) and ref[len(column_letter(c + 1)) :].isdigit()), "")
             need = 8.0 if "%" in fmt else len(f"{grand:,}") + 2.5
@@ -233,7 +235,7 @@ def _fit(spec: SheetSpec, *, skip_rows: set[int], caps: dict[int, float] | None 
             widths[c] = widths[c] + 2.0
     for c, w in widths.items():
         cap = caps.get(c, _MAX_TEXT_WIDTH)
-        if w > cap and c not in numeric:
+        if w > cap and c not in numeric and c not in formulas:
             spec.wrap_cols.add(c)
             w = cap
         spec.column_widths[c] = round(max(w + 1.0, 6.0), 1)
@@ -255,7 +257,7 @@ def _wrapped_heights(spec: SheetSpec, skip_rows: set[int]) -> None:
             continue
         lines = 1
         for c in cols:
-            if c < len(row) and isinstance(row[c], str) and len(row[c]) > spec.column_widths.get(c, 9.0) - 1:  # type: ignore[arg-type]
+            if c < len(row) and type(row[c]) is str and len(row[c]) > spec.column_widths.get(c, 9.0) - 1:  # type: ignore[arg-type]
                 lines = max(lines, _lines(row[c], spec.column_widths.get(c, 9.0)))  # type: ignore[arg-type]
         if lines > 1:
             spec.row_heights[r] = round(lines * 15.0, 1)
@@ -369,7 +371,7 @@ def allocation_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "
     years = np.asarray([int(y) for y in allocation.years], dtype=object)
     values = a[idx[:, 0], idx[:, 1], idx[:, 2], idx[:, 3]].tolist()
     columns = (u_codes[idx[:, 0]].tolist(), u_names[idx[:, 0]].tolist(), t_codes[idx[:, 1]].tolist(), years[idx[:, 2]].tolist(), s_codes[idx[:, 3]].tolist(), values)
-    spec.rows.extend(list(r) for r in zip(*columns))
+    spec.rows.extend(map(list, zip(*columns)))
     last = max(len(spec.rows), hr + 1)
     if len(spec.rows) == hr:
         spec.rows.append([])
@@ -445,15 +447,15 @@ def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi"
         last = first + len(keys) - 1
         t = last + 1
         tr_ = _add(spec, [total, None, Formula(f"=SUM(C{first}:C{last})"), Formula(f"=SUM(D{first}:D{last})"), Formula(f"=C{t}-D{t}"), Formula(f'=IF(D{t}=0,"",E{t}/D{t})')], bold=True)
-        for col in (3, 4, 5):
-            _fmt_range(spec, col, first, tr_, fmt.amount)
-        _fmt_range(spec, 6, first, tr_, fmt.percent)
         return hr, first, last
 
     years = {y: str(y) for y in allocation.years}
     hr, first, last = section(label("summary.by_unit", lang), label("summary.unit", lang), allocation.units, units, amounts.sum(axis=(1, 2)), allocation.baseline_by("unit"))
     section(label("summary.by_task", lang), label("summary.task", lang), allocation.tasks, tasks, amounts.sum(axis=(0, 2)), allocation.baseline_by("task"))
     section(label("summary.by_year", lang), label("common.year", lang), list(allocation.years), years, amounts.sum(axis=(0, 1)), allocation.baseline_by("year"))
+    # Headers are text (formats do not apply to text), so the figure columns share one format.
+    spec.column_formats = {2: fmt.amount, 3: fmt.amount, 4: fmt.amount, 5: fmt.percent}
+    spec.format_from_row = headers[0]
     spec.freeze = "A3"
     _finish(spec, lang, allocation.plan_code, header_row=None, header_rows=headers, caps={1: 30.0})
     for r in section_titles:
@@ -672,8 +674,6 @@ def annex_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi", 
         for c in range(1, last_col + 1):
             spec.styles[f"{column_letter(c)}{r}"] = CellStyle(bold=True, border=True, align="center" if c <= 2 else None)
         spec.borders.append(f"A{hr}:{column_letter(last_col)}{r}")
-        for c in range(3, last_col + 1):
-            _fmt_range(spec, c, hr + 1, r, number_formats(lang_).amount)
 
     # Notes, then place and date, recipients and the signature block.
     period = tables[0] if tables else None
@@ -718,6 +718,8 @@ def annex_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi", 
             col_vals = [abs(int(v)) for t in tables for v in (*t.shown.rows.tolist(), t.shown.total)]
         widths[c] = max(11.0, max((len(f"{v:,}") for v in col_vals), default=4) + 2.5)
     spec.column_widths = widths
+    spec.column_formats = {c: number_formats(lang_).amount for c in range(2, last_col)}
+    spec.format_from_row = header_rows[0] if header_rows else 1
     total_width = sum(widths.values())
     for r in header_rows:
         _header_wrap(spec, r, border=True, fill=None)

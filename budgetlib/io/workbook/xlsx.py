@@ -28,6 +28,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,26 @@ def _font(title: bool, bold: bool, style: CellStyle | None, name: str | None) ->
 
 
 def _styled(ws: Any, v: Any, key: tuple) -> WriteOnlyCell:
+    """A cell with the look ``key``. Each distinct look is built once per workbook (fonts, fills
+    and borders are hashed by openpyxl, which is slow); later cells copy its style indices."""
+    cache = ws.parent.__dict__.setdefault("_budgetlib_looks", {})
+    proto = cache.get(key)
+    if proto is not None:
+        cell = WriteOnlyCell(ws, value=v)
+        if isinstance(v, str) and not isinstance(v, Formula):
+            cell.data_type = "s"
+        cell._style = copy(proto)
+        if key[5]:
+            note = Comment(_cell_text(key[5]), "budgetlib")
+            note.width, note.height = 300, 120
+            cell.comment = note
+        return cell
+    cell = _styled_new(ws, v, key)
+    cache[key] = copy(cell._style)
+    return cell
+
+
+def _styled_new(ws: Any, v: Any, key: tuple) -> WriteOnlyCell:
     fmt, title, bold, header, wrap, comment, style, border, font_name = key
     cell = WriteOnlyCell(ws, value=v)
     if isinstance(v, str) and not isinstance(v, Formula):
@@ -415,7 +436,7 @@ def render_sheet(wb: Workbook, spec: SheetSpec, index: int | None = None, *, def
     styler = _Styler(spec, header_rows)
     head = len(spec.rows)
     if defer and head > FAST_ROWS:
-        marked = [int(re.match(r"[A-Z]+(\d+)", ref).group(1)) for ref in (*spec.comments, *spec.styles)]  # type: ignore[union-attr]
+        marked = [int(re.match(r"[A-Z]+(\d+)", ref).group(1)) for ref in spec.comments]  # type: ignore[union-attr]
         head = min(head, max([FAST_HEAD, *marked]))
     for r, row in enumerate(spec.rows[:head], start=1):
         cells: list[Any] = []
@@ -552,44 +573,120 @@ class _Tail:
                     self.fast[(c0, k)] = sid(ordinary, c0 + 1, sample)
         self.letters = [column_letter(c) for c in range(1, width + 2)]
 
+    def _template(self, types: tuple[type, ...]) -> tuple[str, tuple[int, ...]]:
+        """The XML of an ordinary row whose cells have these Python types, as a ``str.format``
+        template (``{0}`` the row number) and, per cell, how its value is filled in."""
+        parts = ['<row r="{0}">']
+        how: list[int] = []
+        for c0, t in enumerate(types):
+            k = _TYPE_KIND.get(t)
+            if k is None:
+                k = 2 if issubclass(t, Formula) else 3 if issubclass(t, (bool, np.bool_)) else 1 if issubclass(t, (int, float, np.integer, np.floating)) else 0
+            s_attr = self.fast[(c0, k)]
+            n = len(how) + 1
+            ref = f"{self.letters[c0]}{{0}}"
+            if k == 4:
+                parts.append(f'<c r="{ref}"{s_attr}/>' if s_attr else "")
+            elif k == 0:
+                parts.append(f'<c r="{ref}"{s_attr} t="s"><v>{{{n}}}</v></c>')
+            elif k == 1:
+                parts.append(f'<c r="{ref}"{s_attr}><v>{{{n}}}</v></c>')
+            elif k == 2:
+                parts.append(f'<c r="{ref}"{s_attr}><f>{{{n}}}</f></c>')
+            else:
+                parts.append(f'<c r="{ref}"{s_attr} t="b"><v>{{{n}}}</v></c>')
+            how.append(k)
+        parts.append("</row>")
+        return "".join(parts), tuple(how)
+
+    def _row_function(self, types: tuple[type, ...], strings: dict[str, int]) -> Any:
+        """A function ``(r, row) -> XML`` specialised to one combination of cell types: the template
+        is filled without a per-cell dispatch (a national sheet has millions of cells)."""
+        template, how = self._template(types)
+        lines = ["def row_xml(r, row):"]
+        args = ["r"]
+        for i, (k, t) in enumerate(zip(how, types)):
+            v = f"row[{i}]"
+            if k == 0:
+                conv = "" if t is str else "str"
+                lines.append(f"    t{i} = {conv}({v})")
+                lines.append(f"    n{i} = sget(t{i})")
+                lines.append(f"    if n{i} is None: n{i} = add(t{i})")
+                args.append(f"n{i}")
+            elif k == 1:
+                args.append(v if t is int else f"int({v})" if issubclass(t, np.integer) else f"repr(float({v}))")
+            elif k == 2:
+                args.append(f"esc({v}[1:])")
+            elif k == 3:
+                args.append(f"int({v})")
+            else:
+                args.append('""')
+        lines.append(f"    return fmt({', '.join(args)})")
+
+        def add(text: str) -> int:
+            n = strings[text] = len(strings)
+            return n
+
+        scope: dict[str, Any] = {"sget": strings.get, "add": add, "fmt": template.format, "esc": _xml_text, "np": np}
+        exec("\n".join(lines), scope)
+        return scope["row_xml"]
+
     def rows_xml(self, strings: dict[str, int]) -> Iterator[str]:
         """``<row>`` XML for the tail rows (what openpyxl would write, much faster). Text goes to
         the shared-string table (``strings``, text → index, extended here); formulas are written
-        without a cached value (the workbook is marked for a full recalculation on load)."""
-        spec, letters, fast, slow, special = self.spec, self.letters, self.fast, self.slow, self.special
+        without a cached value (the workbook is marked for a full recalculation on load).
+
+        Ordinary rows are written by a function generated for their combination of cell types,
+        so the cost is one ``str.format`` per row plus a dictionary look-up per text cell."""
+        spec, special = self.spec, self.special
+        functions: dict[tuple[type, ...], Any] = {}
         buf: list[str] = []
         append = buf.append
         for r in range(self.first, len(spec.rows) + 1):
             row: Sequence[Any] = spec.rows[r - 1]
-            height = spec.row_heights.get(r)
-            append(f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">')
-            is_special = r in special
-            for c0, v in enumerate(row):
-                k = _kind(v)
-                s_attr = slow.get((r, c0), "") if is_special else fast[(c0, k)]
-                if k == 4:
-                    if s_attr:
-                        append(f'<c r="{letters[c0]}{r}"{s_attr}/>')
-                    continue
-                if k == 0:
-                    text = v if type(v) is str else str(v)
-                    n = strings.get(text)
-                    if n is None:
-                        n = strings[text] = len(strings)
-                    append(f'<c r="{letters[c0]}{r}"{s_attr} t="s"><v>{n}</v></c>')
-                elif k == 1:
-                    num = v if type(v) is int else (int(v) if isinstance(v, np.integer) else repr(float(v)))
-                    append(f'<c r="{letters[c0]}{r}"{s_attr}><v>{num}</v></c>')
-                elif k == 2:
-                    append(f'<c r="{letters[c0]}{r}"{s_attr}><f>{_xml_text(v[1:])}</f></c>')
-                else:
-                    append(f'<c r="{letters[c0]}{r}"{s_attr} t="b"><v>{int(v)}</v></c>')
-            append("</row>")
-            if len(buf) > 20_000:
+            if r in special or r in spec.row_heights:
+                append(self._special_row(r, row, strings))
+            else:
+                types = tuple(map(type, row))
+                fn = functions.get(types)
+                if fn is None:
+                    fn = functions[types] = self._row_function(types, strings)
+                append(fn(r, row))
+            if len(buf) >= 20_000:
                 yield "".join(buf)
                 buf.clear()
         if buf:
             yield "".join(buf)
+
+    def _special_row(self, r: int, row: Sequence[Any], strings: dict[str, int]) -> str:
+        letters, slow = self.letters, self.slow
+        height = self.spec.row_heights.get(r)
+        parts = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
+        for c0, v in enumerate(row):
+            k = _kind(v)
+            s_attr = slow.get((r, c0), "") if r in self.special else self.fast[(c0, k)]
+            ref = f"{letters[c0]}{r}"
+            if k == 4:
+                if s_attr:
+                    parts.append(f'<c r="{ref}"{s_attr}/>')
+            elif k == 0:
+                text = v if type(v) is str else str(v)
+                n = strings.get(text)
+                if n is None:
+                    n = strings[text] = len(strings)
+                parts.append(f'<c r="{ref}"{s_attr} t="s"><v>{n}</v></c>')
+            elif k == 1:
+                num = v if type(v) is int else (int(v) if isinstance(v, np.integer) else repr(float(v)))
+                parts.append(f'<c r="{ref}"{s_attr}><v>{num}</v></c>')
+            elif k == 2:
+                parts.append(f'<c r="{ref}"{s_attr}><f>{_xml_text(v[1:])}</f></c>')
+            else:
+                parts.append(f'<c r="{ref}"{s_attr} t="b"><v>{int(v)}</v></c>')
+        parts.append("</row>")
+        return "".join(parts)
+
+
+_TYPE_KIND: dict[type, int] = {str: 0, int: 1, float: 1, np.int64: 1, np.float64: 1, Formula: 2, bool: 3, type(None): 4}
 
 
 def _sheet_members(z: zipfile.ZipFile) -> dict[str, str]:
