@@ -446,7 +446,7 @@ def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi"
             spec.rows.append([key, labels.get(key, ""), int(alloc[i]), int(prop[i]), Formula(f"=C{r}-D{r}"), Formula(f'=IF(D{r}=0,"",E{r}/D{r})')])
         last = first + len(keys) - 1
         t = last + 1
-        tr_ = _add(spec, [total, None, Formula(f"=SUM(C{first}:C{last})"), Formula(f"=SUM(D{first}:D{last})"), Formula(f"=C{t}-D{t}"), Formula(f'=IF(D{t}=0,"",E{t}/D{t})')], bold=True)
+        _add(spec, [total, None, Formula(f"=SUM(C{first}:C{last})"), Formula(f"=SUM(D{first}:D{last})"), Formula(f"=C{t}-D{t}"), Formula(f'=IF(D{t}=0,"",E{t}/D{t})')], bold=True)
         return hr, first, last
 
     years = {y: str(y) for y in allocation.years}
