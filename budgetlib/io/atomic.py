@@ -143,7 +143,10 @@ def clean_leftovers(folder: str | Path) -> list[Path]:
         m = _TEMP_RE.match(entry.name)
         if m and not _alive(int(m.group(1))):
             try:
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 removed.append(Path(entry.path))
             except OSError:
                 pass

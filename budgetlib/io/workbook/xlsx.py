@@ -24,10 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import shutil
+import sys
+import tempfile
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -49,7 +55,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ...core.problems import PlanInvalid, Problem
 from ...model.plan import Plan
-from ..atomic import OutputError, atomic_path, backup_path
+from ..atomic import TEMP_PREFIX, OutputError, atomic_path, backup_path
 from ..grid import (
     RESULT_MARKER_NAME,
     CellStyle,
@@ -778,12 +784,52 @@ def is_unchanged_output(path: str | Path) -> bool:
     return h.hexdigest().encode() == tail[len(_COMMENT_PREFIX) :]
 
 
-def _stored_package(wb: Workbook) -> bytes:
+_TEMPDIR_LOCK = threading.Lock()
+
+
+@contextmanager
+def _private_tempdir(folder: Path) -> Iterator[None]:
+    """openpyxl spools each sheet through a file in the system temp folder; point it at a folder
+    of our own beside the output (named like our other temporary files), so a killed run's
+    spool files are found and removed by the next run (:func:`~budgetlib.io.atomic.clean_leftovers`)."""
+    with _TEMPDIR_LOCK:
+        private = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.{os.urandom(6).hex()}.", dir=folder))
+        saved = tempfile.tempdir
+        tempfile.tempdir = str(private)
+        try:
+            yield
+        finally:
+            tempfile.tempdir = saved
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def _stored_package(wb: Workbook, folder: Path) -> bytes:
     """The workbook as openpyxl writes it, uncompressed, in memory."""
     buf = io.BytesIO()
     archive = zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True)
-    ExcelWriter(wb, archive).save()  # closes the archive
+    failure: tuple[int, str] | None = None
+    with _private_tempdir(folder):
+        try:
+            ExcelWriter(wb, archive).save()  # closes the archive
+        except OSError as exc:  # disk full, file-size limit…: reported once, without openpyxl's noise
+            failure = (exc.errno or 0, exc.strerror or str(exc))
+    if failure is not None:
+        _collect_quietly()
+        raise OSError(*failure)
     return buf.getvalue()
+
+
+def _collect_quietly() -> None:
+    """After a failed save openpyxl's sheet writers are suspended generators over closed files;
+    collect them now, silently, instead of letting each print "Exception ignored" at exit."""
+    import gc
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _shared_strings_xml(strings: dict[str, int]) -> bytes:
@@ -807,7 +853,7 @@ def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]
     """Stream the workbook into ``dest``: one compression per part, tails appended, caches
     restored, fixed timestamps, and the self-checking zip comment."""
     tails = wb.__dict__.pop("_budgetlib_tails", [])
-    raw = _stored_package(wb)
+    raw = _stored_package(wb, dest.parent)
     zin = zipfile.ZipFile(io.BytesIO(raw))
     names = zin.namelist()
     members = _sheet_members(zin)
@@ -894,9 +940,14 @@ def _save(wb: Workbook, path: Path, *, backup: Any = False, cache: dict[str, dic
 
 
 def write_sheets(specs: Sequence[SheetSpec], path: str | Path) -> Path:
-    """A new workbook with exactly these sheets (write-only mode), written atomically."""
+    """A new workbook with exactly these sheets, written atomically.
+
+    openpyxl's normal mode is used (its write-only mode streams every sheet through temporary
+    files and leaves them, and warnings, behind when a run fails); very large sheets keep only
+    their first rows in memory and the rest is generated in the final pass."""
     path = Path(path)
-    wb = Workbook(write_only=True)
+    wb = Workbook()
+    wb.remove(wb.active)
     for spec in specs:
         render_sheet(wb, spec, defer=True)
     _save(wb, path)
