@@ -26,6 +26,7 @@ from .run import (
     is_result_sheet,
     load_book_or_plan,
 )
+from .report import BookOutcome, budget_book_bytes, write_budget_book
 
 __all__ = [
     "EXIT_OK",
@@ -41,4 +42,7 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+    "BookOutcome",
+    "write_budget_book",
+    "budget_book_bytes",
 ]

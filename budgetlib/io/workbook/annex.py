@@ -173,15 +173,16 @@ def _grouping(plan: Plan | None, allocation: Allocation) -> tuple[list[str], lis
     return keys, [names.get(k, "") for k in keys], index
 
 
-def annex_tables(plan: Plan | None, allocation: Allocation, unit: int | None = None) -> list[AnnexTable]:
+def annex_tables(plan: Plan | None, allocation: Allocation, unit: int | None = None, *, lang: str = "vi") -> list[AnnexTable]:
     """The period table then one table per year, in the display unit (``unit`` đồng, default the
-    plan's ``display_unit``), each controlled-rounded so its totals add up."""
+    plan's ``display_unit``), each controlled-rounded so its totals add up. Task names are the
+    English ones in English (``name_en``) when the plan has them."""
     if unit is None:
         unit = int(plan.program.display_unit) if plan is not None else 1
     keys, key_names, index = _grouping(plan, allocation)
     tasks = dict(allocation.task_names)
     if plan is not None:
-        tasks.update({t.code: t.name for t in plan.tasks if t.code not in tasks})
+        tasks.update({t.code: (t.name_en if str(lang) == "en" and t.name_en else t.name) for t in plan.tasks})
     per = allocation.amounts.sum(axis=3)  # [U, T, Y]
     grouped = np.zeros((len(keys), per.shape[1], per.shape[2]), dtype=np.int64)
     np.add.at(grouped, index, per)

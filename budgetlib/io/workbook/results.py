@@ -69,6 +69,8 @@ __all__ = [
     "comparison_sheet",
     "read_allocation_records",
     "label",
+    "term_label",
+    "issuer_lines",
 ]
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -93,7 +95,7 @@ def label(code: str, lang: str | Lang, /, **params: Any) -> str:
     return tr(f"sheets.{code}", lang, **params)
 
 
-def _term(group: str, value: str, lang: str | Lang) -> str:
+def term_label(group: str, value: str, lang: str | Lang) -> str:
     """A kind, status or policy in words: the shared ``term.*`` entry if there is one, else ours."""
     value = str(value)
     cat = catalogue(lang)
@@ -134,12 +136,14 @@ def is_result_sheet(name: str) -> bool:
     return any(name in pair for pair in RESULT_SHEETS.values()) or bool(_YEAR_SHEET.match(name))
 
 
-def _names(plan: Plan | None, allocation: Allocation) -> tuple[dict[str, str], dict[str, str]]:
+def _names(plan: Plan | None, allocation: Allocation, lang: "str | Lang" = Lang.VI) -> tuple[dict[str, str], dict[str, str]]:
+    """Unit and task names; tasks by their English name in English when the plan gives one."""
     units = dict(allocation.unit_names)
     tasks = dict(allocation.task_names)
     if plan is not None:
+        english = as_lang(lang) is Lang.EN
         units.update({u.code: u.name for u in plan.units if u.code not in units})
-        tasks.update({t.code: t.name for t in plan.tasks if t.code not in tasks})
+        tasks.update({t.code: (t.name_en if english and t.name_en else t.name) for t in plan.tasks})
     return units, tasks
 
 
@@ -182,12 +186,12 @@ def _shown_width(v: Any) -> float:
         return 5.0
     if isinstance(v, (int, np.integer)):
         n = int(v)
-        return len(f"{abs(n):,}") + (1 if n < 0 else 0) + 1.5
+        return len(f"{abs(n):,}") + (1 if n < 0 else 0) + 2.5
     if isinstance(v, (float, np.floating)):
         x = float(v)
         if not math.isfinite(x):
             return 4.0
-        return len(f"{abs(x):,.2f}") + 1.5
+        return len(f"{abs(x):,.2f}") + 2.5
     if isinstance(v, Formula):
         return 0.0  # sized from the numbers it adds up (see _fit)
     return float(len(str(v)))
@@ -268,8 +272,8 @@ def _prose(spec: SheetSpec, rows: Sequence[int], last_col: int, *, bold: bool = 
     total = sum(spec.column_widths.get(c, 9.0) for c in range(last_col)) or 60.0
     for r in rows:
         text = spec.rows[r - 1][0] if spec.rows[r - 1] else None
-        if not isinstance(text, str) or not text:
-            continue
+        if not isinstance(text, str) or not text or sum(v is not None for v in spec.rows[r - 1]) > 1:
+            continue  # only one-cell rows are prose (others just run on to the right)
         if last_col > 1:
             spec.merges.append(f"A{r}:{column_letter(last_col)}{r}")
         lines = sum(max(1, math.ceil(len(part) * 1.08 / total)) for part in text.split("\n"))
@@ -352,7 +356,7 @@ def allocation_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "
     spec = _spec(
         result_sheet_name("allocation", lang),
         label("allocation.title", lang),
-        label("allocation.subtitle", lang, policy=_term("policy", allocation.policy, lang)),
+        label("allocation.subtitle", lang, policy=term_label("policy", allocation.policy, lang)),
     )
     header = [label(f"common.{k}", lang) for k in ("unit_code", "unit_name", "task_code", "year", "source_code", "amount")]
     hr = _add(spec, header, bold=True)
@@ -389,7 +393,7 @@ def allocation_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "
 def year_sheets(plan: Plan | None, allocation: Allocation, *, lang: str = "vi") -> list[SheetSpec]:
     """One sheet per year: units × tasks (all sources; task names in the header, codes in the
     notes), row and column totals as SUM formulas."""
-    units, tasks = _names(plan, allocation)
+    units, tasks = _names(plan, allocation, lang)
     fmt = number_formats(lang)
     per = allocation.amounts.sum(axis=3)  # [U, T, Y]
     nt, nu = len(allocation.tasks), len(allocation.units)
@@ -422,7 +426,7 @@ def year_sheets(plan: Plan | None, allocation: Allocation, *, lang: str = "vi") 
 
 
 def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi", chart_max_units: int = 120) -> SheetSpec:
-    units, tasks = _names(plan, allocation)
+    units, tasks = _names(plan, allocation, lang)
     fmt = number_formats(lang)
     spec = _spec(result_sheet_name("summary", lang), label("summary.title", lang), label("summary.subtitle", lang))
     amounts = allocation.amounts.sum(axis=3)  # [U, T, Y]
@@ -528,20 +532,21 @@ def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lan
     fmt = number_formats(lang)
     spec = _spec(result_sheet_name("explanation", lang), label("explanation.title", lang))
     objective = _text(allocation, "objective_label", lang) or label("explanation.objective", lang)
-    r = _add(spec, [label("explanation.objective", lang), objective, allocation.objective])
-    spec.cell_formats[f"C{r}"] = fmt.number
-    _add(spec, [label("explanation.status", lang), _term("status", allocation.status.value, lang), f"{allocation.solver} {allocation.solver_version}".strip()])
-    prose: list[int] = []
+    # Value first, then the long words (they run on into the empty cells to the right).
+    r = _add(spec, [label("explanation.objective", lang), allocation.objective, objective])
+    spec.cell_formats[f"B{r}"] = fmt.number
+    _add(spec, [label("explanation.status", lang), term_label("status", allocation.status.value, lang), f"{allocation.solver} {allocation.solver_version}".strip()])
+    prose: list[int] = [r, r + 1]
     headers: list[int] = []
     titles: list[int] = []
 
     _add(spec, [])
     titles.append(_add(spec, [label("explanation.answer", lang)], bold=True))
-    hr = _add(spec, [label(f"explanation.{k}", lang) for k in ("constraint", "kind", "task", "unit", "year", "final", "bound", "state", "slack", "why")], bold=True)
+    hr = _add(spec, [label(f"explanation.{k}" if k != "year" else "common.year", lang) for k in ("constraint", "kind", "task", "unit", "year", "final", "bound", "state", "slack", "why")], bold=True)
     headers.append(hr)
     for c in allocation.constraints:
         state = label("status.binding" if c.binding else "status.not_binding", lang)
-        spec.rows.append([c.name, _term("kind", c.kind, lang), c.task, c.unit, c.year, c.value, c.bound, state, c.slack, _text(c, "explanation", lang)])
+        spec.rows.append([c.name, term_label("kind", c.kind, lang), c.task, c.unit, c.year, c.value, c.bound, state, c.slack, _text(c, "explanation", lang)])
     last = len(spec.rows)
     for col in (6, 7, 9):
         _fmt_range(spec, col, hr + 1, last, fmt.amount)
@@ -567,7 +572,7 @@ def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lan
         sep = "." if as_lang(lang) is Lang.VI else ","
         for conflict in d.conflicts:
             amounts = "; ".join(f"{k}: {v:,}".replace(",", sep) for k, v in conflict.amounts.items())
-            spec.rows.append([conflict.name, _term("kind", conflict.kind, lang), _text(conflict, "message", lang), amounts])
+            spec.rows.append([conflict.name, term_label("kind", conflict.kind, lang), _text(conflict, "message", lang), amounts])
 
     _add(spec, [])
     titles.append(_add(spec, [label("explanation.plain", lang)], bold=True))
@@ -584,7 +589,7 @@ def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lan
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV")
 
 
-def _issuer_lines(authority: str) -> list[str]:
+def issuer_lines(authority: str) -> list[str]:
     """The issuing body in capitals, on two lines for a People's Committee (Nghị định 30)."""
     text = authority.strip()
     m = re.match(r"(?i)^(ủy ban nhân dân|uỷ ban nhân dân|ubnd)\s+(.+)$", text)
@@ -599,7 +604,7 @@ def annex_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi", 
     place and date, and a signature block to fill in by hand."""
     lang_ = as_lang(lang)
     if tables is None:
-        tables = annex_tables(plan, allocation)
+        tables = annex_tables(plan, allocation, lang=lang_.value)
     from ...core.money import MoneyUnit
 
     unit = tables[0].unit if tables else 1
@@ -629,7 +634,7 @@ def annex_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi", 
             spec.merges.append(f"{column_letter(merge[0])}{r}:{column_letter(merge[1])}{r}")
         return r
 
-    issuer = _issuer_lines(program.authority if program is not None else "")
+    issuer = issuer_lines(program.authority if program is not None else "")
     motto = [label("annex.motto_country", lang_), label("annex.motto", lang_)]
     for i in range(max(len(issuer), 2)):
         left = issuer[i] if i < len(issuer) else None
@@ -690,7 +695,7 @@ def annex_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi", 
     else:
         notes.append(label("annex.note_rounding_exact", lang_))
     code = program.code if program is not None else allocation.plan_code
-    notes.append(label("annex.note_source", lang_, n=len(notes) + 1, policy=_term("policy", allocation.policy, lang_), code=code))
+    notes.append(label("annex.note_source", lang_, n=len(notes) + 1, policy=term_label("policy", allocation.policy, lang_), code=code))
     note_rows = [put([n]) for n in notes]
     put([])
     place = (program.locality or program.authority) if program is not None else ""
@@ -827,7 +832,7 @@ def comparison_sheet(plan: Plan | None, allocations: Sequence[tuple[str, Allocat
         return spec
     first_alloc = allocations[0][1]
     units, _ = _names(plan, first_alloc)
-    names = [_term("policy", n, lang) for n, _ in allocations]
+    names = [term_label("policy", n, lang) for n, _ in allocations]
     k = len(names)
     hr = _add(
         spec,

@@ -93,7 +93,7 @@ found by their header rows instead of their names."""
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13, color="1F4E78")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="bottom")  # wrapped names end on the line of their row's figures
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ FAST_HEAD = 50
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13, color="1F4E78")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="bottom")  # wrapped names end on the line of their row's figures
 _THIN = Side(style="thin", color="808080")
 _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _MARK_VALUE = '"budgetlib"'
@@ -335,7 +335,7 @@ def _styled_new(ws: Any, v: Any, key: tuple) -> WriteOnlyCell:
         cell.fill = PatternFill("solid", fgColor=style.fill)
     if style is not None and (style.align or style.valign or style.wrap):
         cell.alignment = Alignment(
-            horizontal=style.align, vertical=style.valign or ("top" if style.wrap else None), wrap_text=style.wrap or wrap or None
+            horizontal=style.align, vertical=style.valign, wrap_text=style.wrap or wrap or None
         )
     elif wrap:
         cell.alignment = _WRAP
