@@ -40,6 +40,7 @@ __all__ = [
     "atomic_write_bytes",
     "backup_path",
     "clean_leftovers",
+    "check_target",
     "new_file_mode",
     "TEMP_PREFIX",
     "LOCK_TIMEOUT_S",
@@ -153,7 +154,10 @@ def clean_leftovers(folder: str | Path) -> list[Path]:
     return removed
 
 
-def _check_target(path: Path) -> None:
+def check_target(path: str | Path) -> None:
+    """Raise :class:`OutputError` now if ``path`` obviously cannot be written (a folder, open in
+    Excel, read-only); front ends call it before long work."""
+    path = Path(path)
     if path.is_dir():
         raise OutputError("output.is_directory", path)
     lock = path.with_name(f"~${path.name}")
@@ -259,7 +263,7 @@ def atomic_path(
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _classify(exc, path) from None
-    _check_target(path)
+    check_target(path)
     with _exclusive(path, lock_timeout):
         clean_leftovers(path.parent)
         tmp = _temp_beside(path)

@@ -66,13 +66,16 @@ def write_budget_book(
     ``boundaries.geojson`` beside ``plan_path`` is used when there is one, else the book says that
     no map could be drawn.
     """
-    from ..io.atomic import atomic_write_bytes
+    from ..io.atomic import atomic_path, check_target
     from ..report import find_boundaries
 
+    out = Path(out)
+    check_target(out)  # an output that cannot be written fails before any work
     run = run_allocate(book, policy=policy, years=years, lang=lang, source_name=source_name)
     if run.exit_code == EXIT_INVALID or run.allocation is None:
         return BookOutcome(run, None, problems=list(run.problems))
     shapes = Path(boundaries) if boundaries is not None else find_boundaries(plan_path)
     data = budget_book_bytes(run, boundaries=shapes)
-    path = atomic_write_bytes(out, data)
-    return BookOutcome(run, path, shapes, list(run.problems))
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(data)
+    return BookOutcome(run, out, shapes, list(run.problems))
