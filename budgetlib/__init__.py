@@ -59,6 +59,7 @@ from .model import (
     Task,
     TaskRole,
     UnitKind,
+    UnitShareConstraint,
 )
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
@@ -116,6 +117,7 @@ __all__ = [
     "Task",
     "TaskRole",
     "UnitKind",
+    "UnitShareConstraint",
     # planning
     "Pivot",
     "budget_pivot",

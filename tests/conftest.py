@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -14,6 +13,9 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("budgetlib", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("budgetlib"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "budgetlib")
+
+# An unknown message code must fail the test that hits it (in production it renders as the code).
+os.environ.setdefault("BUDGETLIB_STRICT_I18N", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

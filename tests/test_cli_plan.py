@@ -48,7 +48,7 @@ def test_validate_reports_all_problems_and_exit_code(tmp_path):
     assert "tasks[1].agencies" in out.stderr and "budget_lines[0].year" in out.stderr
     out_json = run("validate", str(path), "--json")
     problems = json.loads(out_json.stdout)
-    assert len(problems) >= 2 and all("message_en" in p for p in problems)
+    assert len(problems) >= 2 and all("en" in p["message"] for p in problems)
 
 
 def test_usage_error_exit_code_3():

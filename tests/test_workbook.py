@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from budgetlib import PlanInvalid
+from budgetlib.core.problems import Problem, Source
 from budgetlib.io import OutputLocked, load_plan, load_plan_file
 from budgetlib.io.grid import DictBook, Formula, Grid, SheetSpec
 from budgetlib.io.workbook import (
@@ -218,8 +219,8 @@ def test_a_dozen_mistakes_give_a_dozen_located_messages(tmp_path, haiphong_xlsx)
     missing = [loc for loc in expected if loc not in by_location]
     assert not missing, "\n".join(p.render() for p in problems)
     for loc, fragment in expected.items():
-        assert fragment in by_location[loc].message_vi, by_location[loc].render()
-        assert by_location[loc].message_en  # every message in both languages
+        assert fragment in by_location[loc].message("vi"), by_location[loc].render()
+        assert by_location[loc].message("en")  # every message in both languages
     assert len(problems) == len(expected), "\n".join(p.render() for p in problems)
     text = info.value.problems[0].render("vi")
     assert text.startswith("Địa bàn!") or "!" in text
@@ -238,7 +239,7 @@ def test_formulas_without_cached_values_are_reported(tmp_path, haiphong_xlsx):
     with pytest.raises(PlanInvalid) as info:
         read_workbook(path)
     p = next(p for p in info.value.problems if p.code == "uncached_formula")
-    assert p.location == "Địa bàn!E4" and "lưu lại" in p.message_vi
+    assert p.location == "Địa bàn!E4" and "lưu lại" in p.message("vi")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def test_infeasible_plan_exit_code_and_diagnosis(haiphong):
     assert outcome.exit_code == 2
     names = [s.name for s in outcome.sheets]
     assert "Giải thích" in names and "Lỗi" in names and "Phân bổ" not in names
-    assert any(p.code == "infeasible" for p in outcome.problems)
+    assert any(p.code == "run.infeasible" for p in outcome.problems)
 
 
 def test_compare_policies_side_by_side(haiphong):
@@ -327,8 +328,8 @@ def test_compare_policies_side_by_side(haiphong):
 def test_error_sheet_lists_every_problem():
     from budgetlib import Problem
 
-    (spec,) = error_sheets([Problem("Địa bàn!D7", "Dân số phải là số", "Population must be a number", "cell", value="abc")])
-    assert spec.rows[3][:2] == ["Địa bàn!D7", "Dân số phải là số"]
+    (spec,) = error_sheets([Problem("schema.float_parsing", Source(sheet="Địa bàn", cell="D7"), {"value": "abc", "got": ""})])
+    assert spec.rows[3][:2] == ["Địa bàn!D7", "phải là số"]
 
 
 def test_run_validate_ok(haiphong_xlsx):
@@ -436,7 +437,11 @@ def test_every_plan_field_round_trips(tmp_path):
     plan = load_plan_data(data)
     for lang in ("vi", "en"):
         again, problems = read_plan_grids_with_problems(book_of(plan, lang))
-        assert problems == [], problems
+        # The two sources no budget line uses are warnings, at their cells; nothing else.
+        assert {(p.code, p.location) for p in problems} == {
+            ("plan.source_unused", "Nguồn kinh phí!A5" if lang == "vi" else "Funding sources!A5"),
+            ("plan.source_unused", "Nguồn kinh phí!A6" if lang == "vi" else "Funding sources!A6"),
+        }, problems
         assert again == plan
         path = tmp_path / f"all_{lang}.xlsx"
         write_plan_workbook(plan, path, lang=lang)
@@ -454,7 +459,7 @@ def test_infeasibility_conflicts_point_at_constraint_cells(tmp_path, haiphong_xl
     wb.save(path)
     outcome = run_allocate(OpenpyxlBook(path))
     assert outcome.exit_code == 2
-    conflicts = [p for p in outcome.problems if p.code == "conflict"]
+    conflicts = [p for p in outcome.problems if p.code == "run.conflict"]
     assert conflicts and all(p.location == f"Chính sách phân bổ!A{row}" for p in conflicts)
 
 

@@ -96,6 +96,15 @@ class LocalizedError(ValueError):
     def message(self, lang: str | Lang) -> str:
         return tr(self.code, lang, **self.params)
 
+    # Transitional: callers not yet moved to ``message(lang)`` (removed once none is left).
+    @property
+    def message_vi(self) -> str:
+        return self.message(Lang.VI)
+
+    @property
+    def message_en(self) -> str:
+        return self.message(Lang.EN)
+
 
 def _flatten(table: Mapping[str, Any], prefix: str, out: dict[str, str], origin: str) -> None:
     for key, value in table.items():

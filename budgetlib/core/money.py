@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
-from typing import Sequence
 
 import numpy as np
 
+from .i18n import LocalizedError, tr
+from .lang import Lang, as_lang
 from .text import fold
 
 __all__ = [
@@ -46,16 +48,12 @@ class MoneyUnit(IntEnum):
     TRIEU = 1_000_000
     TY = 1_000_000_000
 
-    @property
-    def label_vi(self) -> str:
-        return _UNIT_LABEL_VI[self]
-
-    @property
-    def label_en(self) -> str:
-        return _UNIT_LABEL_EN[self]
+    def label(self, lang: str | Lang = Lang.VI) -> str:
+        """``triệu đồng`` / ``million VND``."""
+        return tr(f"money.unit.{self.name.lower()}", lang)
 
     @classmethod
-    def parse(cls, text: "str | int | MoneyUnit") -> "MoneyUnit":
+    def parse(cls, text: str | int | MoneyUnit) -> MoneyUnit:
         """Read a unit name (``"triệu đồng"``, ``"trieu"``, ``"million"``, ``1000000``)."""
         if isinstance(text, MoneyUnit):
             return text
@@ -65,24 +63,9 @@ class MoneyUnit(IntEnum):
         key = re.sub(r"\s+(dong|vnd|d)$", "", key).strip()
         if key in _UNIT_WORDS:
             return _UNIT_WORDS[key]
-        raise AmountError(
-            f"đơn vị tiền không hợp lệ: {text!r} (dùng đồng, nghìn đồng, triệu đồng hoặc tỷ đồng)",
-            f"invalid money unit: {text!r} (use đồng, nghìn đồng, triệu đồng or tỷ đồng)",
-        )
+        raise AmountError("money.bad_unit", value=str(text))
 
 
-_UNIT_LABEL_VI = {
-    MoneyUnit.DONG: "đồng",
-    MoneyUnit.NGHIN: "nghìn đồng",
-    MoneyUnit.TRIEU: "triệu đồng",
-    MoneyUnit.TY: "tỷ đồng",
-}
-_UNIT_LABEL_EN = {
-    MoneyUnit.DONG: "VND",
-    MoneyUnit.NGHIN: "thousand VND",
-    MoneyUnit.TRIEU: "million VND",
-    MoneyUnit.TY: "billion VND",
-}
 # Folded (no diacritics, lower case) spellings of each unit.
 _UNIT_WORDS = {
     "": MoneyUnit.DONG,
@@ -103,22 +86,18 @@ _UNIT_WORDS = {
 }
 
 
-class AmountError(ValueError):
-    """An amount or unit that cannot be read. Carries a Vietnamese and an English message."""
-
-    def __init__(self, message_vi: str, message_en: str):
-        super().__init__(message_vi)
-        self.message_vi = message_vi
-        self.message_en = message_en
+class AmountError(LocalizedError):
+    """An amount or unit that cannot be read (a catalogue code and its parameters)."""
 
 
-class ApportionError(ValueError):
+class ApportionError(LocalizedError):
     """A split that cannot satisfy its bounds (e.g. floors add up to more than the total)."""
 
-    def __init__(self, message_vi: str, message_en: str):
-        super().__init__(message_en)
-        self.message_vi = message_vi
-        self.message_en = message_en
+
+SAFE_AMOUNT = 10**17
+"""The largest amount (in đồng, either sign) budgetlib accepts: 100 triệu tỷ đồng, about 25 times
+Vietnam's yearly state budget. Sums of up to 90 such amounts still fit in a signed 64-bit integer,
+so totals computed with numpy can never wrap around."""
 
 
 _AMOUNT_RE = re.compile(r"^(?P<sign>[-−]?)\s*(?P<number>[0-9][0-9.,\s\u00a0\u202f]*)\s*(?P<unit>[^\d]*)$")
@@ -134,22 +113,12 @@ def _parse_number(number: str) -> Decimal:
             raise _malformed(raw)
         number = "".join(groups)
     if number.count(",") > 1:
-        raise AmountError(
-            f"số tiền không rõ ràng: {raw!r} có nhiều dấu phẩy; theo cách viết Việt Nam, "
-            "dấu chấm ngăn cách hàng nghìn và dấu phẩy là phần thập phân (ví dụ 22.500.000.000 hoặc 22,5 tỷ)",
-            f"ambiguous amount: {raw!r} has several commas; in Vietnamese notation '.' groups thousands "
-            "and ',' marks decimals (e.g. 22.500.000.000 or 22,5 tỷ)",
-        )
+        raise AmountError("money.ambiguous_commas", value=raw)
     integer, _, fraction = number.partition(",")
     if "." in integer:
         groups = integer.split(".")
         if not groups[0].isdigit() or len(groups[0]) > 3 or not all(len(g) == 3 and g.isdigit() for g in groups[1:]):
-            raise AmountError(
-                f"số tiền không rõ ràng: {raw!r}; dấu chấm chỉ dùng để ngăn cách hàng nghìn "
-                "(nhóm 3 chữ số), phần thập phân viết bằng dấu phẩy (22,5 tỷ)",
-                f"ambiguous amount: {raw!r}; '.' only groups thousands (groups of 3 digits), "
-                "decimals take a comma (22,5 tỷ)",
-            )
+            raise AmountError("money.ambiguous_dots", value=raw)
         integer = "".join(groups)
     if not integer.isdigit() or (fraction and not fraction.isdigit()):
         raise _malformed(raw)
@@ -157,13 +126,10 @@ def _parse_number(number: str) -> Decimal:
 
 
 def _malformed(raw: str) -> AmountError:
-    return AmountError(
-        f"không đọc được số tiền {raw!r}; ví dụ cách viết đúng: 22.500.000.000 đ, 22,5 tỷ đồng, 450 triệu",
-        f"cannot read the amount {raw!r}; valid examples: 22.500.000.000 đ, 22,5 tỷ đồng, 450 triệu",
-    )
+    return AmountError("money.malformed", value=raw)
 
 
-def parse_amount(text: "str | int | Decimal", *, unit: "MoneyUnit | str | int" = MoneyUnit.DONG) -> int:
+def parse_amount(text: str | int | Decimal, *, unit: MoneyUnit | str | int = MoneyUnit.DONG) -> int:
     """Read an amount as integer đồng.
 
     Accepts the forms officers write: ``"22,5 tỷ đồng"``, ``"22.500.000.000"``, ``"22 500 000 000 đ"``,
@@ -182,7 +148,13 @@ def parse_amount(text: "str | int | Decimal", *, unit: "MoneyUnit | str | int" =
     if isinstance(text, (int, Decimal)):
         return amount_from_number(text, default_unit)
     raw = unicodedata.normalize("NFC", str(text)).strip()
+    if len(raw) > _MAX_AMOUNT_TEXT:
+        raise _malformed(raw)
     match = _AMOUNT_RE.match(raw)
+    if raw and not match:
+        compound = _parse_compound(raw)
+        if compound is not None:
+            return compound
     if not raw or not match:
         raise _malformed(raw)
     unit_word = fold(match.group("unit")).strip().rstrip(".")
@@ -197,7 +169,39 @@ def parse_amount(text: "str | int | Decimal", *, unit: "MoneyUnit | str | int" =
     return amount_from_number(value, scale, raw=raw)
 
 
-def amount_from_number(value: "int | float | Decimal", unit: "MoneyUnit | str | int" = MoneyUnit.DONG, *, raw: str | None = None) -> int:
+_MAX_AMOUNT_TEXT = 200
+_COMPOUND_PART = re.compile(r"(?P<number>[0-9][0-9.,]*)\s*(?P<unit>[^\d]*)")
+
+
+def _parse_compound(raw: str) -> int | None:
+    """``12 tỷ 500 triệu``, ``1 tỷ 250 triệu 500 nghìn đồng``: parts in strictly decreasing units,
+    each a whole number below the next unit up (``12 tỷ 1500 triệu`` is refused). None if not
+    this form."""
+    sign = -1 if raw[:1] in "-−" else 1
+    body = raw[1:].strip() if sign < 0 else raw
+    parts = [(m.group("number"), fold(m.group("unit")).strip().rstrip(".")) for m in _COMPOUND_PART.finditer(body)]
+    if len(parts) < 2 or "".join(n + u for n, u in parts).replace(" ", "") != fold(body).replace(" ", ""):
+        return None
+    total = 0
+    previous: MoneyUnit | None = None
+    for i, (number, word) in enumerate(parts):
+        word = re.sub(r"\s+", " ", word)
+        last = i == len(parts) - 1
+        if last and word in ("", "d", "dong", "vnd"):
+            scale = MoneyUnit.DONG
+        else:
+            key = re.sub(r"\s+(dong|vnd|d)$", "", word).strip() if last else word
+            scale = _UNIT_WORDS.get(key)  # type: ignore[assignment]
+            if scale is None or scale == MoneyUnit.DONG:
+                return None
+        if previous is not None and (scale >= previous or not number.isdigit() or int(number) * scale >= previous):
+            raise AmountError("money.compound_order", value=raw)
+        total += amount_from_number(_parse_number(number), scale, raw=raw) if previous is None else int(number) * int(scale)
+        previous = scale
+    return sign * total
+
+
+def amount_from_number(value: int | float | Decimal, unit: MoneyUnit | str | int = MoneyUnit.DONG, *, raw: str | None = None) -> int:
     """Turn a number in ``unit`` into integer đồng, refusing fractions of a đồng.
 
     Floats (as spreadsheets store numbers) are read through their shortest decimal repr, so
@@ -208,18 +212,19 @@ def amount_from_number(value: "int | float | Decimal", unit: "MoneyUnit | str | 
         raise _malformed(str(value))
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise _malformed(str(value))
+            raise AmountError("money.not_finite", value=str(value))
         value = Decimal(repr(value))
     try:
         dong = Decimal(value) * int(scale)
     except (InvalidOperation, TypeError):
         raise _malformed(str(value)) from None
+    if not dong.is_finite():
+        raise AmountError("money.not_finite", value=str(value))
+    if abs(dong) > SAFE_AMOUNT:
+        raise AmountError("money.out_of_range", value=raw if raw is not None else str(value), limit=SAFE_AMOUNT)
     if dong != dong.to_integral_value():
-        shown = raw if raw is not None else f"{value} {scale.label_vi}"
-        raise AmountError(
-            f"số tiền {shown!r} có phần lẻ nhỏ hơn 1 đồng; số tiền phải là số nguyên đồng",
-            f"amount {shown!r} has a fraction of a đồng; amounts must be whole đồng",
-        )
+        shown = raw if raw is not None else f"{value} {scale.label(Lang.VI)}"
+        raise AmountError("money.fraction", value=shown)
     return int(dong)
 
 
@@ -227,7 +232,7 @@ def _group(n: int, sep: str) -> str:
     return f"{n:,}".replace(",", sep)
 
 
-def format_amount(amount: int, *, lang: str = "vi", style: str = "full") -> str:
+def format_amount(amount: int, *, lang: str | Lang = Lang.VI, style: str = "full") -> str:
     """Format integer đồng for people.
 
     ``style="full"`` gives every đồng (``22.500.000.000 đ`` / ``22,500,000,000 VND``);
@@ -242,6 +247,7 @@ def format_amount(amount: int, *, lang: str = "vi", style: str = "full") -> str:
     """
     if isinstance(amount, bool) or not isinstance(amount, (int, np.integer)):
         raise TypeError(f"amounts are integer đồng, got {type(amount).__name__}")
+    lang = as_lang(lang)
     amount = int(amount)
     sign = "-" if amount < 0 else ""
     magnitude = abs(amount)
@@ -251,14 +257,14 @@ def format_amount(amount: int, *, lang: str = "vi", style: str = "full") -> str:
                 value = Decimal(magnitude) / int(unit)
                 integer, _, fraction = f"{value:f}".partition(".")
                 fraction = fraction.rstrip("0")
-                if lang == "vi":
+                if lang is Lang.VI:
                     text = _group(int(integer), ".") + ("," + fraction if fraction else "")
-                    return f"{sign}{text} {unit.label_vi}"
-                text = _group(int(integer), ",") + ("." + fraction if fraction else "")
-                return f"{sign}{text} {unit.label_en}"
+                else:
+                    text = _group(int(integer), ",") + ("." + fraction if fraction else "")
+                return f"{sign}{text} {unit.label(lang)}"
     elif style != "full":
         raise ValueError(f"unknown style {style!r}; use 'full' or 'short'")
-    if lang == "vi":
+    if lang is Lang.VI:
         return f"{sign}{_group(magnitude, '.')} đ"
     return f"{sign}{_group(magnitude, ',')} VND"
 
@@ -269,9 +275,9 @@ def format_amount(amount: int, *, lang: str = "vi", style: str = "full") -> str:
 
 def capped_proportional(
     total: float,
-    weights: "Sequence[float] | np.ndarray",
-    lower: "Sequence[float] | np.ndarray | None" = None,
-    upper: "Sequence[float] | np.ndarray | None" = None,
+    weights: Sequence[float] | np.ndarray,
+    lower: Sequence[float] | np.ndarray | None = None,
+    upper: Sequence[float] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Water-filling: ``x = clip(λ·w, lower, upper)`` with λ chosen so that ``Σx = total``.
 
@@ -286,29 +292,17 @@ def capped_proportional(
         raise ValueError("weights must be finite and non-negative")
     if np.any(lo > hi):
         bad = int(np.argmax(lo > hi))
-        raise ApportionError(
-            f"phần {bad + 1}: mức sàn {lo[bad]:,.0f} lớn hơn mức trần {hi[bad]:,.0f}",
-            f"part {bad + 1}: floor {lo[bad]:,.0f} exceeds cap {hi[bad]:,.0f}",
-        )
+        raise ApportionError("apportion.floor_above_cap", part=bad + 1, floor=round(float(lo[bad])), cap=round(float(hi[bad])))
     # Zero-weight parts are pinned at their floor (their share of need is nil).
     eff_hi = np.where(w > 0, hi, lo)
     lo_sum, hi_sum = float(lo.sum()), float(eff_hi.sum())
     tol = 1e-9 * max(1.0, abs(total))
     if total < lo_sum - tol:
-        raise ApportionError(
-            f"tổng mức sàn {lo_sum:,.0f} vượt tổng cần chia {total:,.0f}",
-            f"floors add up to {lo_sum:,.0f}, more than the total {total:,.0f}",
-        )
+        raise ApportionError("apportion.floors_exceed", floors=round(float(lo_sum)), total=round(float(total)))
     if total > hi_sum + tol:
         if np.all(w == 0) and n > 0:
-            raise ApportionError(
-                "mọi trọng số đều bằng 0, không có căn cứ để chia",
-                "every weight is zero: there is no basis for the split",
-            )
-        raise ApportionError(
-            f"tổng mức trần {hi_sum:,.0f} thấp hơn tổng cần chia {total:,.0f}",
-            f"caps add up to {hi_sum:,.0f}, less than the total {total:,.0f}",
-        )
+            raise ApportionError("apportion.zero_weights")
+        raise ApportionError("apportion.caps_short", caps=round(float(hi_sum)), total=round(float(total)))
     if n == 0:
         return np.zeros(0)
     if lower is None and upper is None and w.sum() > 0:
@@ -350,11 +344,11 @@ def capped_proportional(
 
 def apportion(
     total: int,
-    weights: "Sequence[float] | np.ndarray",
+    weights: Sequence[float] | np.ndarray,
     *,
     unit: int = 1,
-    lower: "Sequence[int] | np.ndarray | None" = None,
-    upper: "Sequence[int] | np.ndarray | None" = None,
+    lower: Sequence[int] | np.ndarray | None = None,
+    upper: Sequence[int] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Split integer ``total`` by ``weights`` into integers that sum exactly to ``total``.
 
@@ -379,7 +373,7 @@ def apportion(
     w = np.asarray(weights, dtype=float)
     n = w.size
     if total < 0:
-        raise ApportionError(f"tổng cần chia âm: {total}", f"negative total to split: {total}")
+        raise ApportionError("apportion.negative_total", total=total)
     units_total, residue = divmod(total, unit)
     lo_u = np.zeros(n, dtype=np.int64) if lower is None else -(-np.asarray(lower, dtype=np.int64) // unit)
     if upper is None:
@@ -405,9 +399,6 @@ def apportion(
         # The sub-unit residue goes to the largest part that can still take it under its cap.
         room = np.ones(n, dtype=bool) if upper is None else parts + residue <= np.asarray(upper, dtype=np.int64)
         if not room.any():
-            raise ApportionError(
-                f"không còn phần nào nhận được số lẻ {residue} đ dưới mức trần",
-                f"no part can take the odd {residue} đ under its cap",
-            )
+            raise ApportionError("apportion.residue", residue=int(residue))
         parts[int(np.argmax(np.where(room, quota, -np.inf)))] += residue
     return parts

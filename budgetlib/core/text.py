@@ -72,7 +72,7 @@ def vi_sort_key(text: str) -> tuple:
     letters = _letters(text)
     primary: list[tuple[int, int]] = []
     digits = ""
-    for rank, _, ch in letters + [(0, 0, "")]:
+    for rank, _, ch in [*letters, (0, 0, "")]:
         if ch.isdigit():
             digits += ch
             continue

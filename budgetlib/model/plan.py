@@ -13,9 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..core.i18n import LocalizedError, tr
+from ..core.lang import Lang
 from ..core.money import MoneyUnit
+from .attributes import resolve_attribute
 from .policy import AllocationPolicy
-from .types import Code, Money, Text
+from .types import Code, Money, Text, check_printable
 
 __all__ = [
     "Money",
@@ -41,8 +44,14 @@ __all__ = [
 ]
 
 
+MAX_ATTRIBUTE = 1e12
+"""The largest attribute value (either sign) a unit may have: far above any population or area,
+small enough that need weights summed over 10⁵ units stay exact-ish floats and never overflow."""
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # NaN and ±infinity are refused in every float field (need coefficients, targets, …).
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Level(StrEnum):
@@ -73,9 +82,8 @@ class Role(StrEnum):
     LEAD = "lead"  # chủ trì
     SUPPORT = "support"  # phối hợp
 
-    @property
-    def label_vi(self) -> str:
-        return "Chủ trì" if self is Role.LEAD else "Phối hợp"
+    def label(self, lang: str | Lang = Lang.VI) -> str:
+        return tr(f"plan.role_label_{self.value}", lang)
 
 
 class SourceKind(StrEnum):
@@ -111,12 +119,9 @@ class Program(_Frozen):
     document: Text = Field("", description="Reference of the source document (số hiệu, ngày)")
 
     @model_validator(mode="after")
-    def _period(self) -> "Program":
+    def _period(self) -> Program:
         if self.last_year < self.first_year:
-            raise ValueError(
-                f"năm cuối {self.last_year} trước năm đầu {self.first_year} / "
-                f"last year {self.last_year} is before first year {self.first_year}"
-            )
+            raise LocalizedError("plan.period_order", first=self.first_year, last=self.last_year)
         return self
 
     @property
@@ -142,10 +147,11 @@ class AdminUnit(_Frozen):
         return self.kind.level
 
     @model_validator(mode="after")
-    def _finite_attributes(self) -> "AdminUnit":
-        for key, value in self.attributes.items():
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError(f"thuộc tính {key!r} không hữu hạn / attribute {key!r} is not finite")
+    def _bounded_attributes(self) -> AdminUnit:
+        for key, value in self.attributes.items():  # NaN and infinities are refused by the field type
+            check_printable(key)
+            if abs(value) > MAX_ATTRIBUTE:
+                raise LocalizedError("plan.attribute_out_of_range", attribute=key, limit=MAX_ATTRIBUTE)
         return self
 
 
@@ -162,7 +168,9 @@ class TaskRole(_Frozen):
     role: Role = Role.SUPPORT
 
 
-_TERM_RE = re.compile(r"^\s*(?:(?P<coef>[0-9]+(?:[.,][0-9]+)?)\s*[*·×]?\s*)?(?P<attr>[A-Za-z_][A-Za-z0-9_]*)\s*$")
+# A term is ``[coefficient [*]] attribute``; the attribute is a key (``population``) or a column
+# label in any language (``Dân số``, ``Số xã, phường``), resolved by ``resolve_attribute``.
+_TERM_RE = re.compile(r"^\s*(?:(?P<coef>[0-9]+(?:[.,][0-9]+)?)\s*[*·×]?\s*)?(?P<attr>[^\W\d][\w ,()²%.]*?)\s*$")
 
 
 class NeedDriver(_Frozen):
@@ -176,24 +184,22 @@ class NeedDriver(_Frozen):
     constant: float = Field(0.0, ge=0)
 
     @classmethod
-    def parse(cls, formula: str) -> "NeedDriver":
+    def parse(cls, formula: str) -> NeedDriver:
         terms: dict[str, float] = {}
         constant = 0.0
         for raw in formula.replace("−", "-").split("+"):
             raw = raw.strip()
             if not raw:
-                raise ValueError(f"công thức nhu cầu không hợp lệ: {formula!r} / invalid need formula: {formula!r}")
+                raise LocalizedError("plan.need_formula", value=formula)
             if re.fullmatch(r"[0-9]+(?:[.,][0-9]+)?", raw):
                 constant += float(raw.replace(",", "."))
                 continue
             match = _TERM_RE.match(raw)
             if not match:
-                raise ValueError(
-                    f"công thức nhu cầu không hợp lệ ở {raw!r}; ví dụ: population + 50*communes / "
-                    f"invalid need formula at {raw!r}; e.g. population + 50*communes"
-                )
+                raise LocalizedError("plan.need_formula", value=raw)
             coef = float((match.group("coef") or "1").replace(",", "."))
-            terms[match.group("attr")] = terms.get(match.group("attr"), 0.0) + coef
+            attr = resolve_attribute(match.group("attr"))
+            terms[attr] = terms.get(attr, 0.0) + coef
         return cls(terms=terms, constant=constant)
 
     def formula(self) -> str:
@@ -210,10 +216,10 @@ class NeedDriver(_Frozen):
         return data
 
     @model_validator(mode="after")
-    def _non_negative(self) -> "NeedDriver":
+    def _non_negative(self) -> NeedDriver:
         for attr, coef in self.terms.items():
             if coef < 0:
-                raise ValueError(f"hệ số của {attr!r} âm / coefficient of {attr!r} is negative")
+                raise LocalizedError("plan.need_negative", attribute=attr)
         return self
 
 

@@ -12,19 +12,19 @@ here and are re-exported below.
 """
 
 from .run import (
-    EXIT_OK,
-    EXIT_INVALID,
     EXIT_INFEASIBLE,
+    EXIT_INVALID,
+    EXIT_OK,
     RunOutcome,
-    run_validate,
-    run_allocate,
-    result_sheets,
-    error_sheets,
     compare_policies,
-    policy_for,
-    sha256_file,
+    error_sheets,
     is_result_sheet,
     load_book_or_plan,
+    policy_for,
+    result_sheets,
+    run_allocate,
+    run_validate,
+    sha256_file,
 )
 from .report import BookOutcome, budget_book_bytes, write_budget_book
 

@@ -18,19 +18,28 @@ Exit codes follow the CLI: 0 ok, 1 validation errors, 2 infeasible allocation.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
 
 from .._version import __version__
-from ..core.problems import Problem, Severity
+from ..core.i18n import tr
+from ..core.lang import Lang, as_lang
+from ..core.problems import Problem, Severity, Source
 from ..io.grid import GridBook, SheetSpec
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy, PolicyKind
 from ..model.result import Allocation
 
 __all__ = [
+    "ExitCode",
+    "PlanSource",
+    "years_outside",
     "EXIT_OK",
     "EXIT_INVALID",
     "EXIT_INFEASIBLE",
@@ -45,7 +54,19 @@ __all__ = [
     "is_result_sheet",
 ]
 
-EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE = 0, 1, 2
+class ExitCode(IntEnum):
+    """How a run ended, the same for every front end and command (the CLI's process exit status).
+
+    0 ok; 1 the plan (or a file) has errors; 2 the allocation is infeasible; 3 usage error or an
+    output that cannot be written (locked, read-only, colliding with an input)."""
+
+    OK = 0
+    INVALID = 1
+    INFEASIBLE = 2
+    USAGE = 3
+
+
+EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE = ExitCode.OK, ExitCode.INVALID, ExitCode.INFEASIBLE
 
 Progress = Callable[..., Any]
 
@@ -59,11 +80,11 @@ class RunOutcome:
     plan: Plan | None
     allocation: Allocation | None
     problems: list[Problem]
-    exit_code: int
+    exit_code: ExitCode
     sheets: list[SheetSpec] = field(default_factory=list)
     log: list[tuple[str, str]] = field(default_factory=list)
-    lang: str = "vi"
-    locate: Callable[[str], "str | None"] = field(default=lambda path: None, repr=False, compare=False)
+    lang: Lang = Lang.VI
+    locate: Callable[[str], str | None] = field(default=lambda path: None, repr=False, compare=False)
     """Maps a JSON path of the plan (``allocation.constraints[2]``) to the cell it was read from."""
 
     @property
@@ -101,54 +122,108 @@ def is_result_sheet(name: str) -> bool:
     return _is(name)
 
 
-def _read(book: "GridBook | Plan") -> tuple[Plan | None, list[Problem], Callable[[str], "str | None"]]:
-    """The plan, every problem, and ``locate(json_path)`` → the cell it came from (workbooks only)."""
-    if isinstance(book, Plan):
-        from ..planning.validation import validate_plan
+PlanSource = GridBook | Plan | os.PathLike[str]
+"""What every ``run_*`` reads: a workbook (a :class:`~budgetlib.io.grid.GridBook` — an openpyxl
+file, an xlwings or Calc book), a :class:`~budgetlib.Plan`, or the path of a ``.json``/``.xlsx`` file."""
 
-        return book, validate_plan(book), lambda path: None
+
+def _no_location(path: str) -> str | None:
+    return None
+
+
+def _read(book: PlanSource) -> tuple[Plan | None, list[Problem], Callable[[str], str | None]]:
+    """The plan, every problem, and ``locate(json_path)`` → the cell it came from (workbooks only)."""
+    from ..core.problems import PlanInvalid
+    from ..planning.validation import validate_plan
+
+    if isinstance(book, Plan):
+        return book, validate_plan(book), _no_location
+    if isinstance(book, os.PathLike):
+        from ..io.files import FileKind, file_kind
+
+        path = Path(book)
+        try:
+            if file_kind(path) is not FileKind.WORKBOOK:
+                from ..io import load_plan_file
+
+                plan = load_plan_file(path)
+                return plan, validate_plan(plan), _no_location
+            from ..io.workbook import open_book
+
+            opened = open_book(path)
+        except PlanInvalid as exc:
+            return None, list(exc.problems), _no_location
+        try:
+            return _read(opened)
+        finally:
+            close = getattr(opened, "close", None)
+            if close is not None:
+                close()
     from ..io.workbook.reader import read_plan_grids_located
 
     return read_plan_grids_located(book)
 
 
-def _base_log(lang: str, *, source_name: str, input_sha256: str | None) -> list[tuple[str, str]]:
-    vi = lang == "vi"
-    log = [
-        ("Thời điểm chạy (UTC)" if vi else "Run time (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
-        ("Phiên bản budgetlib" if vi else "budgetlib version", __version__),
-        ("Python", platform.python_version()),
-    ]
+class _Log:
+    """The run log: entries keyed by a catalogue code (``log.<key>``), drawn on the Nhật ký sheet."""
+
+    def __init__(self, lang: Lang):
+        self.lang = lang
+        self.entries: list[tuple[str, str]] = []
+
+    def add(self, key: str, value: str) -> None:
+        self.entries = [(k, v) for k, v in self.entries if k != key] + [(key, value)]
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [(tr(f"log.{k}", self.lang), v) for k, v in self.entries]
+
+
+def _base_log(lang: Lang, *, source_name: str, input_sha256: str | None) -> _Log:
+    log = _Log(lang)
+    log.add("run_time", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    log.add("version", __version__)
+    log.add("python", platform.python_version())
     if source_name:
-        log.append(("Tệp đầu vào" if vi else "Input file", source_name))
+        log.add("input_file", source_name)
     if input_sha256:
-        log.append(("Mã kiểm tra SHA-256 đầu vào" if vi else "Input SHA-256", input_sha256))
+        log.add("input_sha256", input_sha256)
     return log
 
 
+def _validated(
+    book: PlanSource, lang: Lang, source_name: str, input_sha256: str | None
+) -> tuple[Plan | None, list[Problem], Callable[[str], str | None], _Log]:
+    plan, problems, locate = _read(book)
+    if source_name:
+        problems = [p if p.source.file else p.relocated(p.source.with_file(source_name)) for p in problems]
+    return plan, problems, locate, _base_log(lang, source_name=source_name, input_sha256=input_sha256)
+
+
 def run_validate(
-    book: "GridBook | Plan", *, lang: str = "vi", source_name: str = "", input_sha256: str | None = None
+    book: PlanSource, *, lang: str | Lang = Lang.VI, source_name: str = "", input_sha256: str | None = None
 ) -> RunOutcome:
     """Read and check a plan; ``sheets`` holds the ``Lỗi`` and ``Nhật ký`` sheets when there are problems."""
-    from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
+    lang = as_lang(lang)
+    return _checked_outcome(*_validated(book, lang, source_name, input_sha256))
 
-    plan, problems, locate = _read(book)
-    log = _base_log(lang, source_name=source_name, input_sha256=input_sha256)
+
+def _checked_outcome(plan: Plan | None, problems: list[Problem], locate: Callable[[str], str | None], log: _Log) -> RunOutcome:
+    """The outcome of reading and checking: the ``Lỗi`` sheet (if any problem) and ``Nhật ký``."""
+    from ..io.workbook.results import error_sheets as _error_sheets
+    from ..io.workbook.results import log_sheet
+
+    lang = log.lang
     errors = [p for p in problems if p.severity is Severity.ERROR]
-    vi = lang == "vi"
-    outcome_label = "Kết quả" if vi else "Outcome"
     if errors or plan is None:
-        log.append((outcome_label, (f"{len(errors)} lỗi" if vi else f"{len(errors)} error(s)")))
-        sheets = _error_sheets(problems, lang=lang) + [log_sheet(log, lang=lang)]
-        outcome = RunOutcome(plan, None, problems, EXIT_INVALID, sheets, log, lang, locate)
-    else:
-        log.append((outcome_label, "Kế hoạch hợp lệ" if vi else "Plan is valid"))
-        sheets = (_error_sheets(problems, lang=lang) if problems else []) + [log_sheet(log, lang=lang)]
-        outcome = RunOutcome(plan, None, problems, EXIT_OK, sheets, log, lang, locate)
-    return outcome
+        log.add("outcome", tr("log.outcome_errors", lang, count=len(errors)))
+        sheets = [*_error_sheets(problems, lang=lang), log_sheet(log.rows(), lang=lang)]
+        return RunOutcome(plan, None, problems, ExitCode.INVALID, sheets, log.rows(), lang, locate)
+    log.add("outcome", tr("log.outcome_valid", lang))
+    sheets = (_error_sheets(problems, lang=lang) if problems else []) + [log_sheet(log.rows(), lang=lang)]
+    return RunOutcome(plan, None, problems, ExitCode.OK, sheets, log.rows(), lang, locate)
 
 
-def policy_for(plan: Plan, policy: "str | PolicyKind | AllocationPolicy | None") -> AllocationPolicy:
+def policy_for(plan: Plan, policy: str | PolicyKind | AllocationPolicy | None) -> AllocationPolicy:
     """The plan's policy with its kind replaced by ``policy`` (a name such as ``"max_min"``)."""
     if isinstance(policy, AllocationPolicy):
         return policy
@@ -159,38 +234,29 @@ def policy_for(plan: Plan, policy: "str | PolicyKind | AllocationPolicy | None")
 
 
 def _allocate(plan: Plan, policy: AllocationPolicy, years: Sequence[int] | None, progress: Progress | None) -> Allocation:
-    try:
-        from ..allocator import allocate
-    except ImportError as exc:  # pragma: no cover - until the allocator lands
-        raise RuntimeError("budgetlib.allocator.allocate is not available in this installation") from exc
+    from ..allocator import allocate
+
     return allocate(plan, policy, years=list(years) if years else None, progress=progress)
 
 
-def _explain_lines(allocation: Allocation, lang: str) -> list[str]:
-    try:
-        from ..allocator import explain_text
-    except ImportError:
-        explain_text = None
-    if explain_text is not None:
-        text = explain_text(allocation, lang)
-        if isinstance(text, str):
-            return [line for line in text.splitlines()]
-        return list(text)
-    lines = allocation.explanation_vi if lang == "vi" else allocation.explanation_en
-    if not lines and allocation.diagnosis is not None:
-        d = allocation.diagnosis
-        lines = (d.summary_vi if lang == "vi" else d.summary_en,) + tuple(
-            (c.message_vi if lang == "vi" else c.message_en) for c in d.conflicts
-        )
-    return list(lines)
+def _explain_lines(allocation: Allocation, lang: str | Lang) -> list[str]:
+    from ..allocator import explain_text
+
+    text = explain_text(allocation, str(as_lang(lang)))
+    return text.splitlines() if isinstance(text, str) else list(text)
+
+
+def years_outside(plan: Plan, years: Sequence[int] | None) -> list[int]:
+    """Requested years that are not in the program period (a usage error for every front end)."""
+    return [y for y in (years or ()) if y not in plan.program.years]
 
 
 def run_allocate(
-    book: "GridBook | Plan",
+    book: PlanSource,
     *,
-    policy: "str | PolicyKind | AllocationPolicy | None" = None,
+    policy: str | PolicyKind | AllocationPolicy | None = None,
     years: Sequence[int] | None = None,
-    lang: str = "vi",
+    lang: str | Lang = Lang.VI,
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
@@ -202,53 +268,52 @@ def run_allocate(
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
     sheet and in ``problems``).
     """
-    from ..io.workbook.results import error_sheets as _error_sheets, log_sheet
+    from ..io.workbook.results import error_sheets as _error_sheets
 
-    checked = run_validate(book, lang=lang, source_name=source_name, input_sha256=input_sha256)
-    if checked.exit_code != EXIT_OK:
-        return checked
-    plan = checked.plan
-    assert plan is not None
-    vi = lang == "vi"
-    log = [row for row in checked.log if row[0] not in ("Kết quả", "Outcome")]
+    lang = as_lang(lang)
+    plan, problems, locate, log = _validated(book, lang, source_name, input_sha256)
+    if plan is None or any(p.severity is Severity.ERROR for p in problems):
+        return _checked_outcome(plan, problems, locate, log)
+    outside = years_outside(plan, years)
+    if outside:
+        problems.append(Problem("run.years_outside", Source(path="program"), {"years": outside, "first": plan.program.first_year, "last": plan.program.last_year}))
+        log.add("outcome", tr("log.outcome_errors", lang, count=1))
+        return RunOutcome(plan, None, problems, ExitCode.USAGE, _error_sheets(problems, lang=lang), log.rows(), lang, locate)
     chosen = policy_for(plan, policy)
-    log.append(("Chính sách phân bổ" if vi else "Allocation policy", f"{chosen.kind.value} — {chosen.kind.label_vi}" if vi else chosen.kind.value))
+    log.add("policy", f"{chosen.kind.value} — {tr(f'policy.{chosen.kind.value}', lang)}")
     if years:
-        log.append(("Năm" if vi else "Years", ", ".join(str(y) for y in years)))
+        log.add("years", ", ".join(str(y) for y in years))
     allocation = _allocate(plan, chosen, years, progress)
-    log.append(("Bộ giải" if vi else "Solver", f"{allocation.solver} {allocation.solver_version}".strip()))
+    log.add("solver", f"{allocation.solver} {allocation.solver_version}".strip())
     if allocation.objective is not None:
-        label = (allocation.objective_label_vi if vi else allocation.objective_label_en) or ("Hàm mục tiêu" if vi else "Objective")
-        log.append(("Giá trị hàm mục tiêu" if vi else "Objective value", f"{allocation.objective:.6g} ({label})"))
-    problems = list(checked.problems)
+        label = allocation.objective_name(lang) or tr("log.objective", lang)
+        log.add("objective_value", f"{allocation.objective:.6g} ({label})")
     if allocation.ok:
-        log.append(("Tổng phân bổ (đồng)" if vi else "Total allocated (VND)", f"{allocation.total:,}".replace(",", "." if vi else ",")))
-        log.append(("Kết quả" if vi else "Outcome", "Phân bổ thành công" if vi else "Allocation found"))
-        exit_code = EXIT_OK
+        log.add("total", tr("log.total_value", lang, amount=allocation.total))
+        log.add("outcome", tr("log.outcome_allocated", lang))
+        exit_code = ExitCode.OK
     else:
-        log.append(("Kết quả" if vi else "Outcome", "Không có phương án phân bổ khả thi" if vi else "Infeasible: no allocation exists"))
+        log.add("outcome", tr("log.outcome_infeasible", lang))
         d = allocation.diagnosis
         if d is not None:
-            problems.append(Problem("allocation", d.summary_vi, d.summary_en, "infeasible"))
-            locate = checked.locate
-            problems.extend(
-                Problem((c.location and locate(c.location)) or c.location or c.name, c.message_vi, c.message_en, "conflict")
-                for c in d.conflicts
-            )
+            problems.append(Problem("run.infeasible", Source(path="allocation")))
+            for c in d.conflicts:
+                cell = next((found for found in map(locate, c.locations) if found), None)
+                problems.append(Problem("run.conflict", Source(path=cell or c.location or c.name), {"message": c.msg}))
         else:
-            problems.append(Problem("allocation", "bài toán phân bổ không khả thi", "the allocation is infeasible", "infeasible"))
-        exit_code = EXIT_INFEASIBLE
-    sheets = result_sheets(plan, allocation, lang=lang, log=log, explanation=_explain_lines(allocation, lang))
+            problems.append(Problem("run.infeasible", Source(path="allocation")))
+        exit_code = ExitCode.INFEASIBLE
+    sheets = result_sheets(plan, allocation, lang=lang, log=log.rows(), explanation=_explain_lines(allocation, lang))
     if not allocation.ok:
-        sheets = [s for s in sheets] + _error_sheets(problems, lang=lang)
-    return RunOutcome(plan, allocation, problems, exit_code, sheets, log, lang, checked.locate)
+        sheets = [*sheets, *_error_sheets(problems, lang=lang)]
+    return RunOutcome(plan, allocation, problems, exit_code, sheets, log.rows(), lang, locate)
 
 
 def result_sheets(
     plan: Plan,
     allocation: Allocation,
     *,
-    lang: str = "vi",
+    lang: str | Lang = Lang.VI,
     log: Sequence[tuple[str, str]] | None = None,
     explanation: Sequence[str] | None = None,
 ) -> list[SheetSpec]:
@@ -263,7 +328,7 @@ def result_sheets(
     return _result_sheets(plan, allocation, lang=lang, log=log, explanation=explanation)
 
 
-def error_sheets(problems: Sequence[Problem], *, lang: str = "vi") -> list[SheetSpec]:
+def error_sheets(problems: Sequence[Problem], *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
     """The ``Lỗi`` sheet: one row per problem (location, message in vi and en, code, value)."""
     from ..io.workbook.results import error_sheets as _error_sheets
 
@@ -275,7 +340,7 @@ def compare_policies(
     policies: Sequence[str] = ("proportional", "min_deviation"),
     *,
     years: Sequence[int] | None = None,
-    lang: str = "vi",
+    lang: str | Lang = Lang.VI,
     progress: Progress | None = None,
 ) -> list[SheetSpec]:
     """Run several policies on one plan; a ``So sánh`` sheet with the totals per unit side by side
@@ -286,18 +351,19 @@ def compare_policies(
     return [comparison_sheet(plan, allocations, lang=lang)]
 
 
-def load_book_or_plan(path: Any) -> "GridBook | Plan":
+def load_book_or_plan(path: Any) -> GridBook | Plan:
     """A GridBook for a workbook path or a Plan for a JSON path (raises PlanInvalid for JSON errors)."""
     from pathlib import Path
 
+    from ..io import load_plan_file
+    from ..io.files import FileKind, file_kind
+
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if file_kind(path) is FileKind.WORKBOOK:
         from ..io.workbook import open_book
 
         return open_book(path)
-    from ..io.jsonio import load_plan
-
-    return load_plan(path)
+    return load_plan_file(path)
 
 
 

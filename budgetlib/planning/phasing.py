@@ -11,7 +11,7 @@ the đồng with the level above it.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -25,7 +25,7 @@ def phase_years(
     total: int,
     years: Sequence[int],
     *,
-    weights: "Sequence[float] | Mapping[int, float] | None" = None,
+    weights: Sequence[float] | Mapping[int, float] | None = None,
     growth: float | None = None,
     unit: int = 1,
 ) -> np.ndarray:
@@ -51,7 +51,7 @@ def build_budget_lines(
     *,
     task_shares: Mapping[str, float],
     source_shares: Mapping[str, float],
-    year_weights: "Sequence[float] | Mapping[int, float] | None" = None,
+    year_weights: Sequence[float] | Mapping[int, float] | None = None,
     growth: float | None = None,
     unit: int = 1,
 ) -> list[BudgetLine]:

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class Pivot:
         rows: Sequence[str],
         cols: Sequence[str] = (),
         orders: Mapping[str, Sequence[Any]] | None = None,
-    ) -> "Pivot":
+    ) -> Pivot:
         orders = orders or {}
         amounts = np.asarray(amounts, dtype=np.int64)
 
@@ -109,7 +110,7 @@ def budget_pivot(plan: Plan, rows: Sequence[str] = ("year",), cols: Sequence[str
             raise ValueError(f"unknown dimension {d!r}; use one of {BUDGET_DIMENSIONS}")
     lines = plan.budget_lines
     columns = {d: [getattr(line, d) for line in lines] for d in BUDGET_DIMENSIONS}
-    orders = {
+    orders: dict[str, list[Any]] = {
         "task": [t.code for t in plan.tasks],
         "agency": [a.code for a in plan.agencies],
         "source": [s.code for s in plan.sources],

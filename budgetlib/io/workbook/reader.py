@@ -38,7 +38,7 @@ from ...model.plan import (
     Task,
 )
 from ...model.policy import AllocationPolicy, Constraint, ResponseCurve
-from ...planning.validation import problems_from_validation_error, validate_plan
+from ...planning.validation import REFERENCE_CODES, partial_total_problem, problems_from_validation_error, validate_plan
 from ..grid import Grid, GridBook, TableRef, column_index
 from .fields import ATTRIBUTE_LABELS, ENUM_LABELS, KEYVALUE_HEADERS, SHEETS, TABLE_BY_KEY, TABLES, Field, TableDef
 
@@ -118,7 +118,7 @@ def _money(v: Any, unit: MoneyUnit) -> int:
         if isinstance(v, str):
             return parse_amount(v, unit=unit)
         if isinstance(v, bool):
-            raise AmountError("số tiền phải là số", "an amount must be a number")
+            raise AmountError("money.whole")
         return amount_from_number(v, unit)
     except AmountError as exc:
         raise _CellError(exc.message_vi, exc.message_en) from None
@@ -349,7 +349,7 @@ class _Finder:
         for f in tdef.fields:
             if f.required and f.key not in cols and not tdef.keyvalue:
                 problems.append(
-                    Problem(
+                    Problem.legacy(
                         grid.row_address(header),
                         f"bảng {tdef.title_vi}: thiếu cột «{f.vi}»",
                         f"table {tdef.title_en}: missing column “{f.en}”",
@@ -392,7 +392,7 @@ class _Reader:
         except _CellError as exc:
             item.failed.add(suffix)
             sep = ": " if f.kind in ("money", "dong") else " "
-            self.problems.append(Problem(grid.address(r, c), f"{vi}{sep}{exc.vi}", f"{en}{sep}{exc.en}", "cell", Severity.ERROR, v))
+            self.problems.append(Problem.legacy(grid.address(r, c), f"{vi}{sep}{exc.vi}", f"{en}{sep}{exc.en}", "cell", Severity.ERROR, v))
             return _FAILED
 
     def records(self, key: str) -> list[_Item]:
@@ -485,7 +485,7 @@ class _Reader:
                 more_vi = f" và {len(cells) - 1} ô khác" if len(cells) > 1 else ""
                 more_en = f" and {len(cells) - 1} more" if len(cells) > 1 else ""
                 self.problems.append(
-                    Problem(
+                    Problem.legacy(
                         f"{sheet}!{cells[0]}",
                         f"ô có công thức nhưng tệp không lưu giá trị đã tính{more_vi} (tệp được ghi bằng chương trình không "
                         "tính công thức). Hãy mở tệp bằng Excel hoặc LibreOffice, tính lại (F9) và lưu lại rồi chạy lại.",
@@ -548,10 +548,10 @@ class _LocMap:
         loc = self.locate(p.location)
         if loc is None:
             return p
-        vi, en = p.message_vi, p.message_en
+        vi, en = p.message("vi"), p.message("en")
         if loc.label_vi and not vi.lower().startswith(loc.label_vi.lower()):
             vi, en = f"{loc.label_vi}: {vi}", f"{loc.label_en or loc.label_vi}: {en}"
-        return Problem(loc.address, vi, en, p.code, p.severity, p.value)
+        return Problem.legacy(loc.address, vi, en, p.code, p.severity, p.value)
 
 
 def _validate_items(
@@ -607,7 +607,7 @@ def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem],
     if prog_item is None:
         vi, en = SHEETS["program"]
         r.problems.append(
-            Problem(
+            Problem.legacy(
                 vi,
                 f"không tìm thấy sheet «{vi}» với bảng Thông tin | Giá trị; hãy tạo tệp từ mẫu: budgetlib template kehoach.xlsx",
                 f"no “{vi}”/“{en}” sheet with a Field | Value table; start from the template: budgetlib template plan.xlsx",
@@ -642,7 +642,7 @@ def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem],
             if task is not None and "task" not in role.failed:
                 loc = role.locs.get("task", role.locs[""])
                 r.problems.append(
-                    Problem(loc.address, f"nhiệm vụ {task!r} không có trong sheet {SHEETS['tasks'][0]}",
+                    Problem.legacy(loc.address, f"nhiệm vụ {task!r} không có trong sheet {SHEETS['tasks'][0]}",
                             f"task {task!r} is not on the {SHEETS['tasks'][1]} sheet", "unknown_task", Severity.ERROR, task)
                 )
             continue
@@ -674,7 +674,7 @@ def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem],
             if name is not None:
                 loc = pr.locs.get("constraint", pr.locs[""])
                 r.problems.append(
-                    Problem(loc.address, f"không có ràng buộc tên {name!r} trong bảng Ràng buộc phân bổ",
+                    Problem.legacy(loc.address, f"không có ràng buộc tên {name!r} trong bảng Ràng buộc phân bổ",
                             f"no constraint named {name!r} in the constraints table", "unknown_reference", Severity.ERROR, name)
                 )
             continue
@@ -756,12 +756,15 @@ def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem],
 
     any_dropped_line = len(kept["budget_lines"]) != len(raw["budget_lines"])
     for p in validate_plan(plan):
-        if p.code.startswith("unknown") and p.value in dropped:
+        if p.code in REFERENCE_CODES and p.value in dropped:
             continue  # the referenced row has its own problem already
-        if p.code == "missing_attribute" and any(repr(a) in p.message_en for a in r.failed_attrs):
+        if p.code == "plan.missing_attribute" and p.params.get("attribute") in r.failed_attrs:
             continue
-        if p.code == "total_mismatch" and any_dropped_line:
-            continue
+        if p.code.startswith("plan.total_mismatch") and any_dropped_line:
+            partial = partial_total_problem(p, len(raw["budget_lines"]) - len(kept["budget_lines"]))
+            if partial is None:
+                continue
+            p = partial
         r.problems.append(locs.relocate(p))
     return plan, r.problems, locate
 

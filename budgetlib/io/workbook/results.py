@@ -95,8 +95,12 @@ def label(code: str, lang: str | Lang, /, **params: Any) -> str:
     return tr(f"sheets.{code}", lang, **params)
 
 
-def term_label(group: str, value: str, lang: str | Lang) -> str:
-    """A kind, status or policy in words: the shared ``term.*`` entry if there is one, else ours."""
+def term_label(group: str, value: Any, lang: str | Lang) -> str:
+    """A kind, status or policy in words: the value's own ``label(lang)`` (enums of the model), the
+    shared ``term.*`` entry if there is one, else ours."""
+    own = getattr(value, "label", None)
+    if callable(own):
+        return str(own(lang))
     value = str(value)
     cat = catalogue(lang)
     for code in (f"term.{group}.{value}", f"sheets.{group}.{value}"):
@@ -531,11 +535,12 @@ def _bounded(x: float | None, lang: str | Lang) -> CellValue:
 def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lang: str = "vi") -> SheetSpec:
     fmt = number_formats(lang)
     spec = _spec(result_sheet_name("explanation", lang), label("explanation.title", lang))
-    objective = _text(allocation, "objective_label", lang) or label("explanation.objective", lang)
+    named = getattr(allocation, "objective_name", None)
+    objective = (named(lang) if callable(named) else _text(allocation, "objective_label", lang)) or label("explanation.objective", lang)
     # Value first, then the long words (they run on into the empty cells to the right).
     r = _add(spec, [label("explanation.objective", lang), allocation.objective, objective])
     spec.cell_formats[f"B{r}"] = fmt.number
-    _add(spec, [label("explanation.status", lang), term_label("status", allocation.status.value, lang), f"{allocation.solver} {allocation.solver_version}".strip()])
+    _add(spec, [label("explanation.status", lang), term_label("status", allocation.status, lang), f"{allocation.solver} {allocation.solver_version}".strip()])
     prose: list[int] = [r, r + 1]
     headers: list[int] = []
     titles: list[int] = []
