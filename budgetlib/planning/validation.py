@@ -41,6 +41,7 @@ from ..model.plan import (
 from ..model.policy import (
     AllocationPolicy,
     Constraint,
+    EarmarkConstraint,
     ResponseCurve,
 )
 
