@@ -220,7 +220,7 @@ def budget_book(
             target_names = {t.code: (t.name_en if lang is Lang.EN and t.name_en else t.name) for t in plan.targets}
             labels_ = [f"{target_names.get(a.target, a.name)} ({a.year})" if a.year else target_names.get(a.target, a.name) for a in attainment]
             png = charts.target_chart(
-                labels_, [a.required for a in attainment], [a.funded for a in attainment], lang=lang,
+                labels_, [float(a.required or 0.0) for a in attainment], [float(a.funded or 0.0) for a in attainment], lang=lang,
                 title=_t("target_chart", lang), required_label=_t("target_required", lang), funded_label=_t("target_funded", lang), axis_label=_t("target_axis", lang),
             )
             story.append(_image(png, width, Image))

@@ -140,7 +140,7 @@ def is_result_sheet(name: str) -> bool:
     return any(name in pair for pair in RESULT_SHEETS.values()) or bool(_YEAR_SHEET.match(name))
 
 
-def _names(plan: Plan | None, allocation: Allocation, lang: "str | Lang" = Lang.VI) -> tuple[dict[str, str], dict[str, str]]:
+def _names(plan: Plan | None, allocation: Allocation, lang: str | Lang = Lang.VI) -> tuple[dict[str, str], dict[str, str]]:
     """Unit and task names; tasks by their English name in English when the plan gives one."""
     units = dict(allocation.unit_names)
     tasks = dict(allocation.task_names)
