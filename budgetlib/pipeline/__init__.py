@@ -26,7 +26,11 @@ from .run import (
     run_validate,
     sha256_file,
 )
+<<<<<<< HEAD
 from .report import BookOutcome, budget_book_bytes, write_budget_book
+=======
+from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
+>>>>>>> main
 
 __all__ = [
     "EXIT_OK",
@@ -42,7 +46,17 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+<<<<<<< HEAD
     "BookOutcome",
     "write_budget_book",
     "budget_book_bytes",
+=======
+    # the version store (pipeline/store.py)
+    "StoreOutcome",
+    "save_version",
+    "version_history",
+    "compare_versions",
+    "allocate_version",
+    "save_and_allocate",
+>>>>>>> main
 ]

@@ -260,13 +260,15 @@ def run_allocate(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    version_ref: str | None = None,
 ) -> RunOutcome:
     """Read, validate and allocate; return the result sheets (or the error sheets) to write.
 
     ``policy`` overrides the kind of the plan's allocation policy (its constraints are kept);
     ``years`` restricts the run to some years. Exit code 1 when the plan has errors (no allocation
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
-    sheet and in ``problems``).
+    sheet and in ``problems``). ``version_ref`` names the stored version the plan came from
+    (``CODE@3 · <hash>``, see :mod:`budgetlib.pipeline.store`); the run log cites it.
     """
     from ..io.workbook.results import error_sheets as _error_sheets
 
@@ -274,6 +276,8 @@ def run_allocate(
     plan, problems, locate, log = _validated(book, lang, source_name, input_sha256)
     if plan is None or any(p.severity is Severity.ERROR for p in problems):
         return _checked_outcome(plan, problems, locate, log)
+    if version_ref:
+        log.add("store_version", version_ref)
     outside = years_outside(plan, years)
     if outside:
         problems.append(Problem("run.years_outside", Source(path="program"), {"years": outside, "first": plan.program.first_year, "last": plan.program.last_year}))
