@@ -26,11 +26,8 @@ from .run import (
     run_validate,
     sha256_file,
 )
-<<<<<<< HEAD
 from .report import BookOutcome, budget_book_bytes, write_budget_book
-=======
 from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
->>>>>>> main
 
 __all__ = [
     "EXIT_OK",
@@ -46,11 +43,9 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
-<<<<<<< HEAD
     "BookOutcome",
     "write_budget_book",
     "budget_book_bytes",
-=======
     # the version store (pipeline/store.py)
     "StoreOutcome",
     "save_version",
@@ -58,5 +53,4 @@ __all__ = [
     "compare_versions",
     "allocate_version",
     "save_and_allocate",
->>>>>>> main
 ]
