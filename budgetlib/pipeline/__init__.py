@@ -29,6 +29,10 @@ from .run import (
 from .report import BookOutcome, budget_book_bytes, write_budget_book
 from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
 
+from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
+from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
+from .curve import CurveOutcome, run_curve
+
 __all__ = [
     "EXIT_OK",
     "EXIT_INVALID",
@@ -46,6 +50,19 @@ __all__ = [
     "BookOutcome",
     "write_budget_book",
     "budget_book_bytes",
+    "run_scenarios",
+    "run_scenario",
+    "compare",
+    "ScenarioResult",
+    "ScenarioComparison",
+    "ScenariosOutcome",
+    "BatchOptions",
+    "BatchReport",
+    "discover",
+    "plan_batch",
+    "run_batch",
+    "run_curve",
+    "CurveOutcome",
     # the version store (pipeline/store.py)
     "StoreOutcome",
     "save_version",
