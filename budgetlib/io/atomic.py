@@ -59,11 +59,13 @@ class OutputError(OSError):
     """A file could not be written. ``code`` is a catalogue code (``output.read_only``, …);
     :meth:`message` renders it, with the path, in the user's language. Nothing was changed on disk."""
 
-    def __init__(self, code: str, path: str | Path, /, **params: Any) -> None:
+    def __init__(self, code: str, path: str | Path, /, *, os_errno: int | None = None, **params: Any) -> None:
         self.code = code
         self.path = Path(path)
         self.params = {"path": str(path), **params}
         super().__init__(tr(code, Lang.EN, **self.params))
+        self.errno = os_errno if os_errno is not None else _ERRNO.get(code)  # as the OSError it stands for
+        self.filename = str(path)
 
     def message(self, lang: str | Lang = Lang.VI) -> str:
         return tr(self.code, lang, **self.params)
@@ -76,6 +78,15 @@ class OutputError(OSError):
     def message_en(self) -> str:
         return self.message(Lang.EN)
 
+
+_ERRNO = {
+    "output.is_directory": errno.EISDIR,
+    "output.read_only": errno.EACCES,
+    "output.locked": errno.EBUSY,
+    "output.busy": errno.EBUSY,
+    "output.disk_full": errno.ENOSPC,
+    "output.too_large": errno.EFBIG,
+}
 
 OutputLocked = OutputError
 """Former name, kept for callers that catch it: every write error is an :class:`OutputError`."""
@@ -98,7 +109,7 @@ def _classify(exc: OSError, path: Path) -> OutputError:
         errno.EBUSY: "output.locked",
         errno.ETXTBSY: "output.locked",
     }.get(exc.errno or 0, "output.failed")
-    return OutputError(code, path, reason=exc.strerror or str(exc))
+    return OutputError(code, path, os_errno=exc.errno, reason=exc.strerror or str(exc))
 
 
 def new_file_mode() -> int:
