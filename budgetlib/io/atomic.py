@@ -181,6 +181,9 @@ def check_target(path: str | Path) -> None:
         raise OutputError("output.read_only", path, reason="read-only folder")
 
 
+_check_writable = check_target  # the name the add-in's file adapter imports
+
+
 try:  # POSIX advisory locks; on Windows Excel's own lock file (~$NAME) is what we check
     import fcntl as _fcntl
 except ImportError:  # pragma: no cover - Windows
