@@ -176,7 +176,7 @@ def test_allocate_from_the_ribbon_writes_what_the_cli_writes(excel: VbaSession, 
     ours = [n for n, marked in XlwingsBook(book).sheet_marks().items() if marked]
     inputs = openpyxl.load_workbook(session.workbook_path, read_only=True).sheetnames
     theirs = [n for n in openpyxl.load_workbook(cli_allocate, read_only=True).sheetnames if n not in inputs]
-    assert _result_names(saved) == ours == theirs == ["Phân bổ", "Năm 2011", "Năm 2012", "Năm 2013", "Năm 2014", "Năm 2015", "Tổng hợp", "Chỉ tiêu đạt", "Giải thích", "Nhật ký"]
+    assert _result_names(saved) == ours == theirs == ["Phân bổ", "Năm 2011", "Năm 2012", "Năm 2013", "Năm 2014", "Năm 2015", "Tổng hợp", "Chỉ tiêu đạt", "Phụ lục", "Giải thích", "Nhật ký"]
     _assert_same_results(saved, cli_allocate, ours)
     # Input sheets are untouched: the same cells as the plan workbook the officer opened.
     plan, after = openpyxl.load_workbook(session.workbook_path), openpyxl.load_workbook(saved)

@@ -100,7 +100,7 @@ def test_allocate_answers_the_cli_sheets():
         if got.name != "Nhật ký":
             assert got.rows == want.rows, got.name
     assert reply.remove == [] and reply.activate == "Phân bổ"
-    assert reply.message.startswith("Đã phân bổ 22.500.000.000 đ; đã ghi 10 trang: «Phân bổ», «Năm 2011»")
+    assert reply.message.startswith("Đã phân bổ 22.500.000.000 đ; đã ghi 11 trang: «Phân bổ», «Năm 2011»")
     assert json.loads(json.dumps(reply.to_json()))["write"][0]["name"] == "Phân bổ"
 
 
@@ -151,7 +151,7 @@ def test_validate_locates_every_problem_and_drops_a_stale_error_sheet():
 
 def test_english():
     reply = handle(_roundtrip(_request("btnAllocate", lang="en")))
-    assert reply.message.startswith("Allocated 22,500,000,000 VND; wrote 10 sheets: “Allocation”")
+    assert reply.message.startswith("Allocated 22,500,000,000 VND; wrote 11 sheets: “Allocation”")
     assert reply.title == "budgetlib – Budget"
     assert [s.name for s in reply.write][:2] == ["Allocation", "Year 2011"]
 

@@ -146,7 +146,7 @@ def test_allocate_writes_the_cli_result_sheets(calc, allocated, tmp_path):
     assert [s["name"] for s in sheets] == cli.sheetnames
     assert [s["name"] for s in sheets if not s["marked"]] == INPUT_SHEETS
     results = [s["name"] for s in sheets if s["marked"]]
-    assert results[0] == "Phân bổ" and results[-1] == "Nhật ký" and len(results) == 10
+    assert results[0] == "Phân bổ" and results[-1] == "Nhật ký" and len(results) == 11  # with the Phụ lục annex
     for name in results:
         live = calc.read(doc, name)
         ws = cli[name]
@@ -162,7 +162,7 @@ def test_allocate_writes_the_cli_result_sheets(calc, allocated, tmp_path):
                     continue  # the one cell that depends on when it ran
                 assert _same(got, cell.value), (name, cell.coordinate, got, cell.value)
     dialog = allocated["dialogs"][-1]
-    assert dialog["severity"] == "info" and dialog["text"].startswith("Đã phân bổ 22.500.000.000 đ; đã ghi 10 trang: «Phân bổ»")
+    assert dialog["severity"] == "info" and dialog["text"].startswith("Đã phân bổ 22.500.000.000 đ; đã ghi 11 trang: «Phân bổ»")
 
 
 def test_formulas_recalculated_by_calc_equal_python_sums(calc, allocated):
@@ -478,7 +478,7 @@ def test_missing_python_and_missing_budgetlib_are_explained(calc, tmp_path):
 def test_progress_goes_to_the_status_bar(calc, allocated):
     text = calc.log.read_text(encoding="utf-8")
     assert "status budgetlib: đang đọc sổ …" in text
-    assert "status budgetlib: đang ghi trang Phân bổ (1/10) …" in text and "status budgetlib: đang ghi trang Nhật ký (10/10) …" in text
+    assert "status budgetlib: đang ghi trang Phân bổ (1/11) …" in text and "status budgetlib: đang ghi trang Nhật ký (11/11) …" in text
     assert "status budgetlib: Giải bài toán phân bổ …" in text  # the allocator's step, in the UI's language
 
 

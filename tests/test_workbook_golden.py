@@ -13,8 +13,8 @@ from pathlib import Path
 
 from budgetlib.io.grid import SheetSpec
 from budgetlib.io.workbook import plan_sheets
-from budgetlib.planning.validation import load_plan_data
 from budgetlib.pipeline import run_allocate
+from budgetlib.planning.validation import load_plan_data
 
 from .conftest import tiny_plan_data
 

@@ -89,7 +89,7 @@ def recalculated(request, tmp_path_factory):
     finally:
         xlsx.FAST_ROWS, xlsx.FAST_HEAD = saved
     wb = load_workbook(src)
-    assert wb["Phân bổ"]["F20"].number_format == "#,##0" and wb["Năm 2011"]["A19"].font.b
+    assert wb["Phân bổ"]["F20"].number_format == "[$-42A]#,##0" and wb["Năm 2011"]["A19"].font.b
     return outcome, sheets, _recalculate(src, tmp)
 
 

@@ -159,6 +159,11 @@ def draw_sheet(sheet: Any, spec: SheetSpec, warnings: list[str] | None = None) -
                 font.color = _TITLE_COLOR
     for col, width in sorted(spec.column_widths.items()):
         sheet.range((1, col + 1)).column_width = width
+    # Cells with their own look (the annex's headings, print headers) and rows of a set height,
+    # as the openpyxl renderer draws them (grid.SheetSpec.styles / row_heights).
+    for ref, style in sorted(spec.styles.items()):
+        if style.bold and spec.cell(ref) is not None:
+            sheet.range(ref).font.bold = True
     for ref, text in sorted(spec.comments.items()):
         if text:
             best_effort(warnings, "a note", spec.name, partial(_add_note, sheet, ref, text))
@@ -168,6 +173,13 @@ def draw_sheet(sheet: Any, spec: SheetSpec, warnings: list[str] | None = None) -
             if first <= n_rows:
 
                 best_effort(warnings, "wrapping", spec.name, partial(_wrap, sheet.range((first, col + 1), (n_rows, col + 1))))
+        if spec.wrap_cols:  # wrapped rows keep one line unless the spec gives them more (as openpyxl draws them)
+            first = 1 + max((r for r in spec.title_rows if r <= n_rows), default=0)
+            if first <= n_rows:
+                sheet.range((first, 1), (n_rows, 1)).row_height = 15
+    for r, height in sorted(spec.row_heights.items()):
+        if 1 <= r <= n_rows:
+            sheet.range((r, 1)).row_height = height
     for v in spec.validations:
         best_effort(warnings, "a dropdown", spec.name, partial(_add_validation, sheet, v))
     if spec.chart is not None:

@@ -25,13 +25,25 @@ extension ever writes as a formula. Every other string is text, whatever it star
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..io.grid import CellValue, ChartSpec, Formula, Grid, SheetSpec, TableRef, TableSpec, ValidationSpec
+from ..io.grid import (
+    CellStyle,
+    CellValue,
+    ChartSpec,
+    Formula,
+    Grid,
+    PageSetup,
+    SheetSpec,
+    TableRef,
+    TableSpec,
+    ValidationSpec,
+)
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -140,9 +152,17 @@ def encode_spec(spec: SheetSpec) -> dict[str, Any]:
             "horizontal": chart.horizontal,
             "width_cm": chart.width_cm,
             "height_cm": chart.height_cm,
+            "value_format": chart.value_format,
         },
         "hidden": spec.hidden,
         "tab_color": spec.tab_color,
+        # print layout (the report helper's SheetSpec fields; a renderer may ignore what it cannot draw)
+        "page": None if spec.page is None else dataclasses.asdict(spec.page),
+        "merges": list(spec.merges),
+        "styles": {ref: dataclasses.asdict(st) for ref, st in sorted(spec.styles.items())},
+        "borders": list(spec.borders),
+        "font": spec.font,
+        "row_heights": _keys(spec.row_heights),
     }
 
 
@@ -183,11 +203,24 @@ def decode_spec(data: Mapping[str, Any]) -> SheetSpec:
             chart.get("horizontal", True),
             chart.get("width_cm", 18.0),
             chart.get("height_cm", 12.0),
+            chart.get("value_format", "#,##0"),
         ),
         kind=str(data.get("kind", "result")),
         hidden=bool(data.get("hidden", False)),
         tab_color=data.get("tab_color"),
+        page=None if not data.get("page") else _page(data["page"]),
+        merges=[str(m) for m in data.get("merges", ())],
+        styles={str(k): CellStyle(**v) for k, v in data.get("styles", {}).items()},
+        borders=[str(b) for b in data.get("borders", ())],
+        font=data.get("font"),
+        row_heights={int(k): float(v) for k, v in data.get("row_heights", {}).items()},
     )
+
+
+def _page(d: Mapping[str, Any]) -> PageSetup:
+    tuples = {"title_rows", "header", "footer", "breaks", "margins_cm"}
+    fields: dict[str, Any] = {k: (tuple(v) if k in tuples and v is not None else v) for k, v in d.items()}
+    return PageSetup(**fields)
 
 
 def _read_value(v: Any) -> CellValue:

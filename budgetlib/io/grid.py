@@ -24,10 +24,11 @@ This module imports no spreadsheet library.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime
-from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from functools import cached_property
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "CellValue",
@@ -43,13 +44,17 @@ __all__ = [
     "TableSpec",
     "ValidationSpec",
     "ChartSpec",
+    "PageSetup",
+    "CellStyle",
     "SheetSpec",
     "AMOUNT_FORMAT",
     "DECIMAL_FORMAT",
     "PERCENT_FORMAT",
     "INTEGER_FORMAT",
     "TEXT_FORMAT",
+    "header_text",
     "Formula",
+    "printable_text",
     "RESULT_MARKER_NAME",
     "result_sheet_placement",
 ]
@@ -72,11 +77,25 @@ class Formula(str):
     ``=HYPERLINK(…)`` or ``=cmd|' /C calc'!A0`` must reach the sheet as the characters the user
     typed, never as something the spreadsheet evaluates. Renderers (openpyxl, xlwings, Calc) check
     ``isinstance(value, Formula)``.
+
+    The rules every renderer follows (openpyxl: :mod:`budgetlib.io.workbook.xlsx`; xlwings: the
+    add-in; Calc: the LibreOffice extension), so the three produce the same cells:
+
+    1. ``Formula`` → a formula cell (``cell.formula`` in xlwings/UNO; ``<f>`` in the XML).
+    2. any other ``str`` → a text cell, whatever it starts with (``=``, ``+``, ``-``, ``@``): set the
+       value with the type forced to text (openpyxl ``data_type="s"``/inline string; xlwings:
+       ``number_format="@"`` before the value, or ``"'" + text``; UNO: ``cell.setString``), never
+       through a path that parses it.
+    3. control characters U+0000–U+001F other than TAB, LF and CR (and U+FFFE/U+FFFF) cannot be
+       stored in an Office file: they are replaced by U+FFFD ``�`` (visible, so nothing is silently
+       dropped). Validation already reports them with their cell; this rule keeps the writer from
+       crashing on any that reach it. :func:`printable_text` does it.
+    4. numbers are written as numbers (``bool`` as a boolean), ``None`` as an empty cell.
     """
 
     __slots__ = ()
 
-    def __new__(cls, text: str) -> "Formula":
+    def __new__(cls, text: str) -> Formula:
         if not text.startswith("="):
             raise ValueError(f"a formula starts with '=': {text!r}")
         return super().__new__(cls, text)
@@ -85,7 +104,29 @@ class Formula(str):
 RESULT_MARKER_NAME = "BUDGETLIB_RESULT"
 """The mark budgetlib sets on every result sheet it writes: a sheet-scoped defined name of this name
 (referring to the sheet's ``$A$1``). Only marked sheets are ever replaced or removed; a user's own
-sheet that merely has a result sheet's name is left alone (see :func:`result_sheet_placement`)."""
+sheet that merely has a result sheet's name is left alone (see :func:`result_sheet_placement`).
+
+Rules for every renderer: (1) each result sheet written gets the mark (openpyxl: a
+``DefinedName`` in ``ws.defined_names``; xlwings: ``sheet.names.add(RESULT_MARKER_NAME, "=$A$1")``;
+UNO: ``sheet.NamedRanges.addNewByName``); (2) before writing, the sheets that carry the mark are
+the ones that may be deleted or replaced, and no other sheet is touched; (3) new result sheets take
+the names :func:`result_sheet_placement` gives for the book's current sheets (name → marked), so a
+user's own ``Tổng hợp`` stays and ours becomes ``Tổng hợp (2)``; (4) a marked sheet of a previous
+run that the new run does not write (e.g. a ``Năm 2016`` that is no longer in the plan, or ``Lỗi``
+after the errors are fixed) is removed."""
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def printable_text(text: str) -> str:
+    """``text`` with the characters an Office file cannot hold replaced by ``\ufffd`` (rule 3 of
+    :class:`Formula`).
+
+    >>> printable_text("Xã\x07 Bell")
+    'Xã\ufffd Bell'
+    """
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
 
 
 def result_sheet_placement(wanted: Sequence[str], existing: Mapping[str, bool]) -> dict[str, str]:
@@ -243,7 +284,7 @@ class DictBook:
         return list(self.table_refs)
 
     @classmethod
-    def from_specs(cls, specs: Sequence["SheetSpec"]) -> "DictBook":
+    def from_specs(cls, specs: Sequence[SheetSpec]) -> DictBook:
         """What a spreadsheet would show for written specs, formulas left as text (tests, previews)."""
         return cls(
             {s.name: [list(r) for r in s.rows] for s in specs},
@@ -308,6 +349,53 @@ class ChartSpec:
     horizontal: bool = True
     width_cm: float = 18.0
     height_cm: float = 12.0
+    value_format: str = "#,##0"  # number format of the value axis (a language-tagged one for print)
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a sheet prints: paper, orientation, scaling, repeated rows, print area, header/footer.
+
+    ``header``/``footer`` are ``(left, centre, right)`` texts in Excel's header codes: ``&P`` is the
+    page number, ``&N`` the number of pages, ``&A`` the sheet name; a literal ``&`` in user text must
+    be written ``&&`` (see :func:`header_text`). ``fit_width``/``fit_height`` are the number of pages
+    the sheet is scaled to (0 = as many as needed). ``title_rows`` are 1-based rows repeated on
+    every page (``(4, 4)``); ``area`` the printed range (``"A1:H40"``); ``breaks`` the 1-based rows
+    a new page starts after (a manual page break below that row).
+    """
+
+    orientation: str = "portrait"  # or "landscape"
+    paper: str = "A4"
+    fit_width: int = 1
+    fit_height: int = 0
+    title_rows: tuple[int, int] | None = None
+    area: str | None = None
+    header: tuple[str, str, str] = ("", "", "")
+    footer: tuple[str, str, str] = ("", "", "")
+    breaks: tuple[int, ...] = ()
+    margins_cm: tuple[float, float, float, float] = (2.0, 1.5, 1.5, 1.5)  # top, right, bottom, left (NĐ 30 margins)
+    center_horizontally: bool = True
+
+
+def header_text(text: str) -> str:
+    """User text made safe inside a header/footer (``&`` is a code there)."""
+    return printable_text(text).replace("&", "&&")
+
+
+@dataclass(frozen=True)
+class CellStyle:
+    """Explicit look of one cell (wins over the row/column defaults of :class:`SheetSpec`)."""
+
+    bold: bool = False
+    italic: bool = False
+    underline: bool = False
+    size: float | None = None
+    font: str | None = None
+    align: str | None = None  # "left" | "center" | "right"
+    valign: str | None = None  # "top" | "center" | "bottom"
+    wrap: bool = False
+    border: bool = False
+    fill: str | None = None  # RGB hex, e.g. "DDEBF7"
 
 
 @dataclass
@@ -321,6 +409,11 @@ class SheetSpec:
     ``comments`` maps ``"C3"`` to a note (the English header and the field's explanation).
     ``freeze`` is the top-left unfrozen cell (``"B4"`` freezes rows 1–3 and column A).
     ``kind`` is ``"input"`` for plan sheets (never touched when results are written) or ``"result"``.
+    ``page`` says how the sheet prints; ``merges`` are ranges drawn as one cell (``"A1:C1"``);
+    ``styles`` maps ``"D7"`` to a :class:`CellStyle`; ``borders`` are ranges drawn with thin grid
+    lines (tables that must print with their lines); ``font`` is the sheet's font name (``None``:
+    the workbook default); ``row_heights`` maps 1-based rows to a height in points (merged,
+    wrapped prose rows, which spreadsheets do not grow by themselves).
     """
 
     name: str
@@ -340,6 +433,12 @@ class SheetSpec:
     kind: str = "result"
     hidden: bool = False
     tab_color: str | None = None
+    page: PageSetup | None = None
+    merges: list[str] = field(default_factory=list)
+    styles: dict[str, CellStyle] = field(default_factory=dict)
+    borders: list[str] = field(default_factory=list)
+    font: str | None = None
+    row_heights: dict[int, float] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -359,7 +458,7 @@ class SheetSpec:
         """``(cell, formula)`` for every formula cell (used by recalculation tests)."""
         for r, row in enumerate(self.rows, start=1):
             for c, v in enumerate(row, start=1):
-                if isinstance(v, str) and v.startswith("="):  # TODO(report): only Formula once producers wrap
+                if isinstance(v, Formula):
                     yield cell_ref(r, c), v
 
 

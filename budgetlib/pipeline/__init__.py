@@ -27,6 +27,7 @@ from .run import (
     run_validate,
     sha256_file,
 )
+from .report import BookOutcome, budget_book_bytes, write_budget_book
 from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
 
 from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
@@ -47,6 +48,9 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+    "BookOutcome",
+    "write_budget_book",
+    "budget_book_bytes",
     "CycleOutcome",
     "run_progress",
     "run_revise",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from ...core.text import fold
@@ -61,7 +61,7 @@ class TableDef:
         return next(f for f in self.fields if f.key == key)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names(f: Field) -> frozenset[str]:
     out = {fold(f.vi), fold(f.en), fold(f.key), fold(f.key.replace("_", " "))}
     out |= {fold(a) for a in f.aliases}

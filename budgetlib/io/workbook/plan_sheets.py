@@ -7,8 +7,9 @@ response curves), each with its own title row. No spreadsheet library is importe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from ...core.money import MoneyUnit, amount_from_number, format_amount
 from ...model.plan import Plan, Program

@@ -15,9 +15,10 @@ No spreadsheet library is imported here; see :class:`~budgetlib.io.grid.GridBook
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache, lru_cache
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -136,7 +137,7 @@ def _bool(v: Any) -> bool:
     raise _CellError("phải là Có hoặc Không", "must be yes or no")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _enum_lookup(enum: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for value, (vi, en) in ENUM_LABELS[enum].items():
@@ -498,7 +499,7 @@ class _Reader:
 _FAILED = object()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _attribute_names() -> dict[str, str]:
     out: dict[str, str] = {}
     for name, (vi, _) in ATTRIBUTE_LABELS.items():

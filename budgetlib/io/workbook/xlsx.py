@@ -4,40 +4,71 @@ re-exported here).
 * :func:`write_plan_workbook` — the planning template, filled with a plan (``budgetlib template``);
 * :func:`read_workbook` — a plan from a workbook, :class:`~budgetlib.PlanInvalid` with every
   located problem (cached values of formulas are read; a file saved without them is reported);
-* :func:`write_result_workbook` — input sheets kept as they are, result sheets replaced, written
-  atomically (temporary file + rename) so an open or read-only workbook loses nothing.
+* :func:`write_result_workbook` — input sheets kept as they are, budgetlib's own (marked) result
+  sheets replaced, written through :func:`budgetlib.io.atomic.atomic_path` (locked, atomic, with a
+  ``.bak`` of the user's last input bytes for ``--in-place``).
 
 New files are written in openpyxl's write-only mode (streaming, low memory); large inputs are
 read in read-only mode. python-calamine gives a second, independent reader (:class:`CalamineBook`).
+
+How a workbook is saved (:func:`_save`): openpyxl writes the package *uncompressed* into memory,
+with only the first rows of very large sheets; one final pass then streams every part into the
+output file, compressing each part exactly once, appending the remaining rows of the large sheets
+as XML generated straight from the :class:`SheetSpec` (strings go to the shared-string table),
+putting back the cached values of formulas on the user's sheets, and fixing every timestamp so the
+same inputs give the same bytes. Its last bytes are a zip comment holding the SHA-256 of
+everything before it: that is how a later ``--in-place`` run knows the file is still exactly what
+budgetlib wrote (so its ``.bak`` keeps the user's own bytes instead of budgetlib's output).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import re
 import shutil
-import stat
+import sys
+import tempfile
+import threading
 import warnings
 import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from copy import copy
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.writer.excel import ExcelWriter
 
 from ...model.plan import Plan
-from ..reproducible import make_reproducible
-from ..atomic import OutputLocked, atomic_path
-from ..grid import Formula, SheetSpec, column_index, column_letter
-from .plan_sheets import plan_sheets
+from ..atomic import TEMP_PREFIX, OutputError, atomic_path, backup_path
+from ..grid import (
+    RESULT_MARKER_NAME,
+    CellStyle,
+    Formula,
+    SheetSpec,
+    column_index,
+    column_letter,
+    printable_text,
+    result_sheet_placement,
+)
+from ..reproducible import FIXED_ZIP_TIME, _fixed_core
 from .books import LARGE_FILE_BYTES, CalamineBook, OpenpyxlBook, _unescape, open_book, read_workbook
-from .results import is_result_sheet
+from .plan_sheets import plan_sheets
 
 __all__ = [
     "OpenpyxlBook",
@@ -48,77 +79,225 @@ __all__ = [
     "write_plan_workbook",
     "read_workbook",
     "write_result_workbook",
+    "is_marked",
+    "is_unchanged_output",
     "LARGE_FILE_BYTES",
 ]
 
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13, color="1F4E78")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="bottom")  # wrapped names end on the line of their row's figures
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
 
-
 FAST_ROWS = 2_000
-"""Sheets with more rows than this have their rows beyond the first ones written straight to the
-sheet XML (see :func:`_write_tail`): openpyxl's per-cell serialisation is ~40 000 cells/s, which
-would make a national result workbook (~4 million cells) take minutes."""
-
+"""Sheets with more rows than this keep only their first rows in openpyxl; the rest are generated
+as XML by :func:`_tail_rows` during the final pass (openpyxl's per-cell serialisation is ~40 000
+cells/s, which would make a national result workbook of ~4 million cells take minutes)."""
 
 FAST_HEAD = 50
+"""Rows of a large sheet drawn by openpyxl (its title and header rows, their styles and notes)."""
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=13, color="1F4E78")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="bottom")  # wrapped names end on the line of their row's figures
+_THIN = Side(style="thin", color="808080")
+_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_MARK_VALUE = '"budgetlib"'
+"""The marker name refers to a text constant, so it stays valid when a front end renames the sheet."""
 
 
-def _attrs(spec: SheetSpec, r: int, c: int, v: Any, header_rows: set[int], as_text: bool) -> tuple | None:
-    """Style of one cell as a hashable key, or None for a plain cell."""
-    ref = None
-    fmt = None
-    if spec.cell_formats:
+def _cell_text(v: str) -> str:
+    return printable_text(v)
+
+
+def _ranges_cells(ranges: Sequence[str]) -> set[str]:
+    """Every cell reference inside ``ranges`` (``"A4:C6"`` → A4, B4, …)."""
+    out: set[str] = set()
+    for ref in ranges:
+        a, _, b = ref.partition(":")
+        m1, m2 = re.fullmatch(r"([A-Z]+)(\d+)", a), re.fullmatch(r"([A-Z]+)(\d+)", b or a)
+        if not (m1 and m2):
+            raise ValueError(f"not a range: {ref!r}")
+        c1, c2 = sorted((column_index(m1.group(1)), column_index(m2.group(1))))
+        r1, r2 = sorted((int(m1.group(2)), int(m2.group(2))))
+        out.update(f"{column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+    return out
+
+
+class _Styler:
+    """Turns a SheetSpec's row/column/cell rules into hashable style keys, one per distinct look."""
+
+    def __init__(self, spec: SheetSpec, header_rows: set[int]):
+        self.spec = spec
+        self.header_rows = header_rows
+        self.bordered = _ranges_cells(spec.borders) if spec.borders else set()
+
+    def key(self, r: int, c: int, v: Any) -> tuple | None:
+        spec = self.spec
         ref = f"{column_letter(c)}{r}"
-        fmt = spec.cell_formats.get(ref)
-    if fmt is None and r >= spec.format_from_row:
-        fmt = spec.column_formats.get(c - 1)
-    if isinstance(v, str) and not isinstance(v, Formula):  # text takes no number format; a formula keeps its own
-        fmt = None
-    title = r in spec.title_rows
-    header = r in header_rows
-    bold = (r in spec.bold_rows or header) and not title
-    wrap = (c - 1) in spec.wrap_cols and not title
-    literal = as_text and isinstance(v, str) and v.startswith("=")
-    comment = spec.comments.get(ref or f"{column_letter(c)}{r}") if spec.comments else None
-    if not (fmt or title or bold or header or wrap or literal or comment):
-        return None
-    return (fmt, title, bold, header, wrap, literal, comment)
+        fmt = spec.cell_formats.get(ref) if spec.cell_formats else None
+        if fmt is None and r >= spec.format_from_row:
+            fmt = spec.column_formats.get(c - 1)
+        if isinstance(v, str) and not isinstance(v, Formula):
+            fmt = None
+        title = r in spec.title_rows
+        header = r in self.header_rows
+        bold = (r in spec.bold_rows or header) and not title
+        wrap = (c - 1) in spec.wrap_cols and not title
+        comment = spec.comments.get(ref) if spec.comments else None
+        style = spec.styles.get(ref) if spec.styles else None
+        border = ref in self.bordered
+        font = spec.font
+        if not (fmt or title or bold or header or wrap or comment or style or border or font):
+            return None
+        return (fmt, title, bold, header, wrap, comment, style, border, font)
 
 
-def _styled(ws: Any, v: Any, key: tuple) -> Any:
-    fmt, title, bold, header, wrap, literal, comment = key
+def _font(title: bool, bold: bool, style: CellStyle | None, name: str | None) -> Font | None:
+    if style is not None and (style.bold or style.italic or style.underline or style.size or style.font):
+        return Font(
+            name=style.font or name,
+            bold=style.bold or bold,
+            italic=style.italic,
+            underline="single" if style.underline else None,
+            size=style.size or (13 if title else None),
+        )
+    if title:
+        return Font(name=name, bold=True, size=13, color="1F4E78") if name else _TITLE
+    if bold:
+        return Font(name=name, bold=True) if name else _BOLD
+    if name:
+        return Font(name=name)
+    return None
+
+
+def _styled(ws: Any, v: Any, key: tuple) -> WriteOnlyCell:
+    """A cell with the look ``key``. Each distinct look is built once per workbook (fonts, fills
+    and borders are hashed by openpyxl, which is slow); later cells copy its style indices."""
+    cache = ws.parent.__dict__.setdefault("_budgetlib_looks", {})
+    proto = cache.get(key)
+    if proto is not None:
+        cell = WriteOnlyCell(ws, value=v)
+        if isinstance(v, str) and not isinstance(v, Formula):
+            cell.data_type = "s"
+        cell._style = copy(proto)
+        if key[5]:
+            note = Comment(_cell_text(key[5]), "budgetlib")
+            note.width, note.height = 300, 120
+            cell.comment = note
+        return cell
+    cell = _styled_new(ws, v, key)
+    cache[key] = copy(cell._style)
+    return cell
+
+
+def _styled_new(ws: Any, v: Any, key: tuple) -> WriteOnlyCell:
+    fmt, title, bold, header, wrap, comment, style, border, font_name = key
     cell = WriteOnlyCell(ws, value=v)
-    if literal:  # user text that merely starts with "=" is not a formula
-        cell.data_type = "s"
+    if isinstance(v, str) and not isinstance(v, Formula):
+        cell.data_type = "s"  # user text that merely starts with "=" is not a formula
     if fmt:
         cell.number_format = fmt
-    if title:
-        cell.font = _TITLE
-    elif bold:
-        cell.font = _BOLD
-    if header:
+    font = _font(title, bold, style, font_name)
+    if font is not None:
+        cell.font = font
+    if header and not (style and style.fill):
         cell.fill = _HEADER_FILL
-    if wrap:
+    if style is not None and style.fill:
+        cell.fill = PatternFill("solid", fgColor=style.fill)
+    if style is not None and (style.align or style.valign or style.wrap):
+        cell.alignment = Alignment(
+            horizontal=style.align, vertical=style.valign, wrap_text=style.wrap or wrap or None
+        )
+    elif wrap:
         cell.alignment = _WRAP
+    if border or (style is not None and style.border):
+        cell.border = _GRID
     if comment:
-        note = Comment(comment, "budgetlib")
+        note = Comment(_cell_text(comment), "budgetlib")
         note.width, note.height = 300, 120
         cell.comment = note
     return cell
 
 
-def render_sheet(wb: Workbook, spec: SheetSpec, index: int | None = None) -> Any:
+def _plain(ws: Any, v: Any) -> Any:
+    """A cell without style: text is forced to text (a leading "=" stays text), control
+    characters made printable; numbers and formulas as they are."""
+    if isinstance(v, str):
+        if isinstance(v, Formula):
+            return v
+        text = _cell_text(v)
+        if text[:1] in ("=",):
+            cell = WriteOnlyCell(ws, value=text)
+            cell.data_type = "s"
+            return cell
+        return text
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, str) and not isinstance(v, Formula):
+        return _cell_text(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def mark_result_sheet(ws: Any) -> None:
+    """Put the :data:`~budgetlib.io.grid.RESULT_MARKER_NAME` mark on a sheet we wrote."""
+    ws.defined_names[RESULT_MARKER_NAME] = DefinedName(RESULT_MARKER_NAME, attr_text=_MARK_VALUE)
+
+
+def is_marked(ws: Any) -> bool:
+    """True for a sheet that carries budgetlib's result mark (the only sheets ever replaced)."""
+    names = getattr(ws, "defined_names", None)
+    return names is not None and RESULT_MARKER_NAME in names
+
+
+def _page_setup(ws: Any, spec: SheetSpec) -> None:
+    p = spec.page
+    if p is None:
+        return
+    ws.page_setup.paperSize = "9" if p.paper == "A4" else ws.page_setup.paperSize
+    ws.page_setup.orientation = p.orientation
+    ws.page_setup.fitToWidth = p.fit_width
+    ws.page_setup.fitToHeight = p.fit_height
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    top, right, bottom, left = (x / 2.54 for x in p.margins_cm)
+    ws.page_margins = PageMargins(left=left, right=right, top=top, bottom=bottom, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = p.center_horizontally
+    if p.title_rows:
+        ws.print_title_rows = f"{p.title_rows[0]}:{p.title_rows[1]}"
+    if p.area:
+        ws.print_area = p.area
+    for part, (left_t, centre_t, right_t) in (("oddHeader", p.header), ("oddFooter", p.footer)):
+        hf = getattr(ws, part)
+        for side, text in (("left", left_t), ("center", centre_t), ("right", right_t)):
+            if text:
+                getattr(hf, side).text = text
+                getattr(hf, side).size = 9
+    for r in p.breaks:
+        ws.row_breaks.append(Break(id=r))
+
+
+def render_sheet(wb: Workbook, spec: SheetSpec, index: int | None = None, *, defer: bool = False) -> Any:
     """Draw one :class:`SheetSpec` into ``wb`` (normal or write-only workbook); return the sheet.
 
-    Large sheets are drawn in two parts: the first rows through openpyxl, the rest as XML appended
-    when the workbook is saved with :func:`_save` (values, formulas and styles are the same).
+    Values follow the rules of :class:`~budgetlib.io.grid.Formula`: only ``Formula`` values become
+    formulas, every other text is text. Result sheets get budgetlib's mark. With ``defer=True``
+    (used by :func:`_save`, which must then save the workbook) the rows of a very large sheet past
+    its first ones are generated in the final pass instead of through openpyxl.
     """
     ws = wb.create_sheet(spec.name) if index is None else wb.create_sheet(spec.name, index)
     for c, w in spec.column_widths.items():
@@ -129,116 +308,268 @@ def render_sheet(wb: Workbook, spec: SheetSpec, index: int | None = None) -> Any
         ws.sheet_properties.tabColor = spec.tab_color
     if spec.hidden:
         ws.sheet_state = "hidden"
-    header_rows = {int(re.match(r"[A-Z]+(\d+)", t.ref).group(1)) for t in spec.tables}
-    as_text = spec.kind == "input"
+    if spec.kind == "result":
+        mark_result_sheet(ws)
+    _page_setup(ws, spec)
+    for ref in spec.merges:
+        ws.merged_cells.add(ref)
+    for r, h in spec.row_heights.items():
+        ws.row_dimensions[r].height = h
+    header_rows = {int(re.match(r"[A-Z]+(\d+)", t.ref).group(1)) for t in spec.tables}  # type: ignore[union-attr]
+    styler = _Styler(spec, header_rows)
     head = len(spec.rows)
-    if head > FAST_ROWS:
-        comment_rows = [int(re.match(r"[A-Z]+(\d+)", ref).group(1)) for ref in spec.comments]
-        head = min(head, max([FAST_HEAD, *comment_rows]))
+    if defer and head > FAST_ROWS:
+        marked = [int(re.match(r"[A-Z]+(\d+)", ref).group(1)) for ref in spec.comments]  # type: ignore[union-attr]
+        head = min(head, max([FAST_HEAD, *marked]))
     for r, row in enumerate(spec.rows[:head], start=1):
         cells: list[Any] = []
         for c, v in enumerate(row, start=1):
-            key = _attrs(spec, r, c, v, header_rows, as_text)
-            cells.append(v if key is None else _styled(ws, v, key))
+            key = styler.key(r, c, v)
+            cells.append(_plain(ws, v) if key is None else _styled(ws, _value(v), key))
         ws.append(cells)
     if head < len(spec.rows):
-        _write_tail(wb, ws, spec, head + 1, header_rows, as_text)
+        wb.__dict__.setdefault("_budgetlib_tails", []).append(_Tail(ws, spec, head + 1, styler))
     for t in spec.tables:
         table = Table(displayName=t.name, ref=t.ref)
         table.tableStyleInfo = TableStyleInfo(name=t.style, showRowStripes=t.striped, showColumnStripes=False)
         table._initialise_columns()
-        hr = int(re.match(r"[A-Z]+(\d+)", t.ref).group(1))
-        c1 = re.match(r"([A-Z]+)", t.ref).group(1)
-        start = column_index(c1)
+        hr = int(re.match(r"[A-Z]+(\d+)", t.ref).group(1))  # type: ignore[union-attr]
+        start = column_index(re.match(r"([A-Z]+)", t.ref).group(1))  # type: ignore[union-attr]
         headers = spec.rows[hr - 1] if hr - 1 < len(spec.rows) else []
-        for i, col in enumerate(table.tableColumns):
+        for i, _col in enumerate(table.tableColumns):
             j = start - 1 + i
             name = headers[j] if j < len(headers) and headers[j] is not None else f"Column{i + 1}"
-            table.tableColumns[i] = TableColumn(id=i + 1, name=str(name))
+            table.tableColumns[i] = TableColumn(id=i + 1, name=_cell_text(str(name)))
         with warnings.catch_warnings():  # write-only mode warns even when columns are set, as here
             warnings.simplefilter("ignore")
             ws.add_table(table)
-    for v in spec.validations:
-        dv = DataValidation(type="list", formula1=v.formula, allow_blank=v.allow_blank, showDropDown=False)
-        dv.error = v.error or "Chọn một giá trị trong danh sách / choose a value from the list"
+    for val in spec.validations:
+        dv = DataValidation(type="list", formula1=val.formula, allow_blank=val.allow_blank, showDropDown=False)
+        dv.error = val.error or "Chọn một giá trị trong danh sách / choose a value from the list"
         dv.errorTitle = "budgetlib"
         dv.showErrorMessage = True
-        if v.prompt:
-            dv.prompt = v.prompt
+        if val.prompt:
+            dv.prompt = val.prompt
             dv.showInputMessage = True
-        dv.add(v.ref)
+        dv.add(val.ref)
         ws.data_validations.append(dv)
     if spec.chart is not None:
-        ch = spec.chart
-        chart = BarChart()
-        chart.type = "bar" if ch.horizontal else "col"
-        chart.grouping = "clustered"
-        chart.title = ch.title
-        chart.y_axis.title = ch.y_title or None
-        chart.x_axis.title = ch.x_title or None
-        chart.width, chart.height = ch.width_cm, ch.height_cm
-        for col in ch.value_cols:
-            data = Reference(ws, min_col=col, min_row=ch.header_row, max_row=ch.last_row)
-            chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=ch.category_col, min_row=ch.first_row, max_row=ch.last_row))
-        ws.add_chart(chart, ch.anchor)
+        ws.add_chart(_chart(ws, spec), spec.chart.anchor)
     return ws
 
 
+def _chart(ws: Any, spec: SheetSpec) -> BarChart:
+    ch = spec.chart
+    assert ch is not None
+    chart = BarChart()
+    chart.type = "bar" if ch.horizontal else "col"
+    chart.grouping = "clustered"
+    chart.title = _cell_text(ch.title)
+    chart.y_axis.title = _cell_text(ch.y_title) if ch.y_title else None
+    chart.x_axis.title = _cell_text(ch.x_title) if ch.x_title else None
+    chart.width, chart.height = ch.width_cm, ch.height_cm
+    for col in ch.value_cols:
+        data = Reference(ws, min_col=col, min_row=ch.header_row, max_row=ch.last_row)
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=ch.category_col, min_row=ch.first_row, max_row=ch.last_row))
+    # Every unit's label: no skipped category labels, axes drawn, first unit at the top.
+    chart.x_axis.tickLblSkip = 1
+    chart.x_axis.tickMarkSkip = 1
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    if ch.horizontal:
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.y_axis.crosses = "max"
+    chart.y_axis.majorGridlines = None
+    chart.y_axis.number_format = ch.value_format
+    chart.legend.position = "b"
+    chart.gapWidth = 60
+    chart.dataLabels = None if len(ch.value_cols) > 1 else DataLabelList(showVal=False)
+    return chart
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving: one pass over the package
+
+
+_XML_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
 def _xml_text(v: str) -> str:
-    v = _INVALID_XML.sub("", v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return v
+    return _cell_text(v).translate(_XML_ESC)
 
 
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SAMPLES: tuple[tuple[int, Any], ...] = ((0, "x"), (1, 1), (2, Formula("=A1")), (3, True), (4, None))
 
 
-def _write_tail(wb: Any, ws: Any, spec: SheetSpec, first: int, header_rows: set[int], as_text: bool) -> None:
-    """Rows ``first..`` of ``spec`` as ``<row>`` XML in a temporary file, spliced in by :func:`_save`."""
-    import tempfile
+def _kind(v: Any) -> int:
+    """0 text, 1 number, 2 formula, 3 boolean, 4 empty."""
+    if v is None:
+        return 4
+    t = type(v)
+    if t is str:
+        return 0
+    if t is int or t is float or t is np.int64:
+        return 1
+    if isinstance(v, bool):
+        return 3
+    if isinstance(v, Formula):
+        return 2
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return 1
+    return 0
 
-    styles: dict[tuple, int] = {}
-    fh = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".xml", delete=False)
-    width = 1
-    with fh:
+
+class _Tail:
+    """The rows of a large sheet that the final pass writes, with every style they use registered
+    in the workbook *before* openpyxl writes its style sheet."""
+
+    def __init__(self, ws: Any, spec: SheetSpec, first: int, styler: _Styler):
+        self.ws, self.spec, self.first = ws, spec, first
+        n = len(spec.rows)
+        special = set(spec.title_rows) | set(spec.bold_rows) | styler.header_rows | set(range(first, spec.format_from_row))
+        for ref in (*spec.cell_formats, *spec.styles, *styler.bordered, *spec.comments):
+            special.add(int(re.match(r"[A-Z]+(\d+)", ref).group(1)))  # type: ignore[union-attr]
+        self.special = {r for r in special if first <= r <= n}
+        ids: dict[tuple, int] = {}
+
+        def sid(r: int, c: int, v: Any) -> str:
+            key = styler.key(r, c, v)
+            if key is None:
+                return ""
+            if key[5]:
+                raise AssertionError("notes are only drawn in the first rows of a sheet")
+            if key not in ids:
+                ids[key] = _styled(ws, None, key).style_id
+            return f' s="{ids[key]}"' if ids[key] else ""
+
+        self.slow: dict[tuple[int, int], str] = {}
+        for r in sorted(self.special):
+            for c0, v in enumerate(spec.rows[r - 1]):
+                self.slow[(r, c0)] = sid(r, c0 + 1, v)
+        ordinary = next((r for r in range(max(first, spec.format_from_row), n + 1) if r not in self.special), None)
+        width = max((len(row) for row in spec.rows[first - 1 :]), default=0)
+        self.fast: dict[tuple[int, int], str] = {}
+        if ordinary is not None:
+            for c0 in range(width):
+                for k, sample in _SAMPLES:
+                    self.fast[(c0, k)] = sid(ordinary, c0 + 1, sample)
+        self.letters = [column_letter(c) for c in range(1, width + 2)]
+
+    def _template(self, types: tuple[type, ...]) -> tuple[str, tuple[int, ...]]:
+        """The XML of an ordinary row whose cells have these Python types, as a ``str.format``
+        template (``{0}`` the row number) and, per cell, how its value is filled in."""
+        parts = ['<row r="{0}">']
+        how: list[int] = []
+        for c0, t in enumerate(types):
+            k = _TYPE_KIND.get(t)
+            if k is None:
+                k = 2 if issubclass(t, Formula) else 3 if issubclass(t, (bool, np.bool_)) else 1 if issubclass(t, (int, float, np.integer, np.floating)) else 0
+            s_attr = self.fast[(c0, k)]
+            n = len(how) + 1
+            ref = f"{self.letters[c0]}{{0}}"
+            if k == 4:
+                parts.append(f'<c r="{ref}"{s_attr}/>' if s_attr else "")
+            elif k == 0:
+                parts.append(f'<c r="{ref}"{s_attr} t="s"><v>{{{n}}}</v></c>')
+            elif k == 1:
+                parts.append(f'<c r="{ref}"{s_attr}><v>{{{n}}}</v></c>')
+            elif k == 2:
+                parts.append(f'<c r="{ref}"{s_attr}><f>{{{n}}}</f></c>')
+            else:
+                parts.append(f'<c r="{ref}"{s_attr} t="b"><v>{{{n}}}</v></c>')
+            how.append(k)
+        parts.append("</row>")
+        return "".join(parts), tuple(how)
+
+    def _row_function(self, types: tuple[type, ...], strings: dict[str, int]) -> Any:
+        """A function ``(r, row) -> XML`` specialised to one combination of cell types: the template
+        is filled without a per-cell dispatch (a national sheet has millions of cells)."""
+        template, how = self._template(types)
+        lines = ["def row_xml(r, row):"]
+        args = ["r"]
+        for i, (k, t) in enumerate(zip(how, types)):
+            v = f"row[{i}]"
+            if k == 0:
+                conv = "" if t is str else "str"
+                lines.append(f"    t{i} = {conv}({v})")
+                lines.append(f"    n{i} = sget(t{i})")
+                lines.append(f"    if n{i} is None: n{i} = add(t{i})")
+                args.append(f"n{i}")
+            elif k == 1:
+                args.append(v if t is int else f"int({v})" if issubclass(t, np.integer) else f"repr(float({v}))")
+            elif k == 2:
+                args.append(f"esc({v}[1:])")
+            elif k == 3:
+                args.append(f"int({v})")
+            else:
+                args.append('""')
+        lines.append(f"    return fmt({', '.join(args)})")
+
+        def add(text: str) -> int:
+            n = strings[text] = len(strings)
+            return n
+
+        scope: dict[str, Any] = {"sget": strings.get, "add": add, "fmt": template.format, "esc": _xml_text, "np": np}
+        exec("\n".join(lines), scope)
+        return scope["row_xml"]
+
+    def rows_xml(self, strings: dict[str, int]) -> Iterator[str]:
+        """``<row>`` XML for the tail rows (what openpyxl would write, much faster). Text goes to
+        the shared-string table (``strings``, text → index, extended here); formulas are written
+        without a cached value (the workbook is marked for a full recalculation on load).
+
+        Ordinary rows are written by a function generated for their combination of cell types,
+        so the cost is one ``str.format`` per row plus a dictionary look-up per text cell."""
+        spec, special = self.spec, self.special
+        functions: dict[tuple[type, ...], Any] = {}
         buf: list[str] = []
-        for r in range(first, len(spec.rows) + 1):
-            row = spec.rows[r - 1]
-            parts = [f'<row r="{r}">']
-            for c, v in enumerate(row, start=1):
-                key = _attrs(spec, r, c, v, header_rows, as_text)
-                if key is not None and key[6]:
-                    raise AssertionError("comments are only drawn in the first rows of a sheet")
-                sid = 0
-                if key is not None:
-                    sid = styles.get(key)
-                    if sid is None:
-                        sid = styles[key] = _styled(ws, None, key).style_id
-                s_attr = f' s="{sid}"' if sid else ""
-                ref = f"{column_letter(c)}{r}"
-                if v is None:
-                    if sid:
-                        parts.append(f'<c r="{ref}"{s_attr}/>')
-                    continue
-                width = max(width, c)
-                if isinstance(v, bool):
-                    parts.append(f'<c r="{ref}"{s_attr} t="b"><v>{int(v)}</v></c>')
-                elif isinstance(v, (int, np.integer)):
-                    parts.append(f'<c r="{ref}"{s_attr}><v>{int(v)}</v></c>')
-                elif isinstance(v, (float, np.floating)):
-                    parts.append(f'<c r="{ref}"{s_attr}><v>{float(v)!r}</v></c>')
-                elif isinstance(v, str) and v.startswith("=") and not (key is not None and key[5]):
-                    parts.append(f'<c r="{ref}"{s_attr}><f>{_xml_text(v[1:])}</f></c>')
-                else:
-                    parts.append(f'<c r="{ref}"{s_attr} t="inlineStr"><is><t xml:space="preserve">{_xml_text(str(v))}</t></is></c>')
-            parts.append("</row>")
-            buf.append("".join(parts))
-            if len(buf) >= 2000:
-                fh.write("".join(buf))
+        append = buf.append
+        for r in range(self.first, len(spec.rows) + 1):
+            row: Sequence[Any] = spec.rows[r - 1]
+            if r in special or r in spec.row_heights:
+                append(self._special_row(r, row, strings))
+            else:
+                types = tuple(map(type, row))
+                fn = functions.get(types)
+                if fn is None:
+                    fn = functions[types] = self._row_function(types, strings)
+                append(fn(r, row))
+            if len(buf) >= 20_000:
+                yield "".join(buf)
                 buf.clear()
-        fh.write("".join(buf))
-    tails = wb.__dict__.setdefault("_budgetlib_tails", [])
-    tails.append((spec.name, fh.name, len(spec.rows), max(width, max((len(r) for r in spec.rows[:50]), default=1))))
+        if buf:
+            yield "".join(buf)
+
+    def _special_row(self, r: int, row: Sequence[Any], strings: dict[str, int]) -> str:
+        letters, slow = self.letters, self.slow
+        height = self.spec.row_heights.get(r)
+        parts = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
+        for c0, v in enumerate(row):
+            k = _kind(v)
+            s_attr = slow.get((r, c0), "") if r in self.special else self.fast[(c0, k)]
+            ref = f"{letters[c0]}{r}"
+            if k == 4:
+                if s_attr:
+                    parts.append(f'<c r="{ref}"{s_attr}/>')
+            elif k == 0:
+                text = v if type(v) is str else str(v)
+                n = strings.get(text)
+                if n is None:
+                    n = strings[text] = len(strings)
+                parts.append(f'<c r="{ref}"{s_attr} t="s"><v>{n}</v></c>')
+            elif k == 1:
+                num = v if type(v) is int else (int(v) if isinstance(v, np.integer) else repr(float(v)))
+                parts.append(f'<c r="{ref}"{s_attr}><v>{num}</v></c>')
+            elif k == 2:
+                parts.append(f'<c r="{ref}"{s_attr}><f>{_xml_text(v[1:])}</f></c>')
+            else:
+                parts.append(f'<c r="{ref}"{s_attr} t="b"><v>{int(v)}</v></c>')
+        parts.append("</row>")
+        return "".join(parts)
+
+
+_TYPE_KIND: dict[type, int] = {str: 0, int: 1, float: 1, np.int64: 1, np.float64: 1, Formula: 2, bool: 3, type(None): 4}
 
 
 def _sheet_members(z: zipfile.ZipFile) -> dict[str, str]:
@@ -261,36 +592,11 @@ def _sheet_members(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _splice(path: Path, tails: list[tuple[str, str, int, int]]) -> None:
-    """Append the tail rows written by :func:`_write_tail` to their sheets inside the saved package."""
-    out = path.with_name(path.name + ".splice")
-    with zipfile.ZipFile(path) as zin:
-        members = _sheet_members(zin)
-        by_member = {members[name]: (tmp, last_row, last_col) for name, tmp, last_row, last_col in tails}
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
-            for item in zin.infolist():
-                data = zin.read(item.filename)
-                if item.filename not in by_member:
-                    zout.writestr(item, data)
-                    continue
-                tmp, last_row, last_col = by_member[item.filename]
-                xml = data.decode("utf-8").replace("<sheetData/>", "<sheetData></sheetData>")
-                cut = xml.rindex("</sheetData>")
-                head = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{column_letter(last_col)}{last_row}"/>', xml[:cut], count=1)
-                info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with zout.open(info, "w", force_zip64=True) as dst, open(tmp, "rb") as src:
-                    dst.write(head.encode("utf-8"))
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                    dst.write(xml[cut:].encode("utf-8"))
-    os.replace(out, path)
-
-
 def _formula_cache(wb: Any, source: Path) -> dict[str, dict[str, Any]]:
     """Cached values of the formulas on the kept (input) sheets of ``source``.
 
     openpyxl writes formulas without their last computed value; saved as is, the next read
-    (``data_only``) would see empty cells. Put back into the package by :func:`_restore_cached`."""
+    (``data_only``) would see empty cells. Put back by the final pass."""
     refs: dict[str, list[str]] = {}
     for ws in wb.worksheets:
         cells = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
@@ -309,125 +615,269 @@ def _formula_cache(wb: Any, source: Path) -> dict[str, dict[str, Any]]:
 _FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/>(?:</v>)?</c>|<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v></v></c>', re.S)
 
 
-def _restore_cached(path: Path, cache: dict[str, dict[str, Any]]) -> None:
-    def fill(values: dict[str, Any], xml: str) -> str:
-        def one(m: re.Match) -> str:
-            ref, attrs, formula = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
-            v = values.get(ref)
-            if v is None:
-                return m.group(0)
-            attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
-            if isinstance(v, bool):
-                return f'<c r="{ref}"{attrs} t="b"><f>{formula}</f><v>{int(v)}</v></c>'
-            if isinstance(v, (int, float)):
-                return f'<c r="{ref}"{attrs}><f>{formula}</f><v>{v!r}</v></c>'
-            return f'<c r="{ref}"{attrs} t="str"><f>{formula}</f><v>{_xml_text(str(v))}</v></c>'
+def _restore_cached(values: dict[str, Any], xml: str) -> str:
+    def one(m: re.Match) -> str:
+        ref, attrs, formula = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+        v = values.get(ref)
+        if v is None:
+            return m.group(0)
+        attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
+        if isinstance(v, bool):
+            return f'<c r="{ref}"{attrs} t="b"><f>{formula}</f><v>{int(v)}</v></c>'
+        if isinstance(v, (int, float)):
+            return f'<c r="{ref}"{attrs}><f>{formula}</f><v>{v!r}</v></c>'
+        return f'<c r="{ref}"{attrs} t="str"><f>{formula}</f><v>{_xml_text(str(v))}</v></c>'
 
-        return _FORMULA_CELL.sub(one, xml)
-
-    _rewrite_members(path, {name: (lambda xml, values=values: fill(values, xml)) for name, values in cache.items()})
+    return _FORMULA_CELL.sub(one, xml)
 
 
-def _rewrite_members(path: Path, edits: dict[str, Any]) -> None:
-    """Apply ``edits[sheet name](xml) -> xml`` to sheets of a saved package (small sheets only)."""
-    out = path.with_name(path.name + ".edit")
-    with zipfile.ZipFile(path) as zin:
-        members = {m: edits[name] for name, m in _sheet_members(zin).items() if name in edits}
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
-            for item in zin.infolist():
-                data = zin.read(item.filename)
-                if item.filename in members:
-                    data = members[item.filename](data.decode("utf-8")).encode("utf-8")
-                zout.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
-    os.replace(out, path)
+_COMMENT_PREFIX = b"budgetlib-output sha256="
+_COMMENT_LEN = len(_COMMENT_PREFIX) + 64
 
 
-def _file_mode(path: Path) -> int:
-    """Keep an existing file's permissions; new files get the usual ones (temp files are 0600)."""
-    if path.exists():
-        return stat.S_IMODE(path.stat().st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _written_by_us(ws: Any) -> bool:
-    """A ``Năm 2011`` sheet is replaced only if it carries our title (officers may keep their own)."""
-    if not re.match(r"^(Năm|Year) \d{4}$", ws.title):
-        return True
-    title = ws["A1"].value
-    return isinstance(title, str) and title.startswith(("Phân bổ năm", "Allocation "))
-
-
-def _abandon(wb: Any) -> None:
-    """After a failed save, close openpyxl's per-sheet writer generators now and quietly; otherwise the
-    garbage collector closes them at exit and prints two "Exception ignored" tracebacks per sheet."""
-    for ws in getattr(wb, "_sheets", []):
-        for gen in (getattr(ws, "_rows", None), getattr(getattr(ws, "_writer", None), "xf", None)):
-            if gen is not None:
-                try:
-                    gen.close()
-                except Exception:  # the save already failed; its error is what the user sees
-                    pass
-
-
-def _save(wb: Workbook, path: Path, *, backup: bool = False) -> None:
-    mode = _file_mode(path)
-    tails = wb.__dict__.pop("_budgetlib_tails", [])
-    cache = wb.__dict__.pop("_budgetlib_formula_cache", {})
+def is_unchanged_output(path: str | Path) -> bool:
+    """True when ``path`` is byte for byte a workbook budgetlib wrote (nobody saved it since)."""
     try:
-        with atomic_path(path, backup=backup) as tmp:
-            wb.save(tmp)
-            if cache:
-                _restore_cached(tmp, cache)
-            if tails:
-                _splice(tmp, tails)
-            make_reproducible(tmp)
-            os.chmod(tmp, mode)
-    except PermissionError as exc:
-        raise OutputLocked(path, str(exc)) from exc
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            if size < _COMMENT_LEN + 22:
+                return False
+            fh.seek(size - _COMMENT_LEN)
+            tail = fh.read()
+            if not tail.startswith(_COMMENT_PREFIX):
+                return False
+            fh.seek(0)
+            h = hashlib.sha256()
+            remaining = size - 64
+            while remaining > 0:
+                chunk = fh.read(min(1 << 20, remaining))
+                if not chunk:
+                    return False
+                h.update(chunk)
+                remaining -= len(chunk)
+    except OSError:
+        return False
+    return h.hexdigest().encode() == tail[len(_COMMENT_PREFIX) :]
+
+
+_TEMPDIR_LOCK = threading.Lock()
+
+
+@contextmanager
+def _private_tempdir(folder: Path) -> Iterator[None]:
+    """openpyxl spools each sheet through a file in the system temp folder; point it at a folder
+    of our own beside the output (named like our other temporary files), so a killed run's
+    spool files are found and removed by the next run (:func:`~budgetlib.io.atomic.clean_leftovers`)."""
+    with _TEMPDIR_LOCK:
+        private = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.{os.urandom(6).hex()}.", dir=folder))
+        saved = tempfile.tempdir
+        tempfile.tempdir = str(private)
+        try:
+            yield
+        finally:
+            tempfile.tempdir = saved
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def _stored_package(wb: Workbook, folder: Path) -> bytes:
+    """The workbook as openpyxl writes it, uncompressed, in memory."""
+    buf = io.BytesIO()
+    archive = zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True)
+    failure: tuple[int, str] | None = None
+    with _private_tempdir(folder):
+        try:
+            ExcelWriter(wb, archive).save()  # closes the archive
+        except OSError as exc:  # disk full, file-size limit…: reported once, without openpyxl's noise
+            failure = (exc.errno or 0, exc.strerror or str(exc))
+    if failure is not None:
+        _collect_quietly()
+        raise OSError(*failure)
+    return buf.getvalue()
+
+
+def _collect_quietly() -> None:
+    """After a failed save openpyxl's sheet writers are suspended generators over closed files;
+    collect them now, silently, instead of letting each print "Exception ignored" at exit."""
+    import gc
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
     finally:
-        for _, tmp_xml, _, _ in tails:
-            Path(tmp_xml).unlink(missing_ok=True)
+        sys.unraisablehook = hook
 
 
-def write_sheets(specs: Sequence[SheetSpec], path: "str | Path") -> Path:
-    """A new workbook with exactly these sheets (write-only mode), written atomically."""
+def _shared_strings_xml(strings: dict[str, int]) -> bytes:
+    ordered = sorted(strings, key=strings.__getitem__)
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(ordered)}">'
+    return (head + "".join(_si(t) for t in ordered) + "</sst>").encode("utf-8")
+
+
+def _read_shared_strings(xml: bytes) -> list[str]:
+    from openpyxl.reader.strings import read_string_table
+
+    return list(read_string_table(io.BytesIO(xml)))
+
+
+_SST_MEMBER = "xl/sharedStrings.xml"
+_SST_CT = '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+_SST_REL = '<Relationship Id="rIdBudgetlibSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+
+
+def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]) -> None:
+    """Stream the workbook into ``dest``: one compression per part, tails appended, caches
+    restored, fixed timestamps, and the self-checking zip comment."""
+    tails = wb.__dict__.pop("_budgetlib_tails", [])
+    raw = _stored_package(wb, dest.parent)
+    zin = zipfile.ZipFile(io.BytesIO(raw))
+    names = zin.namelist()
+    members = _sheet_members(zin)
+    by_member = {members[t.ws.title]: t for t in tails}
+    cached = {members[name]: values for name, values in cache.items() if name in members}
+    strings: dict[str, int] = {}
+    if _SST_MEMBER in names:  # openpyxl's table has no duplicates: text → its position
+        for i, text in enumerate(_read_shared_strings(zin.read(_SST_MEMBER))):
+            strings.setdefault(text, i)
+    n_existing = len(strings)
+    add_sst = bool(tails) and _SST_MEMBER not in names  # write-only packages have inline strings only
+    order = [n for n in names if n != _SST_MEMBER]
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+
+        def put(name: str, data: bytes, level: int = 6) -> None:
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0
+            info.create_system = 0
+            zout.writestr(info, data, compresslevel=level)
+
+        for name in order:
+            data = zin.read(name)
+            if name in by_member:
+                tail = by_member[name]
+                xml = data.decode("utf-8").replace("<sheetData/>", "<sheetData></sheetData>")
+                cut = xml.rindex("</sheetData>")
+                last_col = max((len(r) for r in tail.spec.rows), default=1)
+                head = re.sub(
+                    r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{column_letter(max(last_col, 1))}{len(tail.spec.rows)}"/>', xml[:cut], count=1
+                )
+                info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0
+                info.create_system = 0
+                info._compresslevel = 1  # type: ignore[attr-defined]  # large generated XML: speed over a few % of size
+                with zout.open(info, "w", force_zip64=True) as dst:
+                    dst.write(head.encode("utf-8"))
+                    for chunk in tail.rows_xml(strings):
+                        dst.write(chunk.encode("utf-8"))
+                    dst.write(xml[cut:].encode("utf-8"))
+                continue
+            if name in cached:
+                data = _restore_cached(cached[name], data.decode("utf-8")).encode("utf-8")
+            elif name == "docProps/core.xml":
+                data = _fixed_core(data)
+            elif name == "[Content_Types].xml" and add_sst:
+                data = data.replace(b"</Types>", _SST_CT.encode() + b"</Types>")
+            elif name == "xl/_rels/workbook.xml.rels" and add_sst:
+                data = data.replace(b"</Relationships>", _SST_REL.encode() + b"</Relationships>")
+            put(name, data)
+        if add_sst or _SST_MEMBER in names:
+            if _SST_MEMBER in names and len(strings) == n_existing:
+                put(_SST_MEMBER, zin.read(_SST_MEMBER))
+            else:
+                put(_SST_MEMBER, _sst_with_tail(zin.read(_SST_MEMBER) if _SST_MEMBER in names else b"", strings, n_existing))
+        zout.comment = _COMMENT_PREFIX + b"0" * 64
+    with open(dest, "r+b") as fh:
+        data = fh.read()
+        fh.seek(len(data) - 64)
+        fh.write(hashlib.sha256(data[:-64]).hexdigest().encode())
+
+
+def _si(text: str) -> str:
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f"<si><t{space}>{_xml_text(text)}</t></si>"
+
+
+def _sst_with_tail(xml: bytes, strings: dict[str, int], n_existing: int) -> bytes:
+    """openpyxl's shared strings (kept as they are) followed by the ones the generated rows added."""
+    new = [text for text, i in sorted(strings.items(), key=lambda kv: kv[1]) if i >= n_existing]
+    if not xml:
+        return _shared_strings_xml({text: i for i, text in enumerate(new)})
+    doc = xml.decode("utf-8")
+    doc = re.sub(r'uniqueCount="\d+"', f'uniqueCount="{n_existing + len(new)}"', doc, count=1)
+    doc = re.sub(r'\scount="\d+"', "", doc, count=1)
+    end = doc.rindex("</sst>")
+    return (doc[:end] + "".join(_si(t) for t in new) + "</sst>").encode("utf-8")
+
+
+def _save(wb: Workbook, path: Path, *, backup: Any = False, cache: dict[str, dict[str, Any]] | None = None) -> None:
+    with atomic_path(path, backup=backup) as tmp:
+        _write_package(wb, tmp, cache=cache or {})
+
+
+def write_sheets(specs: Sequence[SheetSpec], path: str | Path) -> Path:
+    """A new workbook with exactly these sheets, written atomically.
+
+    openpyxl's normal mode is used (its write-only mode streams every sheet through temporary
+    files and leaves them, and warnings, behind when a run fails); very large sheets keep only
+    their first rows in memory and the rest is generated in the final pass."""
     path = Path(path)
-    wb = Workbook(write_only=True)
-    try:
-        for spec in specs:
-            render_sheet(wb, spec)
-        _save(wb, path)
-    except BaseException:
-        _abandon(wb)
-        raise
+    wb = Workbook()
+    wb.remove(wb.active)
+    for spec in specs:
+        render_sheet(wb, spec, defer=True)
+    _save(wb, path)
     return path
 
 
-def write_plan_workbook(plan: Plan, path: "str | Path", *, lang: str = "vi", extra: Iterable[SheetSpec] = ()) -> Path:
+def write_plan_workbook(plan: Plan, path: str | Path, *, lang: str = "vi", extra: Iterable[SheetSpec] = ()) -> Path:
     """The planning template filled with ``plan`` (every field round-trips through :func:`read_workbook`)."""
     return write_sheets([*plan_sheets(plan, lang=lang), *extra], path)
 
 
+def _unique_tables(wb: Any, specs: Sequence[SheetSpec]) -> list[SheetSpec]:
+    """Table names are unique per workbook: rename ours if a kept sheet already uses one."""
+    import dataclasses
+
+    taken = {t.casefold() for ws in wb.worksheets for t in ws.tables}
+    out = []
+    for spec in specs:
+        tables = []
+        for t in spec.tables:
+            name, n = t.name, 1
+            while name.casefold() in taken:
+                n += 1
+                name = f"{t.name}_{n}"
+            taken.add(name.casefold())
+            tables.append(t if name == t.name else dataclasses.replace(t, name=name))
+        out.append(spec if tables == spec.tables else dataclasses.replace(spec, tables=tables))
+    return out
+
+
 def write_result_workbook(
     results: Sequence[SheetSpec],
-    out: "str | Path",
+    out: str | Path,
     *,
-    source: "str | Path | None" = None,
+    source: str | Path | None = None,
     plan: Plan | None = None,
     lang: str = "vi",
     in_place: bool = False,
 ) -> Path:
-    """Write result sheets; input sheets are never changed.
+    """Write result sheets; the user's sheets are never changed.
 
-    * ``source`` is a workbook: its sheets are kept as they are (formulas, tables, dropdowns), old
-      result sheets removed, the new ones appended; written to ``out`` (a new file), or over
-      ``source`` itself with ``in_place=True`` (a backup ``NAME.bak.xlsx`` is kept);
+    * ``source`` is a workbook: its sheets are kept as they are (formulas, tables, dropdowns); the
+      sheets budgetlib marked as results in an earlier run are removed and the new ones appended;
+      a user's own sheet that has a result sheet's name is kept and ours is named ``Tổng hợp (2)``
+      (:func:`~budgetlib.io.grid.result_sheet_placement`). Written to ``out`` (a new file), or over
+      ``source`` itself with ``in_place=True``: then ``NAME.bak.xlsx`` receives the bytes the
+      user last saved (not those of an earlier budgetlib run, which would lose the original);
     * otherwise (a JSON plan): ``out`` gets the plan's input sheets followed by the results.
 
-    Raises :class:`~budgetlib.io.atomic.OutputLocked` (with vi/en messages) when the target is open
-    in Excel (``~$NAME.xlsx`` exists) or read-only; nothing is written then.
+    An ``.xlsm`` source keeps its macros when the output is ``.xlsm`` (``--in-place`` or
+    ``-o x.xlsm``); written as ``.xlsx`` it is a valid macro-free workbook (Excel refuses an ``.xlsx``
+    holding macros). Raises :class:`~budgetlib.io.atomic.OutputError` (exit code 3 in the CLI) for
+    every write problem; nothing is changed then.
     """
     out = Path(out)
     if source is None:
@@ -437,21 +887,28 @@ def write_result_workbook(
     source = Path(source)
     if in_place:
         out = source
-    # Check before the (possibly long) load, so a locked file fails fast.
-    from ..atomic import _check_writable
+    keep_vba = source.suffix.lower() == ".xlsm" and out.suffix.lower() == ".xlsm"
 
-    _check_writable(out)
-    keep_vba = source.suffix.lower() == ".xlsm"
-    wb = load_workbook(source, keep_vba=keep_vba)
-    for name in list(wb.sheetnames):
-        if is_result_sheet(name) and _written_by_us(wb[name]):
-            del wb[name]
-    wb.__dict__["_budgetlib_formula_cache"] = _formula_cache(wb, source)
-    try:
-        for spec in results:
-            render_sheet(wb, spec)
-        _save(wb, out, backup=in_place)
-    except BaseException:
-        _abandon(wb)
-        raise
+    def user_bytes(path: Path) -> bool:
+        """Back up ``path`` unless it is our own untouched output and the .bak already holds the user's."""
+        return not (is_unchanged_output(path) and backup_path(path).exists())
+
+    with atomic_path(out, backup=user_bytes if in_place else False) as tmp:
+        try:
+            wb = load_workbook(source, keep_vba=keep_vba)
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise OutputError("output.not_a_workbook", source, reason=type(exc).__name__) from None
+        except OSError as exc:
+            raise OutputError("output.failed", source, reason=exc.strerror or str(exc)) from None
+        for name in list(wb.sheetnames):
+            if is_marked(wb[name]):
+                del wb[name]
+        placed = result_sheet_placement([s.name for s in results], {name: False for name in wb.sheetnames})
+        cache = _formula_cache(wb, source)
+        import dataclasses
+
+        specs = _unique_tables(wb, [dataclasses.replace(s, name=placed[s.name]) if placed[s.name] != s.name else s for s in results])
+        for spec in specs:
+            render_sheet(wb, spec, defer=True)
+        _write_package(wb, tmp, cache=cache)
     return out
