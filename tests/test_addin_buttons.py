@@ -25,7 +25,6 @@ from budgetlib.io import load_plan
 from budgetlib.io.workbook import write_plan_workbook
 
 from .addin_standin import MAC_MEMBERS, VbaSession
-from .report_standin import ReportStandIn, install_report_standin
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIPHONG = ROOT / "examples" / "haiphong_2011_2015" / "plan.json"
@@ -365,12 +364,9 @@ def test_progress_from_the_ribbon_writes_what_budgetlib_progress_writes(excel: V
     assert compared > 300
 
 
-@pytest.fixture
-def report(monkeypatch) -> ReportStandIn:
-    return install_report_standin(monkeypatch)
+def test_pdf_from_the_ribbon_goes_beside_the_workbook(excel: VbaSession, tiny_xlsx: Path, tmp_path: Path) -> None:
+    from budgetlib.cli import main
 
-
-def test_pdf_from_the_ribbon_goes_beside_the_workbook(excel: VbaSession, tiny_xlsx: Path, tmp_path: Path, report: ReportStandIn) -> None:
     session = excel
     path = shutil.copyfile(tiny_xlsx, tmp_path / "ke_hoach.xlsx")
     session.open(path)
@@ -378,7 +374,11 @@ def test_pdf_from_the_ribbon_goes_beside_the_workbook(excel: VbaSession, tiny_xl
     _press(session, "btnPdf")
     pdf = tmp_path / "ke_hoach_bao_cao.pdf"
     assert session.standin.alerts[-1][0].startswith(f"Đã xuất báo cáo PDF: {pdf}") and pdf.is_file()
-    assert report.calls[-1]["out"] == pdf and report.calls[-1]["plan_path"] == path
     assert [s.name for s in session.active_book().sheets] == before  # a clean run writes no sheet
+    cli = tmp_path / "cli" / "ke_hoach.xlsx"
+    cli.parent.mkdir()
+    shutil.copyfile(tiny_xlsx, cli)
+    assert main(["report", str(cli), "--pdf", str(tmp_path / "cli" / "so.pdf")]) == 0
+    assert pdf.read_bytes() == (tmp_path / "cli" / "so.pdf").read_bytes()
     _press(session, "btnPdf")
     assert session.standin.alerts[-1][0].startswith(f"Báo cáo không đổi so với tệp đã có: {pdf}")

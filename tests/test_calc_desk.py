@@ -22,7 +22,6 @@ from budgetlib.io.workbook import OpenpyxlBook
 from budgetlib.pipeline import desktop
 
 from .conftest import EXAMPLES
-from .report_standin import ReportStandIn, install_report_standin
 
 HAIPHONG = EXAMPLES / "haiphong_2011_2015" / "plan.xlsx"
 CODE = "HP-PCMD-2011-2015"
@@ -281,18 +280,22 @@ def test_progress_without_a_thuc_hien_sheet_says_how_to_add_one(tmp_path):
 # Xuất báo cáo PDF
 
 
-@pytest.fixture
-def report(monkeypatch) -> ReportStandIn:
-    return install_report_standin(monkeypatch)
+BOUNDARIES = EXAMPLES / "haiphong_2011_2015" / "boundaries.geojson"
 
 
-def test_pdf_goes_beside_the_document_and_never_over_a_file(tmp_path, report):
+def test_pdf_goes_beside_the_document_is_the_clis_book_and_never_overwrites(tmp_path):
+    from budgetlib.cli import main
+
     path = _copy(HAIPHONG, tmp_path / "so", "ke_hoach.xlsx")
+    shutil.copyfile(BOUNDARIES, tmp_path / "so" / "boundaries.geojson")
     first = handle(_request("btnPdf", path))
     pdf = tmp_path / "so" / "ke_hoach_bao_cao.pdf"
-    assert first.exit_code == EXIT_OK and first.write == [] and pdf.is_file()
-    assert first.message.startswith(f"Đã xuất báo cáo PDF: {pdf}") and "không có bản đồ" in first.message
-    assert report.calls[-1] == {"out": pdf, "lang": "vi", "plan_path": path, "source_name": "ke_hoach.xlsx"}
+    assert first.exit_code == EXIT_OK and first.severity == "info" and first.write == [] and pdf.is_file()
+    assert first.message == f"Đã xuất báo cáo PDF: {pdf}"  # the map was drawn: no note about it
+    cli = _copy(HAIPHONG, tmp_path / "cli", "ke_hoach.xlsx")
+    shutil.copyfile(BOUNDARIES, tmp_path / "cli" / "boundaries.geojson")
+    assert main(["report", str(cli), "--pdf", str(tmp_path / "cli" / "so.pdf")]) == 0
+    assert pdf.read_bytes() == (tmp_path / "cli" / "so.pdf").read_bytes()  # the same book, byte for byte
     same = handle(_request("btnPdf", path))
     assert same.message.startswith(f"Báo cáo không đổi so với tệp đã có: {pdf}")
     assert sorted(p.name for p in pdf.parent.glob("*.pdf")) == ["ke_hoach_bao_cao.pdf"]
@@ -300,20 +303,28 @@ def test_pdf_goes_beside_the_document_and_never_over_a_file(tmp_path, report):
     col = list(units[2]).index("Dân số")
     changed = handle(_request("btnPdf", path, edit={("Địa bàn", 6, col): units[6][col] * 2}))
     second = tmp_path / "so" / "ke_hoach_bao_cao (2).pdf"
-    assert changed.message.startswith(f"Đã xuất báo cáo PDF: {second}") and second.read_bytes() != pdf.read_bytes()
+    assert changed.message == f"Đã xuất báo cáo PDF: {second}" and second.read_bytes() != pdf.read_bytes()
+    english = handle(_request("btnPdf", path, lang="en"))
+    assert english.message == f"PDF report written: {tmp_path / 'so' / 'ke_hoach_bao_cao (3).pdf'}"
 
 
-def test_pdf_of_an_unsaved_document_an_invalid_plan_and_a_read_only_folder(tmp_path, report):
+def test_pdf_of_an_unsaved_document_an_invalid_plan_and_folders_that_cannot_take_it(tmp_path):
     unsaved = handle(_request("btnPdf", None, source=HAIPHONG))
     assert unsaved.exit_code == EXIT_USAGE and unsaved.message.startswith("Sổ chưa được lưu nên chưa biết ghi báo cáo PDF vào đâu.")
-    assert report.calls == []
     path = _copy(HAIPHONG, tmp_path / "so")
     units = OpenpyxlBook(path).grid("Địa bàn").rows
     col = list(units[2]).index("Dân số")
     bad = handle(_request("btnPdf", path, edit={("Địa bàn", 6, col): "nhiều lắm"}))
     assert bad.exit_code == EXIT_INVALID and "Lỗi" in [s.name for s in bad.write] and not list((tmp_path / "so").glob("*.pdf"))
     assert bad.message.startswith("Kế hoạch có 1 lỗi; chưa xuất báo cáo.") and f"Địa bàn!{chr(65 + col)}7" in bad.message
+    no_map = handle(_request("btnPdf", path))
+    assert no_map.exit_code == EXIT_OK and no_map.message.endswith("Báo cáo không có bản đồ: cạnh sổ không có tệp ranh giới các địa bàn (boundaries.geojson).")
+    assert no_map.remove == []  # (the Lỗi sheet of the request above was never written into this snapshot)
     # A folder nobody can write in (even root: /proc): nothing written, the dialog says why.
     blocked = handle(_request("btnPdf", Path("/proc/self/ke_hoach.xlsx"), source=path))
-    assert blocked.exit_code == EXIT_USAGE and blocked.severity == "warning"
-    assert blocked.message.startswith("Không ghi được báo cáo PDF /proc/self/ke_hoach_bao_cao.pdf:")
+    assert blocked.exit_code == EXIT_USAGE and blocked.severity == "warning" and blocked.write == []
+    assert blocked.message.startswith("Không ghi được báo cáo PDF /proc/self/ke_hoach_bao_cao.pdf:"), blocked.message
+    (tmp_path / "so" / "boundaries.geojson").write_text('{"type": "Point"}', encoding="utf-8")
+    broken = handle(_request("btnPdf", path))
+    assert broken.exit_code == EXIT_USAGE and broken.message.startswith(f"Tệp ranh giới các địa bàn {tmp_path / 'so' / 'boundaries.geojson'} không dùng được")
+    assert sorted(p.name for p in (tmp_path / "so").glob("*.pdf")) == ["plan_bao_cao.pdf"]

@@ -412,6 +412,26 @@ def test_progress_writes_what_budgetlib_progress_writes(calc, cycle_xlsx, tmp_pa
     calc.call("close", doc=doc)
 
 
+def test_pdf_report_beside_the_document_is_the_clis_book(calc, tmp_path):
+    from budgetlib.cli import main
+
+    path = calc.copy_example("ke_hoach.xlsx")
+    shutil.copyfile(EXAMPLES / "haiphong_2011_2015" / "boundaries.geojson", path.parent / "boundaries.geojson")
+    doc = calc.open(path)
+    calc.call("set", doc=doc, sheet="Chương trình", cell="A30", value="ghi chú chưa lưu")  # an unsaved edit outside the tables
+    dialogs = calc.click(doc, "btnPdf")
+    pdf = path.parent / "ke_hoach_bao_cao.pdf"
+    assert dialogs[-1] == {"severity": "info", "title": "budgetlib – Ngân sách", "text": f"Đã xuất báo cáo PDF: {pdf}"}
+    cli = tmp_path / "ke_hoach.xlsx"
+    shutil.copyfile(EXAMPLE, cli)
+    shutil.copyfile(EXAMPLES / "haiphong_2011_2015" / "boundaries.geojson", tmp_path / "boundaries.geojson")
+    assert main(["report", str(cli), "--pdf", str(tmp_path / "so.pdf")]) == 0
+    assert pdf.read_bytes() == (tmp_path / "so.pdf").read_bytes()
+    assert not any(s["marked"] for s in calc.sheets(doc))  # nothing written into the document
+    assert calc.call("state", doc=doc)["modified"] is True and path.read_bytes() == EXAMPLE.read_bytes()
+    calc.call("close", doc=doc)
+
+
 def test_new_workbook_opens_the_template(calc):
     from budgetlib.io.workbook import template_sheets
 

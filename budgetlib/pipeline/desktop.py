@@ -457,6 +457,11 @@ def budget_book(
     except OSError as exc:  # the folder is read-only, the disk is full, …: nothing was written
         _log.warning("budget book %s not written", target, exc_info=True)
         return DeskOutcome(EXIT_USAGE, Msg("desktop.pdf.not_written", path=str(target), error=_msg(exc)))
+    except ValueError:  # the boundaries.geojson beside the workbook is not a boundary file
+        _log.warning("budget book %s: unusable boundary file", target, exc_info=True)
+        from ..report.geo import BOUNDARY_FILE
+
+        return DeskOutcome(EXIT_USAGE, Msg("desktop.pdf.bad_boundaries", path=str(Path(where.path).parent / BOUNDARY_FILE)))
     run: RunOutcome = out.run
     problems = list(out.problems)
     if out.path is None:
