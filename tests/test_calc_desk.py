@@ -328,3 +328,36 @@ def test_pdf_of_an_unsaved_document_an_invalid_plan_and_folders_that_cannot_take
     broken = handle(_request("btnPdf", path))
     assert broken.exit_code == EXIT_USAGE and broken.message.startswith(f"Tệp ranh giới các địa bàn {tmp_path / 'so' / 'boundaries.geojson'} không dùng được")
     assert sorted(p.name for p in (tmp_path / "so").glob("*.pdf")) == ["plan_bao_cao.pdf"]
+
+
+def test_the_buttons_messages_speak_one_language():
+    """Vietnamese texts have no English words and English texts no Vietnamese letters (identifiers,
+    file names and commands aside): every message of the shared buttons and the new buttons' labels."""
+    import re
+    import tomllib
+
+    from budgetlib.core.i18n import catalogue
+
+    from .conftest import ROOT
+
+    vietnamese = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
+    english = re.compile(
+        r"\b(the|and|of|is|are|not|error|errors|warning|budget|total|file|value|missing|unit|units|task|tasks|source|"
+        r"sources|allocation|allocated|amount|year|years|plan|policy|must|with|for|to|in|by|from|no|none|found|invalid|"
+        r"unknown|sheet|page|run|time|version|outcome|need|share|name|code|kind|level|yes|store|report|save|history|"
+        r"progress|scenario|scenarios|compare|refresh|click)\b", re.IGNORECASE)
+    def flat(table: dict, prefix: str = "") -> list[str]:
+        return [c for k, v in table.items() for c in (flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"])]
+
+    codes = flat(tomllib.loads((ROOT / "budgetlib" / "locales" / "en" / "desktop.toml").read_text(encoding="utf-8")))
+    assert len(codes) > 30
+    for key in ("progress", "pdf", "saveversion", "history", "compare", "refresh"):
+        codes += [f"addin.ribbon.{key}.{k}" for k in ("label", "screentip", "supertip")]
+    codes += [f"addin.ribbon.group.{g}" for g in ("cycle", "store")]
+    codes += [f"calc.button.{c}" for c in ("btnProgress", "btnPdf", "btnSaveVersion", "btnHistory", "btnCompare", "btnRefresh")]
+    commands = re.compile(r"`[^`]*`|\{[^}]*\}|[\w.-]*_[\w.-]*|[\w-]+\.(?:sqlite|geojson|pdf|xlsx)|postgresql://\S*")
+    for code in codes:
+        vi, en = commands.sub(" ", catalogue("vi")[code]), commands.sub(" ", catalogue("en")[code])
+        leaks = [m.group(0) for m in english.finditer(vi) if m.group(0).lower() not in {"budgetlib", "pdf"}]
+        assert not leaks, (code, leaks, vi)
+        assert not vietnamese.search(en), (code, en)
