@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,7 @@ def _msg(exc: Exception) -> Msg:
 _SUFFIX = re.compile(r"^(?P<base>.*) \((?P<n>\d+)\)$")
 
 
+@cache
 def _family_names() -> dict[str, str]:
     """Every result sheet name a family has (both languages) → the family."""
     from ..io.workbook.results import RESULT_SHEETS
