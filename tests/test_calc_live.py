@@ -191,6 +191,47 @@ def test_formulas_recalculated_by_calc_equal_python_sums(calc, allocated):
     assert checked > 50
 
 
+def test_the_print_layout_is_drawn(calc, allocated):
+    """The result sheets print as the CLI's workbook does: a page style of their own (paper,
+    orientation, fit to one page wide, header and footer with the page number), repeated header
+    rows, print area, merged and bold cells, row heights; wrapped rows fit their text."""
+    # The run the click made: the saved file's name and checksum are in its run log (a wider sheet).
+    outcome = run_allocate(read_workbook(EXAMPLE), source_name=allocated["path"].name, input_sha256=allocated["sha"])
+    doc = allocated["doc"]
+    for spec in outcome.sheets:
+        page = spec.page
+        assert page is not None, spec.name
+        cells = [m.split(":")[0] for m in spec.merges[:3]] + [ref for ref, st in list(spec.styles.items())[:6] if st.bold]
+        rows = sorted(spec.row_heights)[:4]
+        live = calc.call("layout", doc=doc, sheet=spec.name, cells=cells, rows=rows)
+        assert live["page_style"].startswith("budgetlib " + spec.name), live
+        a4 = [29700, 21000] if live["landscape"] else [21000, 29700]
+        assert live["landscape"] is (page.orientation == "landscape"), spec.name
+        assert all(abs(got - want) <= 2 for got, want in zip(live["size"], a4)), live["size"]  # (Calc stores twips)
+        assert live["scale_to_pages"] == [page.fit_width, page.fit_height]
+        assert live["footer"] is not None and live["footer"][1].startswith("Trang ")
+        if any(page.header):
+            assert live["header"][:2] == [h.replace("&&", "&") for h in page.header[:2]]
+        assert live["title_rows"] == (list(page.title_rows) if page.title_rows else None)
+        c1, r1, c2, r2 = _area(page.area)
+        assert live["print_areas"] == [[c1, r1, c2, r2]]
+        assert all(live["merged"][m.split(":")[0]] for m in spec.merges[:3]), (spec.name, live["merged"])
+        assert all(live["bold"][ref] for ref, st in list(spec.styles.items())[:6] if st.bold), spec.name
+        for r in rows:
+            assert abs(live["heights"][str(r)] - spec.row_heights[r] * 2540 / 72) <= 1, (spec.name, r)
+    summary = calc.call("layout", doc=doc, sheet="Tổng hợp", rows=[6])  # "Quận Hồng Bàng": wrapped, one line at the final width
+    assert summary["heights"]["6"] < 700
+
+
+def _area(ref: str) -> tuple[int, int, int, int]:
+    import re
+
+    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", ref)
+    assert m is not None
+    col = lambda s: sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(s))) - 1  # noqa: E731
+    return col(m.group(1)), int(m.group(2)) - 1, col(m.group(3)), int(m.group(4)) - 1
+
+
 def test_inputs_untouched_and_unsaved(calc, allocated):
     doc = allocated["doc"]
     for name, before in allocated["inputs"].items():
