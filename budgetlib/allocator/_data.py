@@ -70,6 +70,8 @@ class Data:
     targets: list[TargetSpec] = field(default_factory=list)
     ineligible: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), bool))  # [T, Y, U]
     row_margin: float = 0.0
+    M: float = 1e6
+    """đồng per LP money unit (``_model.money_scale``)."""
     """đồng per unit of |coefficient| by which constraint rows are tightened so that rounding to
     the rounding unit keeps them (2 rounding units; 0 when the tightened model is infeasible)."""
 
@@ -89,6 +91,18 @@ class Data:
     @property
     def hi(self) -> np.ndarray:
         return np.minimum(self.hi_amt, self.hi_rel)
+
+    @property
+    def lo_int(self) -> np.ndarray:
+        """Cell floors for whole-đồng amounts: amounts as given; a floor relative to the budget or the
+        need share (fractional đồng) is met to within one đồng — a ×1,0 proportional floor is
+        exactly the proportional split, whose whole-đồng amounts are ⌊p⌋ or ⌈p⌉."""
+        return np.maximum(self.lo_amt, np.floor(self.lo_rel + 1e-6))
+
+    @property
+    def hi_int(self) -> np.ndarray:
+        """Cell caps for whole-đồng amounts (relative caps to within one đồng, as for floors)."""
+        return np.minimum(self.hi_amt, np.ceil(self.hi_rel - 1e-6))
 
     @property
     def lo_src(self) -> np.ndarray:
@@ -200,6 +214,9 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         np.full(shape, -1), np.full(shape, -1), np.full(shape, -1), np.full(shape, -1),
         budget_group=np.zeros((T, Y), np.int64), ineligible=np.zeros(shape, bool),
     )
+    from ._model import money_scale
+
+    d.M = money_scale(B)
     for t in range(T):
         for y in range(Y):
             d.budget_group[t, y] = len(d.groups)

@@ -9,7 +9,7 @@ from ..core.i18n import Msg
 from ..model.result import Allocation, AllocationStatus, ConstraintKind, ConstraintReport, Named, TargetAttainment
 from ._data import Data
 from ._diagnose import place
-from ._model import M
+from ._model import TRIEU
 
 MAX_ROWS_PER_GROUP = 5
 """Binding rows reported individually for each named constraint (the group row summarises all)."""
@@ -58,7 +58,7 @@ class _RowView:
 def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView | None, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
     grp = d.groups[g]
     _T, Y, U = d.shape
-    rs = M if money else 1.0
+    rs = d.M if money else 1.0
     assert fin.act is not None
     act = fin.act[rows].copy()
     lo, hi = fin.lo[rows], fin.hi[rows]
@@ -79,7 +79,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     if dual is not None and dual.dual is not None:
         ok = rows < dual.dual.size
         duals[ok] = dual.dual[rows[ok]]
-    shadow = solved.sign * duals * solved.scale
+    shadow = solved.sign * duals * solved.scale * (TRIEU / d.M if money else 1.0)  # per triệu đồng (per item)
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
     def ranging(r):
@@ -164,7 +164,7 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
             dp, dn = cd[lay.dp[cells]], cd[lay.dn[cells]]
             dual = np.where(bound > p, dp, 0.0) - np.where(bound < p, dn, 0.0)
         dual = np.where(binding, dual, 0.0)
-    shadow = (solved.sign * dual * solved.scale) if solved is not None else dual
+    shadow = (solved.sign * dual * solved.scale * TRIEU / d.M) if solved is not None else dual
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
     def report(i, summary):
@@ -280,7 +280,7 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
     return out
 
 
-def _rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
+def rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
     """Coupling constraints checked on the integer amounts (rounding can move them by < 1 unit per cell)."""
     out: list[Msg] = []
     for r in d.row_specs:
@@ -317,7 +317,7 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(r.msg)
     notes += [a.msg for a in att if a.msg is not None]
     notes.append(Msg("alloc.explain.rounding", unit=int(policy.rounding_unit)))
-    notes += _rounding_residuals(d, cells)
+    notes += rounding_residuals(d, cells)
     return notes
 
 

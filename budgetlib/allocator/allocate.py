@@ -22,7 +22,7 @@ from . import _report
 from ._data import Data, build_data
 from ._diagnose import precheck
 from ._lp import highs_version
-from ._rounding import round_cells, to_amounts
+from ._rounding import repair_mip, round_cells, to_amounts
 from .policies import POLICIES
 
 __all__ = ["allocate"]
@@ -89,6 +89,12 @@ def allocate(
     x, solved = outcome
     tick(3, steps, Msg("alloc.progress.rounding"))
     cells = round_cells(d, x, policy.rounding_unit)
+    if chosen.applies_coupling and _report.rounding_residuals(d, cells):
+        # rounding broke a coupling row (tiny budgets, or a model only feasible without the margin):
+        # search the roundings of the LP amounts for one that keeps every row
+        repaired = repair_mip(d, x)
+        if repaired is not None:
+            cells = repaired
     amounts = to_amounts(d, cells, policy.rounding_unit)
     tick(4, steps, Msg("alloc.progress.explaining"))
     alloc = _report.build_allocation(d, amounts, cells, x, solved)

@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["UnitShareConstraint", "KIND"]
 
-M = 1e6
-
 
 class UnitShareConstraint(ConstraintModel):
     """Σ_{t∈tasks} x[u,t,y] ≤ share · Σ_{t∈tasks} B[t,y] for every selected unit and year."""
@@ -70,14 +68,14 @@ class UnitShare(ConstraintType):
         rows = np.repeat(np.arange(m), ts.size)
         cells = ((ts[None, :] * Y + yy[:, None]) * U + uu[:, None]).ravel()
         if not scaled:
-            total = d.B[np.ix_(ts, yy)].sum(axis=0) / M  # per row
+            total = d.B[np.ix_(ts, yy)].sum(axis=0) / b.d.M  # per row
             b.xrows(np.full(m, -INF), c.share * total, rows, cells, np.ones(cells.size), g, yy * U + uu)
             return
         # scaled budgets: Σ_t x − share·Σ_t k_t·B[t,y] ≤ 0
         funded = [t for t in ts.tolist() if t in b.lay.k]
         er = np.repeat(np.arange(m), len(funded))
         ek = np.tile(np.array([b.lay.k[t] for t in funded], np.int64), m)
-        ev = -c.share * (d.B[np.ix_(funded, yy)].T.ravel() / M) if funded else np.zeros(0)
+        ev = -c.share * (d.B[np.ix_(funded, yy)].T.ravel() / b.d.M) if funded else np.zeros(0)
         b.xrows(np.full(m, -INF), np.zeros(m), rows, cells, np.ones(cells.size), g, yy * U + uu, extra=(er, ek, ev))
 
     def precheck(self, d: Data, c: UnitShareConstraint, g: int, spec: Spec) -> list[Conflict]:

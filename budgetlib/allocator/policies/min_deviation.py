@@ -9,7 +9,6 @@ from __future__ import annotations
 from ...core.i18n import Msg
 from ...model.policy import PolicyKind
 from .._data import Data
-from .._model import M
 from .base import Outcome, PolicyType, Solved, check_optimal, dev_builder, infeasible, relative, run
 
 __all__ = ["POLICY"]
@@ -32,7 +31,7 @@ class MinDeviation(PolicyType):
             return infeasible(d)
         check_optimal(sol)
         assert sol.col_value is not None
-        scale = 1.0 if relative(d) else M
+        scale = 1.0 if relative(d) else d.M
         x = lay.x_value(sol.col_value)
         return x, Solved(x, sol.objective * scale, sol, lay, lp, sol, lay, lp, 1, scale)
 
