@@ -69,6 +69,9 @@ class Data:
     row_specs: list[RowSpec] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     ineligible: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), bool))  # [T, Y, U]
+    ref: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
+    """[T, Y, U] the reference share: the need-based split over the units that can receive money
+    (the proportional policy's water-filling: eligibility, earmarks, floors and caps respected)."""
     row_margin: float = 0.0
     M: float = 1e6
     """đồng per LP money unit (``_model.money_scale``)."""
@@ -231,4 +234,24 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         clear = d.ineligible & (kinds[src] == ConstraintKind.FLOOR.value)
         arr[clear] = 0.0
         src[clear] = -1
+    d.ref = reference_share(d)
     return d
+
+
+def reference_share(d: Data) -> np.ndarray:
+    """Water-fill each funded task-year over its units: x = clip(λ·w, lo, hi), Σx = B[t,y]
+    (zero-need units stay at their floor). A block that cannot be split (floors above the budget,
+    caps below it) keeps the raw need share; the pre-checks name it."""
+    from ..core.money import ApportionError, capped_proportional
+
+    T, Y, _U = d.shape
+    ref = d.p.copy()
+    lo, hi = d.lo, d.hi
+    for t in range(T):
+        for y in range(Y):
+            if d.B[t, y] > 0:
+                try:
+                    ref[t, y] = capped_proportional(d.B[t, y], d.w[t], lo[t, y], hi[t, y])
+                except (ApportionError, ValueError):
+                    pass
+    return ref

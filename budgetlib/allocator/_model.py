@@ -71,7 +71,7 @@ class Builder:
         # cells of task-years without budget are zero (their bounds are not applied)
         lo = np.where(funded, lo, 0.0)
         hi = np.where(funded, hi, 0.0)
-        self.lay.pM = d.p.ravel() / M
+        self.lay.pM = d.ref.ravel() / M  # deviations are measured from the reference share
         if form == "x":
             self.lay.x = self.lp.add_vars(d.n, lo, hi)
         else:
@@ -248,11 +248,11 @@ class Builder:
 
 
 def covered_cells(d: Data) -> np.ndarray:
-    """Cells in the max-min coverage ratio: p > 0, not fixed (earmark, ineligible, no budget)."""
+    """Cells in the max-min coverage ratio: reference share > 0, not fixed (earmark, ineligible, no budget)."""
     lo, hi = d.lo.ravel(), d.hi.ravel()
     _T, _Y, U = d.shape
     funded = np.repeat((d.B > 0).ravel(), U)
-    return np.flatnonzero((d.p.ravel() > 0) & funded & (hi > lo))
+    return np.flatnonzero((d.ref.ravel() > 0) & funded & (hi > lo))
 
 
 def maxmin_group(d: Data) -> int:

@@ -160,7 +160,7 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
         if lay.form == "x":
             dual = cd[lay.x[cells]]
         else:
-            p = d.p.ravel()[cells]
+            p = d.ref.ravel()[cells]
             dp, dn = cd[lay.dp[cells]], cd[lay.dn[cells]]
             dual = np.where(bound > p, dp, 0.0) - np.where(bound < p, dn, 0.0)
         dual = np.where(binding, dual, 0.0)
@@ -352,6 +352,7 @@ def allocation_identity(d: Data) -> dict:
         years=tuple(d.years),
         sources=tuple(s.code for s in d.sources),
         baseline=np.transpose(d.p, (2, 0, 1)).copy(),
+        reference=np.transpose(d.ref, (2, 0, 1)).copy(),
         rounding_unit=d.policy.rounding_unit,
         unit_names=dict(d.unit_names),
         task_names=dict(d.task_names),

@@ -86,7 +86,7 @@ def round_cells(d: Data, x: np.ndarray, unit: int) -> np.ndarray:
         for y in range(Y):
             total = int(d.B3[t, y].sum())
             if total > 0:
-                out[t, y] = round_block(total, x[t, y], lo[t, y], hi[t, y], d.p[t, y], unit)
+                out[t, y] = round_block(total, x[t, y], lo[t, y], hi[t, y], d.ref[t, y], unit)
     return out
 
 

@@ -50,7 +50,7 @@ class MaxMin(PolicyType):
         for tol in LEXI_TOLERANCES:
             zf = max(0.0, z - tol * max(1.0, abs(z)))
             lo = d.lo.ravel().copy()
-            lo[covered] = np.minimum(np.maximum(lo[covered], zf * d.p.ravel()[covered]), d.hi.ravel()[covered])
+            lo[covered] = np.minimum(np.maximum(lo[covered], zf * d.ref.ravel()[covered]), d.hi.ravel()[covered])
             lp2, lay2 = dev_builder(d, lo).done()
             s2 = run(d, lp2, backend, ranging=False)
             if s2.status == "optimal" and s2.col_value is not None:

@@ -42,7 +42,7 @@ class Proportional(PolicyType):
     applies_coupling = False
 
     def solve(self, d: Data, backend: str) -> Outcome:
-        x = water_fill_all(d)
+        x = water_fill_all(d)  # = d.ref, or a located diagnosis for a block that cannot be split
         if isinstance(x, Diagnosis):
             return x
         return x.ravel(), None
