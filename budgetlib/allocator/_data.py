@@ -138,19 +138,23 @@ class Data:
         arr[mask] = np.where(take, new, cur)
         src[mask] = np.where(take, g, src[mask])
 
-    def put_floor(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool) -> None:
-        """Raise the lower bound of the ``mask`` cells to ``values`` (amount or budget-relative bound)."""
+    def put_floor(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool, ties: bool = False) -> None:
+        """Raise the lower bound of the ``mask`` cells to ``values`` (amount or budget-relative
+        bound); ``ties``: this constraint also takes over cells where it equals the current bound
+        (an earmark is named even when a floor asks the same amount)."""
+        better = np.greater_equal if ties else np.greater
         if relative:
-            self._put(self.lo_rel, self.lo_rel_src, mask, values, g, np.greater)
+            self._put(self.lo_rel, self.lo_rel_src, mask, values, g, better)
         else:
-            self._put(self.lo_amt, self.lo_amt_src, mask, values, g, np.greater)
+            self._put(self.lo_amt, self.lo_amt_src, mask, values, g, better)
 
-    def put_cap(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool) -> None:
+    def put_cap(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool, ties: bool = False) -> None:
         """Lower the upper bound of the ``mask`` cells to ``values``."""
+        better = np.less_equal if ties else np.less
         if relative:
-            self._put(self.hi_rel, self.hi_rel_src, mask, values, g, np.less)
+            self._put(self.hi_rel, self.hi_rel_src, mask, values, g, better)
         else:
-            self._put(self.hi_amt, self.hi_amt_src, mask, values, g, np.less)
+            self._put(self.hi_amt, self.hi_amt_src, mask, values, g, better)
 
     def location(self, g: Group) -> str:
         """The JSON path of the plan where a group was declared (``allocation.constraints[2]``)."""
