@@ -83,7 +83,13 @@ def synthetic_allocation(plan):
 
 
 def _step(name: str, n: int, workdir: Path) -> dict:
-    from budgetlib.io.workbook import CalamineBook, OpenpyxlBook, read_plan_grids, write_plan_workbook, write_result_workbook
+    from budgetlib.io.workbook import (
+        CalamineBook,
+        OpenpyxlBook,
+        read_plan_grids,
+        write_plan_workbook,
+        write_result_workbook,
+    )
     from budgetlib.io.workbook.results import read_allocation_records
     from budgetlib.pipeline import result_sheets
 

@@ -81,7 +81,7 @@ def test_max_min_bisection_matches_linprog(seed, U, T, Y, coupling, eligibility)
     finally:
         _maxmin.BISECTION_MIN_CELLS = saved
     _check_result(plan, result, Oracle(plan).max_min())
-    if result.ok:
+    if result.ok and result.solver != "closed-form":  # the reference share is optimal when nothing couples
         assert all(c.shadow_price is None for c in result.constraints if c.kind == "budget")
         assert any("chia đôi" in line for line in result.explanation("vi"))
 
@@ -122,7 +122,7 @@ def test_pulp_and_highspy_backends_agree(seed, kind):
     assert a.status == b.status
     if a.ok:
         assert _close(a.objective, b.objective)
-        assert a.solver == "pulp-highs" and b.solver == "highspy"
+        assert (a.solver, b.solver) in (("pulp-highs", "highspy"), ("closed-form", "closed-form"))
 
 
 @pytest.mark.skipif(not cbc_available(), reason="CBC is not available in this PuLP")

@@ -55,8 +55,12 @@ def _named(d: Data, gids: list[int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def check_need(d: Data, proportional: bool) -> list[Conflict]:
     out = []
+    hi, lo = d.hi, d.lo
     for t, task in enumerate(d.tasks):
-        if d.B[t].sum() > 0 and d.w[t].sum() <= 0:
+        # the need that counts is that of the units that can receive money (an ineligible unit's
+        # need is no basis for splitting among the others)
+        receivable = [(d.w[t] * (hi[t, y] > 0)).sum() for y in range(len(d.years)) if d.B[t, y] > lo[t, y].sum() + 0.5]
+        if d.B[t].sum() > 0 and (d.w[t].sum() <= 0 or any(r <= 0 for r in receivable)):
             i = d.plan.tasks.index(task)
             budget = _money(d.B[t].sum())
             out.append(

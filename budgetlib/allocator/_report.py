@@ -6,10 +6,11 @@ import numpy as np
 
 from ..constraints.registry import kind_of
 from ..core.i18n import Msg
+from ..model.policy import PolicyKind
 from ..model.result import Allocation, AllocationStatus, ConstraintKind, ConstraintReport, Named, TargetAttainment
 from ._data import Data
 from ._diagnose import place
-from ._model import TRIEU
+from ._model import TRIEU, covered_cells
 
 MAX_ROWS_PER_GROUP = 5
 """Binding rows reported individually for each named constraint (the group row summarises all)."""
@@ -288,6 +289,15 @@ def rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
     return out
 
 
+def closed_form_objective(d: Data) -> float | None:
+    """The objective of an LP policy solved without an LP (the reference share is optimal)."""
+    if d.policy.kind is PolicyKind.MIN_DEVIATION:
+        return 0.0
+    if d.policy.kind is PolicyKind.MAX_MIN:
+        return 1.0 if covered_cells(d).size else 0.0
+    return None
+
+
 def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
     policy = d.policy
     obj = objective_labels(d)
@@ -302,9 +312,15 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(Msg("alloc.explain.objective_number", label=obj.label, value=float(v)))
         if solved.duals is None:
             notes.append(Msg("alloc.explain.bisection"))
-    else:
+    elif policy.kind is PolicyKind.PROPORTIONAL:
         skipped = [c for c in policy.constraints if kind_of(c).coupling]
         notes += [Msg("alloc.explain.not_applied", name=c.name) for c in skipped]
+    else:  # an LP policy whose optimum is the reference share itself (no coupling row binds)
+        value = closed_form_objective(d)
+        if value is not None:
+            notes.append(Msg("alloc.explain.objective_number", label=obj.label, value=value))
+        notes.append(Msg("alloc.explain.reference_optimal"))
+        notes += [Msg("alloc.explain.slack_at_reference", name=c.name) for c in policy.constraints if kind_of(c).coupling]
     budget = [r for r in reports if r.kind == ConstraintKind.BUDGET and r.shadow_price]
     budget.sort(key=lambda r: (-abs(r.shadow_price), r.task or "", r.year or 0))
     notes += [r.msg for r in budget[:3] if r.msg is not None]
@@ -332,7 +348,7 @@ def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndar
         status=AllocationStatus.OPTIMAL,
         amounts=amounts,
         **allocation_identity(d),
-        objective=_r(solved.objective) if solved is not None else None,
+        objective=_r(solved.objective) if solved is not None else closed_form_objective(d),
         objective_label=objective_labels(d).label,
         constraints=tuple(reports),
         attainment=tuple(att),

@@ -101,6 +101,28 @@ def infeasible(d: Data) -> Diagnosis | None:
     return diagnose_lp(d, lp)
 
 
+def reference_if_feasible(d: Data) -> np.ndarray | None:
+    """The reference share (flat, đồng) when it already satisfies every coupling row (tightened by
+    the rounding margin): then it is the unique optimum of min_deviation (deviation 0) and of
+    max_min (coverage 1, and stage 2 deviation 0), and no LP is needed."""
+    if not d.row_specs:
+        return d.ref.ravel().copy()
+    b = Builder(d, "x")
+    b.common()
+    lp, lay = b.done()
+    _lb, _ub, _cost, rlo, rhi, start, idx, val = lp.arrays()
+    if lp.n_cols != lay.x.size:  # target columns: the reference says nothing about them
+        return None
+    v = np.zeros(lp.n_cols)
+    v[lay.x] = d.ref.ravel() / lay.M
+    rows = np.repeat(np.arange(lp.n_rows), np.diff(start))
+    act = np.bincount(rows, weights=val * v[idx], minlength=lp.n_rows)
+    tol = 1e-9 * np.maximum(1.0, np.abs(act))
+    if ((act < rlo - tol) | (act > rhi + tol)).any():
+        return None
+    return d.ref.ravel().copy()
+
+
 def check_optimal(sol: Solution) -> None:
     if sol.status != "optimal":  # unbounded or solver failure: a programmer error, not user data
         raise RuntimeError(tr("alloc.error.solver", Lang.EN, status=sol.status, solver=sol.solver))
