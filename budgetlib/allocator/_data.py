@@ -72,6 +72,7 @@ class Data:
     ref: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
     """[T, Y, U] the reference share: the need-based split over the units that can receive money
     (the proportional policy's water-filling: eligibility, earmarks, floors and caps respected)."""
+    ref_failed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # [T, Y] blocks that cannot be split
     row_margin: float = 0.0
     M: float = 1e6
     """đồng per LP money unit (``_model.money_scale``)."""
@@ -186,10 +187,12 @@ class Data:
         return self.tasks[t].name
 
 
-def _need(task, units) -> np.ndarray:
+def _need(task, units, columns: dict[str, np.ndarray]) -> np.ndarray:
     w = np.full(len(units), float(task.need.constant))
     for attr, coef in task.need.terms.items():
-        w += coef * np.array([float(u.attributes.get(attr, 0.0)) for u in units])
+        if attr not in columns:  # one pass over the units per attribute, shared by every task
+            columns[attr] = np.array([float(u.attributes.get(attr, 0.0)) for u in units])
+        w += coef * columns[attr]
     return w
 
 
@@ -208,7 +211,8 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         if line.task in ti and line.year in yi and line.source in si:
             B3[ti[line.task], yi[line.year], si[line.source]] += line.amount
     B = B3.sum(axis=2).astype(float)
-    w = np.array([_need(t, units) for t in tasks]).reshape(T, U)
+    columns: dict[str, np.ndarray] = {}
+    w = np.array([_need(t, units, columns) for t in tasks]).reshape(T, U)
     wsum = w.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(wsum[:, None] > 0, w / np.where(wsum[:, None] > 0, wsum[:, None], 1.0), 0.0)
@@ -251,11 +255,12 @@ def reference_share(d: Data) -> np.ndarray:
     T, Y, _U = d.shape
     ref = d.p.copy()
     lo, hi = d.lo, d.hi
+    d.ref_failed = np.zeros((T, Y), bool)
     for t in range(T):
         for y in range(Y):
             if d.B[t, y] > 0:
                 try:
                     ref[t, y] = capped_proportional(d.B[t, y], d.w[t], lo[t, y], hi[t, y])
                 except (ApportionError, ValueError):
-                    pass
+                    d.ref_failed[t, y] = True
     return ref
