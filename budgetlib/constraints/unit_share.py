@@ -94,7 +94,12 @@ class UnitShare(ConstraintType):
             if room.sum() < total - 0.5:
                 amounts = {"caps": int(np.floor(room.sum())), "budget": round(total), "shortfall": int(np.ceil(total - room.sum()))}
                 msg = Msg("alloc.unit_share.short", name=c.name, year=d.years[y], units=int(us.size), share=c.share, **amounts)
-                out.append(Conflict(name=c.name, kind=self.kind, msg=msg, amounts=amounts, names=(c.name,), locations=(d.location(d.groups[g]),)))
+                # the caps and eligibility rules that limit what the units can take are part of the conflict
+                src = d.hi_src[ts, y]
+                limiting = sorted({int(x) for x in src[np.isfinite(d.hi[ts, y])].ravel() if x >= 0})
+                names = (c.name, *(d.groups[x].name for x in limiting))
+                locs = (d.location(d.groups[g]), *(d.location(d.groups[x]) for x in limiting))
+                out.append(Conflict(name=c.name, kind=self.kind, msg=msg, amounts=amounts, names=names, locations=locs))
         return out
 
     def detail(self, d: Data, c: UnitShareConstraint, g: int) -> tuple[Msg, dict[str, int]]:
