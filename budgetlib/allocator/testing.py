@@ -80,10 +80,12 @@ def _budgets(plan: Plan, a: Allocation) -> np.ndarray:
 
 def _need(plan: Plan, a: Allocation) -> np.ndarray:
     """w[t, u] from the need formulas (missing attribute = 0)."""
-    units = [plan.unit(code) for code in a.units]
+    by_code = {u.code: u for u in plan.units}
+    tasks = {t.code: t for t in plan.tasks}
+    units = [by_code[code] for code in a.units]
     out = np.zeros((len(a.tasks), len(units)))
     for t, code in enumerate(a.tasks):
-        task = plan.task(code)
+        task = tasks[code]
         out[t] = task.need.constant + sum(c * np.array([float(u.attributes.get(k, 0.0)) for u in units]) for k, c in task.need.terms.items())
     return out
 
@@ -119,7 +121,8 @@ def allocation_violations(plan: Plan, a: Allocation, *, policy: AllocationPolicy
     share = np.where(wsum[:, None] > 0, w / np.where(wsum > 0, wsum, 1.0)[:, None], 0.0)  # [T, U]
     p = B[None, :, :] * share.T[:, :, None]  # [U, T, Y]
     ui, ti, yi = ({c: i for i, c in enumerate(v)} for v in (a.units, a.tasks, a.years))
-    units = [plan.unit(c) for c in a.units]
+    by_code = {u.code: u for u in plan.units}
+    units = [by_code[c] for c in a.units]
 
     def sel(codes: Any, index: dict) -> list[int]:
         return [index[c] for c in codes if c in index] if codes is not None else list(index.values())
