@@ -124,12 +124,18 @@ def run_one(scenario: str, kind: str) -> dict:
     t0 = time.perf_counter()
     a = allocate(plan)
     total = time.perf_counter() - t0
+    rss_allocate = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    text = a.to_json()  # what --json writes
+    json_s = time.perf_counter() - t0
     assert_allocation_conserves(plan, a)
     return {
+        "to_json_s": round(json_s, 3), "to_json_mb": round(len(text.encode()) / 1e6, 1),
+        "to_json_extra_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_allocate, 1),
         "scenario": scenario, "policy": kind, "units": n_units, "status": str(a.status), "solver": a.solver,
         "end_to_end_s": round(total, 3), "solver_s": round(solver_time[0], 3),
         "overhead_share": round((total - solver_time[0]) / total, 3) if total else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(rss_allocate, 1),
     }
 
 

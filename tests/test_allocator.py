@@ -220,3 +220,12 @@ def test_result_json_is_integer_money(haiphong_allocation):
     assert all(isinstance(r["amount"], int) for r in data["allocations"])
     assert data["total"] == 22_500_000_000
     assert np.isfinite(data["objective"])
+
+
+def test_to_json_is_the_to_dict_document(haiphong_allocation):
+    import json
+
+    text = haiphong_allocation.to_json()
+    assert json.loads(text) == json.loads(json.dumps(haiphong_allocation.to_dict(), ensure_ascii=False))
+    assert text.endswith("\n") and '\n  {"amount": ' in text  # one record per line
+    assert haiphong_allocation.to_dict(cells=False)["allocations"] == []
