@@ -61,8 +61,11 @@ from .model import (
     UnitKind,
     UnitShareConstraint,
 )
+from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
+from .planning.scenarios import apply_scenario
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
+from .store import Stage, VersionRef, open_store, plan_hash
 
 __all__ = [
     "__version__",
@@ -118,6 +121,15 @@ __all__ = [
     "TaskRole",
     "UnitKind",
     "UnitShareConstraint",
+    # scenarios (what-ifs)
+    "Scenario",
+    "ScaleBudget",
+    "DropSource",
+    "SetPolicy",
+    "SetConstraint",
+    "DropConstraint",
+    "SetTarget",
+    "apply_scenario",
     # planning
     "Pivot",
     "budget_pivot",
@@ -126,6 +138,11 @@ __all__ = [
     "validate_plan",
     # allocation
     "allocate",
+    # version store (budgetlib.store; SQLAlchemy is imported when a store is opened)
+    "open_store",
+    "plan_hash",
+    "Stage",
+    "VersionRef",
     # files
     "load_plan",
     "load_plan_file",

@@ -18,6 +18,7 @@ from ..core.lang import Lang
 from ..core.money import MoneyUnit
 from .attributes import resolve_attribute
 from .policy import AllocationPolicy
+from .scenario import Scenario
 from .types import Code, Money, Text, check_printable
 
 __all__ = [
@@ -147,11 +148,9 @@ class AdminUnit(_Frozen):
         return self.kind.level
 
     @model_validator(mode="after")
-    def _finite_attributes(self) -> AdminUnit:
-        for key, value in self.attributes.items():
+    def _bounded_attributes(self) -> AdminUnit:
+        for key, value in self.attributes.items():  # NaN and infinities are refused by the field type
             check_printable(key)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise LocalizedError("plan.attribute_not_finite", attribute=key)
             if abs(value) > MAX_ATTRIBUTE:
                 raise LocalizedError("plan.attribute_out_of_range", attribute=key, limit=MAX_ATTRIBUTE)
         return self
@@ -313,6 +312,7 @@ class Plan(_Frozen):
     reporting: list[ReportingRule] = Field(default_factory=list)
     allocation: AllocationPolicy | None = None
     assumptions: list[Assumption] = Field(default_factory=list)
+    scenarios: list[Scenario] = Field(default_factory=list, exclude_if=lambda v: not v)  # what-ifs (model/scenario.py); omitted from files when empty
 
     # Convenience look-ups (cheap; models are immutable).
     def unit(self, code: str) -> AdminUnit:

@@ -11,6 +11,7 @@ wrong need formula, nor an unreadable amount the total that does not reconcile.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,9 +38,11 @@ from ..model.plan import (
     Task,
     TaskRole,
 )
+from .scenarios import check_scenarios
 from ..model.policy import (
     AllocationPolicy,
     Constraint,
+    EarmarkConstraint,
     ResponseCurve,
 )
 
@@ -231,6 +234,42 @@ def check_policy_references(plan: Plan) -> list[Problem]:
     return out
 
 
+def check_unused(plan: Plan) -> list[Problem]:
+    """Warnings: a task or a funding source that no budget line uses (often a mistyped code).
+
+    Agencies are not checked: a plan names bodies whose role is coordination (Sở Tài chính arranges
+    the funds) without a task or a budget line of their own."""
+    out: list[Problem] = []
+    funded_tasks = {line.task for line in plan.budget_lines}
+    used_sources = {line.source for line in plan.budget_lines}
+    groups = {t.group for t in plan.tasks if t.group is not None}
+    for i, task in enumerate(plan.tasks):
+        if task.code not in funded_tasks and task.code not in groups:
+            out.append(_p("plan.task_unfunded", json_path("tasks", i), Severity.WARNING, task=task.code, name=task.name))
+    for i, source in enumerate(plan.sources):
+        if source.code not in used_sources:
+            out.append(_p("plan.source_unused", json_path("sources", i), Severity.WARNING, source=source.code, name=source.name))
+    return out
+
+
+def check_zero_need(plan: Plan) -> list[Problem]:
+    """Warning: every unit has zero need for a funded task that no earmark places, so a need-based
+    split has no basis (a zero for some units is often meaningful: a district with no unhealthy
+    commune needs no money to make one healthy)."""
+    out: list[Problem] = []
+    funded = {line.task for line in plan.budget_lines if line.amount > 0}
+    earmarked = {c.task for c in (plan.allocation.constraints if plan.allocation else []) if isinstance(c, EarmarkConstraint)}
+    units = plan.units_at(_allocation_level(plan))
+    for i, task in enumerate(plan.tasks):
+        if task.code not in funded or task.code in earmarked or not units:
+            continue
+        if any(attr not in u.attributes for u in units for attr in task.need.terms):
+            continue  # missing attributes are an error of their own (check_units)
+        if all(task.need.constant + sum(c * u.attributes[a] for a, c in task.need.terms.items()) <= 0 for u in units):
+            out.append(_p("plan.all_zero_need", json_path("tasks", i, "need"), Severity.WARNING, task=task.code))
+    return out
+
+
 PLAN_CHECKS: list[Check] = [
     check_duplicate_codes,
     check_task_roles,
@@ -238,6 +277,9 @@ PLAN_CHECKS: list[Check] = [
     check_budget_lines,
     check_targets,
     check_policy_references,
+    check_unused,
+    check_zero_need,
+    check_scenarios,  # planning/scenarios.py (batch helper)
 ]
 """Every cross-reference and reconciliation check run by :func:`validate_plan`, in order."""
 
@@ -290,22 +332,24 @@ def problems_from_validation_error(error: ValidationError, *, prefix: str = "") 
         shown = value if isinstance(value, (str, int, float, bool)) or value is None else None
         cause = ctx.get("error")
         if isinstance(cause, LocalizedError):
-            params = dict(cause.params)
-            params.setdefault("value", shown)
-            out.append(Problem(cause.code, Source(path=loc), params))
+            out.append(Problem(cause.code, Source(path=loc), {"value": shown, **cause.params}))
             continue
         if err["type"] == "value_error":
             # A plain ValueError from a validator that has no catalogue code yet.
             detail = str(err["msg"]).removeprefix("Value error, ")
             out.append(Problem("schema.value_error", Source(path=loc), {"detail": detail, "value": shown}))
             continue
-        params = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in ctx.items() if k in _SCHEMA_PARAMS}
-        if "expected" in params:
-            params["expected"] = str(params["expected"]).replace("'", "")
+        params: dict[str, Any] = {k: v for k, v in ctx.items() if k in _SCHEMA_PARAMS}
+        for key in ("expected", "expected_tags"):
+            if key in params:
+                # pydantic lists the options as "'a', 'b' or 'c'": keep the options, not its English.
+                found = re.findall(r"'([^']*)'", str(params[key]))
+                params[key] = found or [str(params[key])]
         params["value"] = shown
+        params["got"] = Msg("schema.got", value=shown) if shown not in (None, "") else ""
         code = f"schema.{err['type']}"
         if code not in catalogue(Lang.VI):
-            code, params = "schema.invalid", {"value": shown}
+            code, params = "schema.invalid", {"value": shown, "got": params["got"]}
         out.append(Problem(code, Source(path=loc), params))
     return out
 

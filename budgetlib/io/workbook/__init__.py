@@ -2,8 +2,9 @@
 
 Pure layout modules (no spreadsheet library): :mod:`.fields` (the tables declared as data),
 :mod:`.plan_sheets` (plan → input sheets), :mod:`.reader` (cells → plan, every problem located),
-:mod:`.results` (allocation → result sheets). :mod:`.xlsx` draws and reads ``.xlsx`` files with
-openpyxl (and python-calamine for cross-checks); it is imported only when a file is touched.
+:mod:`.results` (allocation → result sheets). :mod:`.books` reads ``.xlsx`` files (openpyxl, and
+python-calamine for cross-checks) and :mod:`.xlsx` draws them; both are imported only when a file
+is touched.
 """
 
 from __future__ import annotations
@@ -30,10 +31,15 @@ __all__ = [
     "render_sheet",
 ]
 
-_XLSX = {"read_workbook", "write_plan_workbook", "write_result_workbook", "write_sheets", "open_book", "OpenpyxlBook", "CalamineBook", "render_sheet"}
+_XLSX = {"write_plan_workbook", "write_result_workbook", "write_sheets", "render_sheet"}
+_BOOKS = {"read_workbook", "open_book", "OpenpyxlBook", "CalamineBook"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _BOOKS:
+        from . import books
+
+        return getattr(books, name)
     if name in _XLSX:
         from . import xlsx
 

@@ -330,6 +330,10 @@ def plan_sheets(plan: Plan, *, lang: str = "vi") -> list[SheetSpec]:
 
     sheets.append(simple("reporting", "reporting", [r.model_dump() for r in plan.reporting]))
     sheets.append(simple("assumptions", "assumptions", [a.model_dump() for a in plan.assumptions]))
+    if plan.scenarios:  # the Kịch bản sheet (batch helper's module)
+        from .scenarios import scenario_sheet
+
+        sheets.append(scenario_sheet(plan, lang=lang))
     return sheets
 
 

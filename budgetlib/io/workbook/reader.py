@@ -747,6 +747,14 @@ def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem],
             locs.add(f"allocation.constraints[{i}]", item)
         for i, (_, item) in enumerate(kept_curves):
             locs.add(f"allocation.response_curves[{i}]", item)
+    from .scenarios import read_scenario_sheet  # the Kịch bản sheet (batch helper's module)
+
+    scenario_fields = {c["name"]: _default_field(c) for c in (policy_data or {}).get("constraints", [])}
+    scenarios, scenario_problems, scenario_locs = read_scenario_sheet(book, unit=r.unit, constraint_fields=scenario_fields)
+    r.problems.extend(scenario_problems)
+    if scenarios:
+        data["scenarios"] = scenarios
+        locs.map.update({path: _Loc(addr) for path, addr in scenario_locs.items()})
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:  # pragma: no cover - items were validated one by one
@@ -766,6 +774,12 @@ def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem],
             p = partial
         r.problems.append(locs.relocate(p))
     return plan, r.problems, locate
+
+
+def _default_field(constraint: dict[str, Any]) -> str:
+    from ...planning.scenarios import value_field
+
+    return value_field(_CONSTRAINT.validate_python(constraint))
 
 
 def read_plan_grids(book: GridBook) -> Plan:

@@ -1,4 +1,5 @@
-"""``.xlsx`` files with openpyxl: draw :class:`SheetSpec`, read cells into a :class:`GridBook`.
+"""``.xlsx`` files with openpyxl: draw :class:`SheetSpec` (reading lives in :mod:`.books`,
+re-exported here).
 
 * :func:`write_plan_workbook` — the planning template, filled with a plan (``budgetlib template``);
 * :func:`read_workbook` — a plan from a workbook, :class:`~budgetlib.PlanInvalid` with every
@@ -30,13 +31,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from ...core.problems import PlanInvalid, Problem, Source
 from ...model.plan import Plan
 from ..reproducible import make_reproducible
 from ..atomic import OutputLocked, atomic_path
-from ..grid import Grid, SheetSpec, TableRef, column_index, column_letter
+from ..grid import Formula, SheetSpec, column_index, column_letter
 from .plan_sheets import plan_sheets
-from .reader import read_plan_grids
+from .books import LARGE_FILE_BYTES, CalamineBook, OpenpyxlBook, _unescape, open_book, read_workbook
 from .results import is_result_sheet
 
 __all__ = [
@@ -51,131 +51,10 @@ __all__ = [
     "LARGE_FILE_BYTES",
 ]
 
-LARGE_FILE_BYTES = 4_000_000
-"""Above this size workbooks are read in openpyxl's read-only (streaming) mode; tables are then
-found by their header rows instead of their names."""
-
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=13, color="1F4E78")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading
-
-
-def _clean(v: Any) -> Any:
-    if isinstance(v, str):
-        return v if v.strip() else None
-    return v
-
-
-class OpenpyxlBook:
-    """A :class:`~budgetlib.io.grid.GridBook` over an ``.xlsx`` file (cached values of formulas)."""
-
-    def __init__(self, path: "str | Path", *, read_only: bool | None = None):
-        self.path = Path(path)
-        if not self.path.exists():
-            raise PlanInvalid([Problem("file.not_found", Source(file=self.path.name), {"path": str(self.path)})])
-        if read_only is None:
-            read_only = self.path.stat().st_size > LARGE_FILE_BYTES
-        self.read_only = read_only
-        try:
-            self.wb = load_workbook(self.path, data_only=True, read_only=read_only)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise PlanInvalid(
-                [Problem.legacy(str(self.path), f"không mở được tệp Excel: {exc}", f"cannot open the workbook: {exc}", "bad_workbook")]
-            ) from None
-        self._uncached: dict[str, list[str]] | None = None
-
-    def sheet_names(self) -> list[str]:
-        return list(self.wb.sheetnames)
-
-    def grid(self, name: str) -> Grid:
-        ws = self.wb[name]
-        rows = [[_clean(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        return Grid(name, rows)
-
-    def tables(self) -> list[TableRef]:
-        if self.read_only:
-            return []
-        return [TableRef(t.name, ws.title, t.ref) for ws in self.wb.worksheets for t in ws.tables.values()]
-
-    def uncached_formulas(self, sheet: str) -> list[str]:
-        """Cells of ``sheet`` holding a formula without a cached value (saved by a non-calculating writer)."""
-        if self._uncached is None:
-            self._uncached = _scan_uncached(self.path)
-        return self._uncached.get(sheet, [])
-
-    def close(self) -> None:
-        if self.read_only:
-            self.wb.close()
-
-
-def _scan_uncached(path: Path) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    try:
-        with zipfile.ZipFile(path) as z:
-            wb_xml = z.read("xl/workbook.xml").decode("utf-8")
-            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-            targets = dict(re.findall(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
-            targets.update({k: v for v, k in re.findall(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
-            for name, rid in re.findall(r'<sheet[^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', wb_xml):
-                target = targets.get(rid, "")
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                try:
-                    xml = z.read(member).decode("utf-8")
-                except KeyError:
-                    continue
-                if "<f" not in xml:
-                    continue
-                cells = []
-                for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml, re.S):
-                    body = m.group(2) or ""
-                    if "<f" in body and not re.search(r"<v>[^<]+</v>", body):
-                        cells.append(m.group(1))
-                if cells:
-                    out[_unescape(name)] = cells
-    except (zipfile.BadZipFile, KeyError):
-        return {}
-    return out
-
-
-def _unescape(s: str) -> str:
-    return s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-
-
-class CalamineBook:
-    """A :class:`~budgetlib.io.grid.GridBook` read with python-calamine (an independent reader)."""
-
-    def __init__(self, path: "str | Path"):
-        from python_calamine import CalamineWorkbook
-
-        self.path = Path(path)
-        self.wb = CalamineWorkbook.from_path(str(self.path))
-
-    def sheet_names(self) -> list[str]:
-        return list(self.wb.sheet_names)
-
-    def grid(self, name: str) -> Grid:
-        rows = self.wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        return Grid(name, [[_clean(v) for v in row] for row in rows])
-
-
-def open_book(path: "str | Path", **kwargs: Any) -> OpenpyxlBook:
-    return OpenpyxlBook(path, **kwargs)
-
-
-def read_workbook(path: "str | Path") -> Plan:
-    """Read a planning workbook; raise :class:`~budgetlib.PlanInvalid` with every located problem."""
-    book = OpenpyxlBook(path)
-    try:
-        return read_plan_grids(book)
-    except PlanInvalid as exc:
-        raise PlanInvalid([p.relocated(p.location) for p in exc.problems]) from None
-    finally:
-        book.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +79,7 @@ def _attrs(spec: SheetSpec, r: int, c: int, v: Any, header_rows: set[int], as_te
         fmt = spec.cell_formats.get(ref)
     if fmt is None and r >= spec.format_from_row:
         fmt = spec.column_formats.get(c - 1)
-    if isinstance(v, str):
+    if isinstance(v, str) and not isinstance(v, Formula):  # text takes no number format; a formula keeps its own
         fmt = None
     title = r in spec.title_rows
     header = r in header_rows
@@ -480,6 +359,18 @@ def _written_by_us(ws: Any) -> bool:
     return isinstance(title, str) and title.startswith(("Phân bổ năm", "Allocation "))
 
 
+def _abandon(wb: Any) -> None:
+    """After a failed save, close openpyxl's per-sheet writer generators now and quietly; otherwise the
+    garbage collector closes them at exit and prints two "Exception ignored" tracebacks per sheet."""
+    for ws in getattr(wb, "_sheets", []):
+        for gen in (getattr(ws, "_rows", None), getattr(getattr(ws, "_writer", None), "xf", None)):
+            if gen is not None:
+                try:
+                    gen.close()
+                except Exception:  # the save already failed; its error is what the user sees
+                    pass
+
+
 def _save(wb: Workbook, path: Path, *, backup: bool = False) -> None:
     mode = _file_mode(path)
     tails = wb.__dict__.pop("_budgetlib_tails", [])
@@ -504,9 +395,13 @@ def write_sheets(specs: Sequence[SheetSpec], path: "str | Path") -> Path:
     """A new workbook with exactly these sheets (write-only mode), written atomically."""
     path = Path(path)
     wb = Workbook(write_only=True)
-    for spec in specs:
-        render_sheet(wb, spec)
-    _save(wb, path)
+    try:
+        for spec in specs:
+            render_sheet(wb, spec)
+        _save(wb, path)
+    except BaseException:
+        _abandon(wb)
+        raise
     return path
 
 
@@ -552,7 +447,11 @@ def write_result_workbook(
         if is_result_sheet(name) and _written_by_us(wb[name]):
             del wb[name]
     wb.__dict__["_budgetlib_formula_cache"] = _formula_cache(wb, source)
-    for spec in results:
-        render_sheet(wb, spec)
-    _save(wb, out, backup=in_place)
+    try:
+        for spec in results:
+            render_sheet(wb, spec)
+        _save(wb, out, backup=in_place)
+    except BaseException:
+        _abandon(wb)
+        raise
     return out
