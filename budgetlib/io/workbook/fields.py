@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from ...core.text import fold
-from ...model.plan import Cadence, Level, Role, SourceKind, UnitKind
+from ...model.plan import Cadence, CarryOver, Level, Role, SourceKind, UnitKind
 from ...model.policy import DeviationWeighting, PolicyKind
 
 __all__ = ["Field", "TableDef", "TABLES", "TABLE_BY_KEY", "ENUM_LABELS", "ATTRIBUTE_LABELS", "SHEETS", "sheet_title", "enum_options"]
@@ -107,6 +107,10 @@ ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         SourceKind.SOCIALIZATION.value: ("Xã hội hóa", "socialization"),
         SourceKind.OTHER.value: ("Khác", "other"),
     },
+    "carry_over": {
+        CarryOver.UNIT.value: ("Giữ cho đơn vị (chuyển nguồn)", "stays with the unit"),
+        CarryOver.POOL.value: ("Trả về quỹ chung", "returns to the pool"),
+    },
     "cadence": {
         Cadence.MONTHLY.value: ("Hằng tháng", "monthly"),
         Cadence.QUARTERLY.value: ("Hằng quý", "quarterly"),
@@ -194,6 +198,7 @@ TABLES: tuple[TableDef, ...] = (
             F("name", "Tên nguồn", "Source name", "Ví dụ: Ngân sách thành phố.", "text", required=True, width=32),
             F("kind", "Loại nguồn", "Kind", "Chọn trong danh sách.", "enum", enum="source_kind", width=26),
             F("tasks", "Chỉ dùng cho nhiệm vụ", "Only for tasks", "Để trống nếu nguồn được dùng cho mọi nhiệm vụ; nếu không, ghi các mã nhiệm vụ cách nhau bằng dấu phẩy.", "list", width=24),
+            F("carry_over", "Chưa giải ngân cuối năm", "Undisbursed at year end", "Kinh phí đơn vị chưa giải ngân khi khóa sổ năm: giữ cho đơn vị (chuyển nguồn) hoặc trả về quỹ chung để phân bổ lại năm sau. Để trống: trả về quỹ chung.", "enum", enum="carry_over", width=26),
         ),
     ),
     TableDef(
