@@ -175,11 +175,13 @@ class Builder:
         T, Y, U = d.shape
         p = self.lay.pM.reshape(T, Y, U)
         if relative:
-            # 1/p; a unit with p = 0 is weighted as the smallest positive p of its task-year
+            # 1/p; a unit with p = 0 is weighted as the smallest positive p of its task-year, and no
+            # share counts below 10⁻⁶ of the block's largest (weights of 10¹¹ break the solver)
             pos = np.where(p > 0, p, np.inf)
             pmin = pos.min(axis=2, keepdims=True)
             pmin = np.where(np.isfinite(pmin), pmin, 1.0)
-            weight = 1.0 / np.where(p > 0, p, pmin)
+            floor = 1e-6 * p.max(axis=2, keepdims=True)
+            weight = 1.0 / np.maximum(np.where(p > 0, p, pmin), np.where(floor > 0, floor, 1.0))
         else:
             weight = np.ones_like(p)
         weight = weight.ravel()

@@ -20,7 +20,7 @@ from ...model.policy import DeviationWeighting, PolicyKind
 from ...model.result import Diagnosis
 from .._data import Data
 from .._diagnose import diagnose_lp
-from .._lp import LP, Solution, solve
+from .._lp import LP, Solution, solve, solve_highspy
 from .._model import Builder, Layout
 
 __all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "dev_builder", "infeasible", "check_optimal", "run"]
@@ -87,7 +87,11 @@ def dev_builder(d: Data, lo: np.ndarray | None = None) -> Builder:
 
 
 def run(d: Data, lp: LP, backend: str, *, ranging: bool = True, ipm: bool = False) -> Solution:
-    return solve(lp, backend=backend, solver=d.policy.solver, ranging=ranging, ipm=ipm)
+    sol = solve(lp, backend=backend, solver=d.policy.solver, ranging=ranging, ipm=ipm)
+    if sol.status.startswith("error") and d.policy.solver == "highs":
+        # a numerical failure of one method: the other (interior point with crossover, or simplex)
+        sol = solve_highspy(lp, ranging=ranging, ipm=not ipm)
+    return sol
 
 
 def infeasible(d: Data) -> Diagnosis | None:
