@@ -232,9 +232,13 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         for y in range(Y):
             d.budget_group[t, y] = len(d.groups)
             d.groups.append(Group(f"{tasks[t].name} {years[y]}", ConstraintKind.BUDGET, None, t, y))
+    earmarks = []
     for c in policy.constraints:
         kind = kind_of(c)
-        kind.apply(d, c, d.add_group(c.name, kind.kind, c))
+        g = d.add_group(c.name, kind.kind, c)
+        kind.apply(d, c, g)
+        if kind.kind == ConstraintKind.EARMARK:
+            earmarks.append((kind, c, g))
     # Eligibility takes precedence over floors (a floor for "every unit" means every eligible unit);
     # an earmark on an ineligible unit stays a conflict.
     kinds = np.array([g.kind.value for g in d.groups] + [""])  # index −1 → ""
@@ -242,6 +246,10 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         clear = d.ineligible & (kinds[src] == ConstraintKind.FLOOR.value)
         arr[clear] = 0.0
         src[clear] = -1
+    # an earmark stands even where a larger floor (now cleared by eligibility) had taken its cell:
+    # an earmark on an ineligible unit remains a conflict
+    for kind, c, g in earmarks:
+        kind.apply(d, c, g)
     d.ref = reference_share(d)
     return d
 
