@@ -308,6 +308,9 @@ def run_allocate(
             for c in d.conflicts:
                 cell = next((found for found in map(locate, c.locations) if found), None)
                 problems.append(Problem("run.conflict", Source(path=cell or c.location or c.name), {"message": c.msg}))
+            for option in d.repair.options if d.repair is not None else ():
+                loc = option.changes[0].location
+                problems.append(Problem("alloc.repair.problem", Source(path=locate(loc) or loc), {"message": option.msg}, Severity.WARNING))
         else:
             problems.append(Problem("run.infeasible", Source(path="allocation")))
         exit_code = ExitCode.INFEASIBLE
