@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .._version import __version__
 from ..core.problems import PlanInvalid, Problem
@@ -63,7 +64,7 @@ def report_problems(problems: list[Problem], *, lang: str, as_json: bool = False
     title = f"{len(problems)} lỗi:" if lang == "vi" else f"{len(problems)} problem(s):"
     err_console.print(f"[bold red]{title}[/]")
     for p in problems:
-        err_console.print(f"  [red]•[/] {p.render(lang)}", markup=True)
+        err_console.print(f"  [red]•[/] {escape(p.render(lang))}", markup=True)
 
 
 def load_plan_or_exit(path: Path, *, lang: str, as_json: bool = False) -> Any:
