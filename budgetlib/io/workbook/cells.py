@@ -82,19 +82,22 @@ def to_text(v: Any) -> str:
     return nfc(str(v))
 
 
-_INT = re.compile(r"\s*[-−]?\d{1,18}\s*")
+_INT = re.compile(r"\s*[-−]?\d{1,15}\s*")
 _DECIMAL = re.compile(r"-?\d+(,\d+)?")
 _GROUPED = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d+)?")  # 1.234,5 (vi-VN)
 _POINT = re.compile(r"-?\d+\.\d+")
 _PERCENT = re.compile(r"-?\d+([.,]\d+)?%")
 
 
+_MAX_INT = 10**15  # beyond any year, count or version a plan holds; floats are exact below 2**53
+
+
 def to_int(v: Any) -> int:
     if isinstance(v, bool):
         raise CellError("workbook.cell.not_int")
-    if isinstance(v, int):
+    if isinstance(v, int) and abs(v) < _MAX_INT:
         return v
-    if isinstance(v, float) and v.is_integer():
+    if isinstance(v, float) and v.is_integer() and abs(v) < _MAX_INT:
         return int(v)
     if isinstance(v, str) and _INT.fullmatch(v):
         return int(v.strip().replace("−", "-"))

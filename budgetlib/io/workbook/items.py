@@ -64,12 +64,16 @@ class ItemReader:
         self.ctx = ctx or CellContext()
         self.problems: list[Problem] = []
         self.failed_attributes: set[str] = set()
+        self.uncached: set[tuple[str, str]] = set()  # (sheet, cell) of formulas saved without a value
 
     def cell(self, item: Item, suffix: str, f: Field, label: Msg, found: FoundTable, r: int, c: int) -> Any:
         """The value of one cell (None if blank or unreadable), its location noted in ``item``."""
         src = found.source(r, c)
         item.locs[suffix] = src
         v = found.grid.value(r, c)
+        if is_blank(v) and (src.sheet or "", src.cell or "") in self.uncached:
+            item.failed.add(suffix)  # reported once for the sheet (workbook.uncached_formula)
+            return None
         if is_blank(v):
             if f.required:
                 item.failed.add(suffix)

@@ -198,6 +198,7 @@ class _Reading:
         sheets = dict.fromkeys(s for s in (self.finder.sheet_for(t) for t in TABLES) if s)
         for sheet in sheets:
             cells = scan(sheet)
+            self.cells.uncached.update((sheet, cell) for cell in cells)
             if cells:
                 self.problems.append(Problem("workbook.uncached_formula", Source(sheet=sheet, cell=cells[0]), {"count": len(cells)}))
 
