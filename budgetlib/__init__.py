@@ -59,9 +59,11 @@ from .model import (
     Task,
     TaskRole,
     UnitKind,
+    UnitShareConstraint,
 )
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
+from .store import Stage, VersionRef, open_store, plan_hash
 
 __all__ = [
     "__version__",
@@ -116,6 +118,7 @@ __all__ = [
     "Task",
     "TaskRole",
     "UnitKind",
+    "UnitShareConstraint",
     # planning
     "Pivot",
     "budget_pivot",
@@ -124,6 +127,11 @@ __all__ = [
     "validate_plan",
     # allocation
     "allocate",
+    # version store (budgetlib.store; SQLAlchemy is imported when a store is opened)
+    "open_store",
+    "plan_hash",
+    "Stage",
+    "VersionRef",
     # files
     "load_plan",
     "load_plan_file",

@@ -54,7 +54,7 @@ def run_plan(path: Path, lang: str) -> list[str]:
           f"status {allocation.status}; {elapsed:.2f} s")
     if not allocation.ok:
         diagnosis = allocation.diagnosis
-        summary = "" if diagnosis is None else (diagnosis.summary_vi if lang == "vi" else diagnosis.summary_en)
+        summary = "" if diagnosis is None else diagnosis.summary(lang)
         return [f"{rel}: allocation {allocation.status}: {summary}"]
     total, planned = format_amount(allocation.total, lang=lang), format_amount(plan.program.total, lang=lang)
     print(f"   Tổng/total {total} (kế hoạch/plan {planned})")

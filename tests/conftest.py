@@ -61,3 +61,7 @@ def tiny_plan_data() -> dict:
 @pytest.fixture
 def tiny_data() -> dict:
     return tiny_plan_data()
+
+
+# The version store's tests run against SQLite and a throwaway PostgreSQL server (tests/store_server.py).
+from .store_server import postgres_server, store_url  # noqa: E402, F401

@@ -74,7 +74,7 @@ def test_haiphong_every_policy_and_determinism(haiphong, haiphong_allocation):
         assert_allocation_conserves(plan, a)
         assert allocate(plan).to_json() == a.to_json()
     prop = allocate(_with(haiphong, kind="proportional"))
-    assert any("không áp dụng được cho chính sách theo tỷ lệ" in s for s in prop.explanation_vi)
+    assert any("không áp dụng được cho chính sách theo tỷ lệ" in s for s in prop.explanation("vi"))
 
 
 def test_backends_agree_on_haiphong(haiphong, haiphong_allocation):
@@ -90,11 +90,11 @@ def test_floors_above_budget_are_diagnosed_with_amounts(haiphong):
     d = a.diagnosis
     assert d.method == "precheck"
     c = d.conflicts[0]
-    assert c.name == "Sàn 100 triệu" and c.location == "allocation.constraints[0]"
+    assert c.name == "Sàn 100 triệu" and c.locations == ("allocation.constraints[0]",)
     budget = _budget(haiphong, "TT", 2011)
     floors = 100_000_000 * len(haiphong.units_at(budgetlib.Level.DISTRICT))
     assert c.amounts == {"floors": floors, "budget": budget, "excess": floors - budget}
-    assert budgetlib.format_amount(floors) in c.message_vi and budgetlib.format_amount(budget) in c.message_vi
+    assert budgetlib.format_amount(floors) in c.message("vi") and budgetlib.format_amount(budget) in c.message("vi")
     text = explain_text(a)
     assert "KHÔNG CÓ LỜI GIẢI" in text and "Sàn 100 triệu" in text
     assert "Infeasible" not in explain_text(a, "en").split("\n", 1)[1] or "Sàn 100 triệu" in explain_text(a, "en")
@@ -109,7 +109,7 @@ def test_unaffordable_target_is_diagnosed(haiphong):
     xp = sum(_budget(haiphong, "XP", y) for y in haiphong.program.years)
     assert xp < 5_600_000_000
     assert c.amounts["required_cost"] == 5_600_000_000 and c.amounts["budget"] == xp
-    assert "5.600.000.000 đ" in c.message_vi
+    assert "5.600.000.000 đ" in c.message("vi")
 
 
 def test_lp_conflict_is_reduced_to_the_named_constraints(haiphong):

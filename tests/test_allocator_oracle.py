@@ -65,7 +65,7 @@ def test_max_min_bisection_matches_linprog(seed, U, T, Y, coupling, eligibility)
     _check_result(plan, result, Oracle(plan).max_min())
     if result.ok:
         assert all(c.shadow_price is None for c in result.constraints if c.kind == "budget")
-        assert any("chia đôi" in line for line in result.explanation_vi)
+        assert any("chia đôi" in line for line in result.explanation("vi"))
 
 
 @FAST

@@ -185,7 +185,7 @@ def test_workbook_and_json_give_identical_allocations(folder, name):
         from_json.sources,
     )
     np.testing.assert_array_equal(from_book.amounts, from_json.amounts)
-    assert [a.model_dump() for a in from_book.attainment] == [a.model_dump() for a in from_json.attainment]
+    assert [a.to_dict() for a in from_book.attainment] == [a.to_dict() for a in from_json.attainment]
 
 
 # --- example-specific facts -----------------------------------------------------------------------

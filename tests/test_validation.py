@@ -128,3 +128,77 @@ def test_json_round_trip_is_byte_identical(tmp_path, haiphong_path):
     assert load_plan(out) == plan
     assert out.read_text(encoding="utf-8") == plan_to_json(load_plan(out))
     assert json.loads(out.read_text(encoding="utf-8"))["program"]["total"] == 22_500_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad numbers and bad text are refused with a location (never accepted, never a traceback)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "code"),
+    [
+        (("units", 0, "attributes", "population"), float("nan"), "schema.finite_number"),
+        (("units", 0, "attributes", "population"), float("inf"), "schema.finite_number"),
+        (("units", 0, "attributes", "population"), 1e300, "plan.attribute_out_of_range"),
+        (("program", "total"), 10**30, "money.out_of_range"),
+        (("program", "total"), "1e30", "money.malformed"),
+        (("budget_lines", 0, "amount"), float("nan"), "money.not_finite"),
+        (("budget_lines", 0, "amount"), -(10**19), "money.out_of_range"),
+        (("targets", 0, "values", "2022"), float("inf"), "schema.finite_number"),
+        (("units", 0, "name"), "Quận \x07Một", "plan.control_character"),
+        (("tasks", 0, "code"), "T\x00T", "plan.control_character"),
+    ],
+)
+def test_bad_numbers_and_control_characters_are_located(path, value, code):
+    data = tiny_plan_data()
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    found = {(p.code, p.location) for p in err.value.problems}
+    where = ".".join(str(p) for p in path).replace(".0.", "[0].").replace(".0", "[0]")
+    assert any(c == code and loc.startswith(where.split(".values")[0].split(".attributes")[0]) for c, loc in found), found
+
+
+def test_two_huge_lines_never_wrap_around():
+    data = tiny_plan_data()
+    for line in data["budget_lines"]:
+        line["amount"] = 5 * 10**16
+    data["program"]["total"] = 2 * 10**17
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    (p,) = [p for p in err.value.problems if p.code == "plan.total_out_of_range"]
+    assert "200.000.000.000.000.000 đ" in p.message("vi") and "-" not in p.message("vi")
+
+
+def test_need_formula_accepts_column_labels():
+    need = NeedDriver.parse("Dân số + 50*Số xã, phường")
+    assert need.terms == {"population": 1.0, "communes": 50.0}
+    assert NeedDriver.parse("population + 1,5*Ven biển").terms == {"population": 1.0, "coastal": 1.5}
+
+
+def test_field_errors_do_not_hide_cross_checks():
+    data = tiny_plan_data()
+    data["tasks"][0]["agencies"][0]["agency"] = ""  # a blank lead agency (field error)
+    data["tasks"][0]["need"] = "hotspots"  # and a need attribute no unit has (cross check)
+    data["budget_lines"][0]["amount"] = "mười triệu"  # an unreadable amount (field error)
+    data["budget_lines"][1]["amount"] = 900_000_000  # the readable lines alone exceed the total
+    with pytest.raises(PlanInvalid) as err:
+        load_plan_data(data)
+    codes = {p.code: p.location for p in err.value.problems}
+    assert codes["plan.control_character" if "plan.control_character" in codes else "plan.code_empty"] == "tasks[0].agencies[0].agency"
+    assert codes["plan.missing_attribute"] == "tasks[0].need"
+    assert codes["money.malformed"] == "budget_lines[0].amount"
+    assert codes["plan.total_mismatch_partial"] == "budget_lines"
+    # The task whose role could not be read is still checked; no lead is left, which is said too.
+    assert codes["plan.task_lead"] == "tasks[0].agencies"
+
+
+def test_warnings_do_not_stop_a_plan():
+    data = tiny_plan_data()
+    data["sources"].append({"code": "TW", "name": "Trung ương"})
+    plan = load_plan_data(data)
+    (warning,) = validate_plan(plan)
+    assert warning.code == "plan.source_unused" and warning.severity == "warning" and warning.location == "sources[1]"

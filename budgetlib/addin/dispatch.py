@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from .._version import __version__
+from ..core.i18n import Msg
 from ..core.problems import Problem, Severity
 from ..io.grid import Grid, SheetSpec, TableRef
 from .buttons import BUTTONS, button
@@ -150,7 +151,7 @@ class _Context:
 
     def progress(self, *args: Any, **kwargs: Any) -> None:
         """Progress callback for the pipeline: whatever it reports goes to the status bar."""
-        words = [str(a) for a in args if isinstance(a, str)]
+        words = [a.render(self.lang) if isinstance(a, Msg) else str(a) for a in args if isinstance(a, (str, Msg))]
         numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
         text = " ".join(words) or " ".join(f"{k}={v}" for k, v in kwargs.items() if isinstance(v, (str, int, float)))
         if len(numbers) >= 2 and numbers[1]:

@@ -11,8 +11,14 @@ slacks and irreducible infeasible sets can be read back in budget language.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -119,13 +125,62 @@ class Solution:
 def highs_version() -> str:
     import highspy
 
-    h = highspy.Highs()
-    return h.version() if hasattr(h, "version") else getattr(highspy, "__version__", "")
+    try:
+        return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+    except AttributeError:  # pragma: no cover - older highspy
+        return str(new_highs().version())
+
+
+_BANNER_SHOWN = False
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """Send the process's file descriptor 1 to /dev/null (C code prints there, not to sys.stdout)."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, ValueError):  # pragma: no cover - closed or missing stdout
+        pass
+    try:
+        saved = os.dup(1)
+    except OSError:  # pragma: no cover - no fd 1 at all: nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):  # pragma: no cover - no C library handle (non-POSIX)
+            pass
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def new_highs() -> Any:
+    """A silent ``highspy.Highs``. HiGHS prints its banner on the first instance of a process,
+    straight to the C standard output (``output_flag`` comes too late for it): that first
+    construction runs with file descriptor 1 sent to /dev/null, so the banner never reaches a
+    user's terminal or a batch log."""
+    global _BANNER_SHOWN
+    import highspy
+
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        with _stdout_silenced():
+            h = highspy.Highs()
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def _ranging(h, n_rows: int):
     try:
-        status, rg = h.getRanging()
+        _status, rg = h.getRanging()
         if not rg.valid:
             return None, None
         up = np.asarray(rg.row_bound_up.value_, float)
@@ -147,8 +202,7 @@ def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool
     """
     import highspy
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("random_seed", 0)
     if iis:
         h.setOptionValue("iis_strategy", 2)
@@ -211,7 +265,7 @@ def _read_highs(h, lp: LP, *, ranging: bool, iis: bool, solver: str, col_order=N
         out = Solution("infeasible", solver=solver, version=ver)
         if iis:
             try:
-                st, res = h.getIis()
+                _st, res = h.getIis()
                 if res.valid_ and (len(res.row_index_) or len(res.col_index_)):
                     out.iis_rows = np.asarray(res.row_index_, np.int64)
                     out.iis_cols = np.asarray(res.col_index_, np.int64)
@@ -295,6 +349,7 @@ def _solve_pulp(lp: LP, *, solver: str, ranging: bool) -> Solution:
         engine = _cbc()
         name, version = "pulp-cbc", "CBC (PuLP " + pulp.__version__ + ")"
     else:
+        new_highs()  # the banner of the process's first HiGHS instance goes to /dev/null
         engine = pulp.HiGHS(msg=False)
         name, version = "pulp-highs", highs_version()
     result = prob.solve(engine)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._data import Data
-from ._lp import LP, Solution, _highs_lp, _read_highs
+from ._lp import LP, Solution, _highs_lp, _read_highs, new_highs
 from ._model import Builder, Layout, M, covered_cells
 
 __all__ = ["BISECTION_MIN_CELLS", "maxmin_bisection"]
@@ -36,13 +36,12 @@ def maxmin_bisection(d: Data, *, relative: bool) -> tuple[float, Solution, Layou
     builder.deviation_cost(relative)
     lp, lay = builder.done()
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("random_seed", 0)
     if h.passModel(_highs_lp(lp, False)) == highspy.HighsStatus.kError:
         h.passModel(_highs_lp(lp, True))
 
-    T, Y, U = d.shape
+    _T, _Y, U = d.shape
     covered = covered_cells(d)
     funded = np.repeat((d.B > 0).ravel(), U)
     lo = np.where(funded, d.lo.ravel(), 0.0)[covered] / M

@@ -10,11 +10,13 @@ amount x[u,t,y]:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._data import INF, Data
+from ..model.result import ConstraintKind
+from ._data import INF, Data, RowSpec
 from ._lp import LP
 
 M = 1e6  # đồng per LP money unit (1 triệu đồng)
@@ -23,15 +25,16 @@ M = 1e6  # đồng per LP money unit (1 triệu đồng)
 @dataclass
 class Layout:
     form: str
-    x: np.ndarray | None = None  # form x: column per cell
-    dp: np.ndarray | None = None
-    dn: np.ndarray | None = None
-    pM: np.ndarray | None = None  # p in triệu, flat
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # form x: column per cell
+    dp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    dn: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pM: np.ndarray = field(default_factory=lambda: np.zeros(0))  # p in triệu, flat
     c: dict[int, np.ndarray] = field(default_factory=dict)  # target index → columns
     z: int | None = None
     seg: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list)  # (cells, cols, slope)
     k: dict[int, int] = field(default_factory=dict)  # scaled budgets: task → column
-    row_const: np.ndarray | None = None
+    row_const: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    row_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))  # rounding margin per row (LP units), added back in reports
 
     def x_value(self, col: np.ndarray) -> np.ndarray:
         """Cell amounts in đồng (flat) from a column solution."""
@@ -46,8 +49,10 @@ class Builder:
         self.lp = LP()
         self.lay = Layout(form)
         self.const: list[np.ndarray] = []
+        self.shift: list[np.ndarray] = []  # per row: how much the rounding margin tightened it (LP units)
+        self._margin = 0.0  # while adding constraint rows: d.row_margin in LP units
         lo, hi = (d.lo.ravel() if lo is None else lo) / M, (d.hi.ravel() if hi is None else hi) / M
-        T, Y, U = d.shape
+        _T, _Y, U = d.shape
         funded = np.repeat((d.B > 0).ravel(), U)
         # cells of task-years without budget are zero (their bounds are not applied)
         lo = np.where(funded, lo, 0.0)
@@ -77,11 +82,22 @@ class Builder:
             r = np.concatenate([r, extra[0]])
             c = np.concatenate([c, extra[1]])
             v = np.concatenate([v, extra[2]])
+        shift = np.zeros(lo.size)
+        if self._margin > 0:
+            # Rounding moves each cell by less than 2 rounding units: tighten the row by that much
+            # per unit of |coefficient| so that the rounded amounts still satisfy it.
+            shift = self._margin * np.bincount(rows, weights=np.abs(coefs), minlength=lo.size)
+            ranged = lo < hi
+            lo = np.where(ranged & np.isfinite(lo), lo + shift, lo)
+            hi = np.where(ranged & np.isfinite(hi), hi - shift, hi)
+            shift = np.where(ranged, shift, 0.0)
         self.const.append(const)
+        self.shift.append(shift)
         return self.lp.add_rows(lo - const, hi - const, r, c, v, group, elem)
 
     def rows(self, lo, hi, rows, cols, vals, group, elem=None):
         self.const.append(np.zeros(np.asarray(lo).size))
+        self.shift.append(np.zeros(np.asarray(lo).size))
         return self.lp.add_rows(lo, hi, rows, cols, vals, group, elem)
 
     # -- shared constraint families ---------------------------------------------------------
@@ -123,78 +139,21 @@ class Builder:
             lo, hi = (np.zeros(m), np.full(m, INF)) if sense > 0 else (np.full(m, -INF), np.zeros(m))
             self.xrows(lo, hi, np.arange(m), cells, np.ones(m), src.ravel()[cells], cells, extra=extra)
 
-    def absorption(self):
-        d = self.d
-        T, Y, U = d.shape
-        for g, us, ys, cap in d.absorption:
-            if not us.size or not ys.size:
-                continue
-            uu, yy = np.meshgrid(us, ys, indexing="ij")  # rows: (unit, year)
-            uu, yy = uu.ravel(), yy.ravel()
-            m = uu.size
-            capr = np.repeat(cap, ys.size) / M
-            tt = np.arange(T)
-            rows = np.repeat(np.arange(m), T)
-            cells = ((tt[None, :] * Y + yy[:, None]) * U + uu[:, None]).ravel()
-            self.xrows(np.full(m, -INF), capr, rows, cells, np.ones(cells.size), g, yy * U + uu)
-
-    def stability(self):
-        d = self.d
-        T, Y, U = d.shape
-        year_pos = {yr: i for i, yr in enumerate(d.years)}
-        for g, ts, us, delta, prior in d.stability:
-            pairs = []
-            for t in ts:
-                for y in range(1, Y):
-                    if d.years[y] - 1 in year_pos and d.B[t, y] > 0 and d.B[t, year_pos[d.years[y] - 1]] > 0:
-                        pairs.append((t, y, year_pos[d.years[y] - 1]))
-            if pairs and us.size:
-                pt = np.array([a[0] for a in pairs])
-                py = np.array([a[1] for a in pairs])
-                pp = np.array([a[2] for a in pairs])
-                cur = ((pt * Y + py)[:, None] * U + us[None, :]).ravel()
-                prev = ((pt * Y + pp)[:, None] * U + us[None, :]).ravel()
-                m = cur.size
-                rows = np.concatenate([np.arange(m), np.arange(m)])
-                # x_y − (1+δ)x_{y−1} ≤ 0   and   (1−δ)x_{y−1} − x_y ≤ 0
-                self.xrows(np.full(m, -INF), np.zeros(m), rows, np.concatenate([cur, prev]),
-                           np.concatenate([np.ones(m), np.full(m, -(1 + delta))]), g, cur)
-                self.xrows(np.full(m, -INF), np.zeros(m), rows, np.concatenate([prev, cur]),
-                           np.concatenate([np.full(m, 1 - delta), -np.ones(m)]), g, cur)
-            # first year against the prior amounts
-            y0 = 0
-            items = sorted((t, u, a) for (t, u), a in prior.items() if t in set(ts.tolist()) and u in set(us.tolist()) and d.B[t, y0] > 0)
-            if items:
-                cells = np.array([(t * Y + y0) * U + u for t, u, _ in items])
-                amt = np.array([a for _, _, a in items]) / M
-                m = cells.size
-                self.xrows(np.full(m, -INF), (1 + delta) * amt, np.arange(m), cells, np.ones(m), g, cells)
-                self.xrows((1 - delta) * amt, np.full(m, INF), np.arange(m), cells, np.ones(m), g, cells)
-
-    def targets(self, with_required: bool = True, only: int | None = None):
-        d = self.d
-        T, Y, U = d.shape
-        for i, ts in enumerate(d.targets):
-            if only is not None and i != only:
-                continue
-            c = self.lp.add_vars(U, 0.0, ts.capacity)
-            self.lay.c[i] = c
-            ys = np.asarray(ts.years, np.int64)
-            # unit_cost·c[u] − Σ_y x[u,task,y] ≤ 0
-            rows = np.repeat(np.arange(U), ys.size)
-            cells = ((ts.task * Y + np.tile(ys, U)) * U + rows)
-            self.xrows(np.full(U, -INF), np.zeros(U), rows, cells, -np.ones(cells.size), ts.unit_group, np.arange(U),
-                       extra=(np.arange(U), c, np.full(U, ts.constraint.unit_cost / M)))
-            if with_required:
-                self.rows(np.array([ts.required]), np.array([INF]), np.zeros(U, np.int64), c, np.ones(U), ts.group)
-
-    def common(self, scaled: bool = False):
+    def common(self, scaled: bool = False, *, only: Callable[[RowSpec], bool] | None = None):
+        """Budget rows and every constraint's rows (``only``: those for which it is true)."""
         self.budget(scaled)
         if scaled:
             self.relative_bound_rows()
-        self.absorption()
-        self.stability()
-        self.targets()
+        self.constraint_rows(scaled, only=only)
+
+    def constraint_rows(self, scaled: bool = False, *, only: Callable[[RowSpec], bool] | None = None):
+        self._margin = self.d.row_margin / M
+        try:
+            for r in self.d.row_specs:
+                if only is None or only(r):
+                    r.kind.rows(self, r.constraint, r.group, r.spec, scaled=scaled)
+        finally:
+            self._margin = 0.0
 
     # -- objectives -------------------------------------------------------------------------
     def deviation_cost(self, relative: bool):
@@ -222,7 +181,7 @@ class Builder:
         coefficient in every coverage row makes interior-point factorisations dense.
         """
         d = self.d
-        T, Y, U = d.shape
+        _T, _Y, U = d.shape
         self.lay.z = int(self.lp.add_vars(1, 0.0, INF, -1.0)[0])
         covered = covered_cells(d)
         m = covered.size
@@ -240,7 +199,7 @@ class Builder:
     def outcome(self, sign: float = -1.0):
         """Concave response curves: segments s ≤ width·p, Σ s ≤ x; cost sign·slope per triệu."""
         d = self.d
-        T, Y, U = d.shape
+        _T, Y, U = d.shape
         curves = {c.task: c for c in d.policy.response_curves}
         for t, task in enumerate(d.tasks):
             curve = curves.get(task.code)
@@ -269,30 +228,31 @@ class Builder:
 
     def done(self) -> tuple[LP, Layout]:
         self.lay.row_const = np.concatenate(self.const) if self.const else np.zeros(0)
+        self.lay.row_shift = np.concatenate(self.shift) if self.shift else np.zeros(0)
         return self.lp, self.lay
 
 
 def covered_cells(d: Data) -> np.ndarray:
     """Cells in the max-min coverage ratio: p > 0, not fixed (earmark, ineligible, no budget)."""
     lo, hi = d.lo.ravel(), d.hi.ravel()
-    T, Y, U = d.shape
+    _T, _Y, U = d.shape
     funded = np.repeat((d.B > 0).ravel(), U)
     return np.flatnonzero((d.p.ravel() > 0) & funded & (hi > lo))
 
 
 def maxmin_group(d: Data) -> int:
-    return _special_group(d, "Mức bao phủ thấp nhất", "coverage")
+    return _special_group(d, ConstraintKind.COVERAGE)
 
 
 def outcome_group(d: Data) -> int:
-    return _special_group(d, "Kết quả theo đường đáp ứng", "outcome")
+    return _special_group(d, ConstraintKind.OUTCOME)
 
 
-def _special_group(d: Data, name: str, kind: str) -> int:
+def _special_group(d: Data, kind: ConstraintKind) -> int:
     from ._data import Group
 
     for i, g in enumerate(d.groups):
         if g.kind == kind:
             return i
-    d.groups.append(Group(name, kind))
+    d.groups.append(Group("", kind))
     return len(d.groups) - 1

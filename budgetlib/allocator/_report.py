@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.money import format_amount
-from ..model.policy import DeviationWeighting, PolicyKind, StabilityConstraint, AbsorptionConstraint, TargetConstraint
-from ..model.result import Allocation, AllocationStatus, ConstraintReport, TargetAttainment
+from ..constraints.registry import kind_of
+from ..core.i18n import Msg
+from ..model.result import Allocation, AllocationStatus, ConstraintKind, ConstraintReport, Named, TargetAttainment
 from ._data import Data
+from ._diagnose import place
 from ._model import M
 
 MAX_ROWS_PER_GROUP = 5
@@ -22,24 +23,19 @@ def _r(v: float | None) -> float | None:
     return 0.0 if out == 0 else out
 
 
-def _num(v: float, lang: str) -> str:
-    text = f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".") if lang == "vi" else text
+class Objective:
+    """What the reported objective measures: its words and whether it is in đồng."""
+
+    def __init__(self, label: Msg | None, money: bool):
+        self.label = label
+        self.money = money
 
 
-def objective_labels(d: Data) -> tuple[str, str, str, str]:
-    """(label vi, label en, unit vi, unit en) of the policy's objective."""
-    kind = d.policy.kind
-    if kind is PolicyKind.MIN_DEVIATION:
-        if d.policy.deviation is DeviationWeighting.RELATIVE:
-            return ("tổng độ lệch tương đối so với phần theo nhu cầu", "total relative deviation from the need-based shares", "", "")
-        return ("tổng độ lệch so với phần theo nhu cầu", "total deviation from the need-based shares", "đồng", "VND")
-    if kind is PolicyKind.MAX_MIN:
-        return ("mức bao phủ thấp nhất (tỷ lệ so với phần theo nhu cầu)", "lowest coverage (ratio to the need-based share)", "", "")
-    if kind is PolicyKind.MAX_OUTCOME:
-        outs = ", ".join(c.outcome or c.task for c in d.policy.response_curves) or "—"
-        return (f"tổng kết quả ({outs})", f"total outcome ({outs})", "", "")
-    return ("phân bổ theo tỷ lệ nhu cầu (không có hàm mục tiêu)", "need-proportional split (no objective)", "", "")
+def objective_labels(d: Data) -> Objective:
+    from .policies import POLICIES
+
+    policy = POLICIES[d.policy.kind]
+    return Objective(policy.objective(d), policy.in_money(d))
 
 
 class _RowView:
@@ -49,8 +45,9 @@ class _RowView:
         self.group = lp.row_group
         self.elem = lp.row_elem
         const = lay.row_const
-        self.lo = (np.concatenate(lp._rlo) if lp._rlo else np.zeros(0)) + const
-        self.hi = (np.concatenate(lp._rhi) if lp._rhi else np.zeros(0)) + const
+        shift = lay.row_shift if lay.row_shift is not None else np.zeros_like(const)
+        self.lo = (np.concatenate(lp._rlo) if lp._rlo else np.zeros(0)) + const - shift
+        self.hi = (np.concatenate(lp._rhi) if lp._rhi else np.zeros(0)) + const + shift
         self.act = (sol.row_value + const) if sol.row_value is not None else None
         self.dual = sol.row_dual
         self.up, self.dn = sol.row_up, sol.row_dn
@@ -58,10 +55,11 @@ class _RowView:
         self.lp_hi = self.hi - const
 
 
-def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
+def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView | None, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
     grp = d.groups[g]
-    T, Y, U = d.shape
+    _T, Y, U = d.shape
     rs = M if money else 1.0
+    assert fin.act is not None
     act = fin.act[rows].copy()
     lo, hi = fin.lo[rows], fin.hi[rows]
     if grp.kind == "target":
@@ -93,14 +91,15 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     def where(r):
         e = int(fin.elem[r])
         t = u = y = None
-        if grp.kind == "budget":
+        element = kind_of(grp.constraint).row_element if grp.constraint is not None else ""  # type: ignore[arg-type]
+        if grp.kind == ConstraintKind.BUDGET:
             t, y = divmod(e, Y)
-        elif grp.kind == "absorption":
+        elif element == "unit_year":
             y, u = divmod(e, U)
-        elif grp.kind == "stability" and e >= 0:
+        elif element == "cell" and e >= 0:
             ty, u = divmod(e, U)
             t, y = divmod(ty, Y)
-        elif grp.kind == "target_unit":
+        elif grp.kind == ConstraintKind.TARGET_UNIT:
             u = e
             t = next(ts.task for ts in d.targets if ts.unit_group == g)
         elif grp.kind == "target":
@@ -113,7 +112,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
         inc, dec = ranging(r)
         sp = float(shadow[i]) if dual is not None else None
         n_bind = int(binding.sum())
-        vi, en = _sentence(d, obj, grp, sp, task, unit, year, bool(binding[i]), float(slack[i] * rs), money, n_bind if summary else None, rows.size)
+        msg = _sentence(d, obj, grp, sp, task, unit, year, bool(binding[i]), float(slack[i] * rs), money, n_bind if summary else None, rows.size)
         return ConstraintReport(
             name=grp.name,
             kind=grp.kind,
@@ -127,8 +126,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
             shadow_price=_r(sp) if sp is not None else None,
             allowable_increase=_r(inc),
             allowable_decrease=_r(dec),
-            explanation_vi=vi,
-            explanation_en=en,
+            msg=msg,
         )
 
     if rows.size == 1:
@@ -142,7 +140,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
 
 def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[ConstraintReport]:
     grp = d.groups[g]
-    T, Y, U = d.shape
+    _T, Y, U = d.shape
     lo, hi = d.lo.ravel(), d.hi.ravel()
     funded = np.repeat((d.B > 0).ravel(), U)
     is_lo = (d.lo_src.ravel() == g) & funded
@@ -174,12 +172,12 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
         ty, u = divmod(k, U)
         t, y = divmod(ty, Y)
         sp = float(shadow[i]) if has_duals else None
-        vi, en = _sentence(d, obj, grp, sp, d.tasks[t].code, d.units[u].code, d.years[y], bool(binding[i]), float(slack[i]), True,
+        msg = _sentence(d, obj, grp, sp, d.tasks[t].code, d.units[u].code, d.years[y], bool(binding[i]), float(slack[i]), True,
                            int(binding.sum()) if summary else None, cells.size)
         return ConstraintReport(
             name=grp.name, kind=grp.kind, task=d.tasks[t].code, unit=d.units[u].code, year=d.years[y],
             value=_r(val[i]), bound=_r(bound[i]), binding=bool(binding[i]), slack=_r(slack[i]),
-            shadow_price=_r(sp) if sp is not None else None, explanation_vi=vi, explanation_en=en,
+            shadow_price=_r(sp) if sp is not None else None, msg=msg,
         )
 
     rep = int(np.lexsort((np.arange(cells.size), slack, -np.abs(shadow)))[0])
@@ -189,41 +187,40 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
     return out
 
 
-def _sentence(d: Data, obj, grp, sp, task, unit, year, binding, slack, money, n_binding, n_total) -> tuple[str, str]:
-    lab_vi, lab_en, unit_vi, unit_en = obj
-    tname = d.plan.task(task).name if task else ""
-    uname = next((u.name for u in d.units if u.code == unit), "") if unit else ""
-    where_vi = ", ".join(s for s in (uname, tname, f"năm {year}" if year else "") if s)
-    where_en = ", ".join(s for s in (uname, tname, str(year) if year else "") if s)
-    per_vi, per_en = ("1 triệu đồng", "1 million VND") if money else ("1 đơn vị chỉ tiêu", "1 unit of the target")
+def _effect(obj: Objective, sp: float | None) -> Msg | None:
+    if sp is None or obj.label is None:
+        return None
+    sp = _r(sp) or 0.0
+    if sp == 0:
+        return Msg("alloc.effect.none", objective=obj.label)
+    direction = "up" if sp > 0 else "down"
+    if obj.money:
+        return Msg(f"alloc.effect.{direction}_money", objective=obj.label, amount=round(abs(sp)))
+    return Msg(f"alloc.effect.{direction}_number", objective=obj.label, amount=abs(sp))
 
-    def effect(lang):
-        if sp is None:
-            return ""
-        if sp == 0:
-            return "không làm thay đổi " + lab_vi if lang == "vi" else "leaves the " + lab_en + " unchanged"
-        up = sp > 0
-        amount = _num(abs(sp), lang) + (" " + (unit_vi if lang == "vi" else unit_en) if (unit_vi if lang == "vi" else unit_en) else "")
-        if lang == "vi":
-            return f"làm {lab_vi} {'tăng' if up else 'giảm'} {amount}"
-        return f"{'raises' if up else 'lowers'} the {lab_en} by {amount}"
 
-    if grp.kind == "budget":
-        if sp is None:
-            return (f"Ngân sách {tname} năm {year} được chia hết.", f"The {tname} budget for {year} is fully allocated.")
-        return (f"Thêm {per_vi} cho {tname} năm {year} sẽ {effect('vi')}.", f"Adding {per_en} to {tname} in {year} {effect('en')}.")
-    count_vi = f" ({n_binding}/{n_total} ô đang chặt)" if n_binding is not None and n_total > 1 else ""
-    count_en = f" ({n_binding} of {n_total} cells binding)" if n_binding is not None and n_total > 1 else ""
+def _sentence(d: Data, obj: Objective, grp, sp, task, unit, year, binding, slack, money, n_binding, n_total) -> Msg:
+    tname = d.task_labels.get(task, "") if task else ""
+    uname = d.unit_names.get(unit, "") if unit else ""
+    per = Msg("alloc.explain.per_money") if money else Msg("alloc.explain.per_item")
+    effect = _effect(obj, sp)
+    if grp.kind == ConstraintKind.BUDGET:
+        if effect is None:
+            return Msg("alloc.explain.budget_full", task=tname, year=year)
+        return Msg("alloc.explain.budget_shadow", per=per, task=tname, year=year, effect=effect)
+    count: Msg | str = Msg("alloc.explain.count", binding=n_binding, total=n_total) if n_binding is not None and n_total > 1 else ""
     if binding:
-        vi = f"Ràng buộc «{grp.name}» đang chặt{count_vi}" + (f" tại {where_vi}" if where_vi else "")
-        en = f"Constraint “{grp.name}” is binding{count_en}" + (f" at {where_en}" if where_en else "")
-        if sp is not None:
-            vi += f"; nâng giới hạn này thêm {per_vi} sẽ {effect('vi')}"
-            en += f"; raising this bound by {per_en} {effect('en')}"
-        return vi + ".", en + "."
-    s_vi = format_amount(int(round(slack))) if money else _num(slack, "vi")
-    s_en = format_amount(int(round(slack)), lang="en") if money else _num(slack, "en")
-    return (f"Ràng buộc «{grp.name}» chưa chặt{count_vi}: còn dư ít nhất {s_vi}.", f"Constraint “{grp.name}” is not binding{count_en}: at least {s_en} of room.")
+        where = place(uname, tname, year)
+        return Msg(
+            "alloc.explain.binding",
+            name=grp.name,
+            count=count,
+            where=Msg("alloc.explain.at", place=where) if where else "",
+            effect=Msg("alloc.explain.raise", per=per, effect=effect) if effect is not None else "",
+        )
+    if money:
+        return Msg("alloc.explain.slack_money", name=grp.name, count=count, slack=round(slack))
+    return Msg("alloc.explain.slack_items", name=grp.name, count=count, slack=slack)
 
 
 def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]:
@@ -231,7 +228,7 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
     out: list[ConstraintReport] = []
     if solved is None:  # proportional: no duals; bounds only
         for g, grp in enumerate(d.groups):
-            if grp.kind in ("floor", "cap", "earmark", "eligibility"):
+            if grp.constraint is not None and kind_of(grp.constraint).bounds:  # type: ignore[arg-type]
                 out += _bound_reports(d, None, g, x, obj)
         return out
     fin = _RowView(solved.final_lp, solved.final_lay, solved.final)
@@ -242,7 +239,7 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
     for g, grp in enumerate(d.groups):
         if grp.kind in ("coverage", "outcome", "target_unit"):
             continue
-        if grp.kind in ("floor", "cap", "earmark", "eligibility"):
+        if grp.constraint is not None and kind_of(grp.constraint).bounds:  # type: ignore[arg-type]
             out += _bound_reports(d, solved, g, x, obj)
         elif g in by_group:
             out += _row_reports(d, solved, g, np.array(by_group[g]), fin, dual, grp.kind != "target", obj, x)
@@ -259,15 +256,12 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
         met = short <= 1e-9 * max(1.0, ts.required)
         t = ts.target
         name = t.name if t else ts.constraint.name
-        unit = (t.unit if t and t.unit else "")
-        vi = (f"Chỉ tiêu {ts.constraint.target} «{name}»: cần thêm {ts.required:g} {unit}, phân bổ tài trợ được "
-              f"{_num(funded, 'vi')} (chi phí {format_amount(ts.constraint.unit_cost)} mỗi đơn vị) — "
-              + ("đạt." if met else f"còn thiếu {_num(short, 'vi')}."))
-        en = (f"Target {ts.constraint.target} “{t.name_en or name if t else name}”: {ts.required:g} more {unit} needed, the allocation funds "
-              f"{_num(funded, 'en')} (at {format_amount(ts.constraint.unit_cost, lang='en')} each) — "
-              + ("met." if met else f"short by {_num(short, 'en')}."))
+        shown = Named(name, t.name_en if t else "")
+        params = dict(target=ts.constraint.target, name=shown, required=ts.required, unit=(t.unit if t and t.unit else ""),
+                      funded=funded, cost=int(ts.constraint.unit_cost))
+        msg = Msg("alloc.attainment.costed_met", **params) if met else Msg("alloc.attainment.costed_short", **params, short=short)
         out.append(TargetAttainment(target=ts.constraint.target, name=name, year=ts.year_label, required=_r(ts.required), funded=_r(funded),
-                                    shortfall=_r(0.0 if met else short), met=met, note_vi=vi, note_en=en))
+                                    shortfall=_r(0.0 if met else short), met=met, msg=msg))
     costed = {ts.constraint.target for ts in d.targets}
     for t in d.plan.targets:
         if t.code in costed:
@@ -278,84 +272,59 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
         ti = next((i for i, task in enumerate(d.tasks) if task.code == t.task), None)
         money = int(cells[ti].sum()) if ti is not None else 0
         met = money > 0 or required == 0
-        task_vi = f"nhiệm vụ {t.task}" if t.task else "không gắn nhiệm vụ"
-        vi = (f"Chỉ tiêu {t.code} «{t.name}»: chưa có định mức chi phí (ràng buộc chỉ tiêu) nên chỉ kiểm tra {task_vi} có kinh phí "
-              f"({format_amount(money)}) — " + ("coi là đạt." if met else "không có kinh phí."))
-        en = (f"Target {t.code} “{t.name_en or t.name}”: no unit cost (target constraint) is given, so only whether task {t.task or '—'} has money "
-              f"({format_amount(money, lang='en')}) is checked — " + ("counted as met." if met else "it has none."))
+        task = Msg("alloc.attainment.task", task=t.task) if t.task else Msg("alloc.attainment.no_task")
+        params = dict(target=t.code, name=Named(t.name, t.name_en), task=task, money=money)
+        msg = Msg("alloc.attainment.uncosted_met" if met else "alloc.attainment.uncosted_short", **params)
         out.append(TargetAttainment(target=t.code, name=t.name, year=last, required=_r(required), funded=_r(required if met else 0.0),
-                                    shortfall=_r(0.0 if met else required), met=met, note_vi=vi, note_en=en, costed=False))
+                                    shortfall=_r(0.0 if met else required), met=met, msg=msg, costed=False))
     return out
 
 
-def _rounding_residuals(d: Data, cells: np.ndarray) -> list[tuple[str, str]]:
+def _rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
     """Coupling constraints checked on the integer amounts (rounding can move them by < 1 unit per cell)."""
-    out = []
-    T, Y, U = d.shape
-    for g, us, ys, cap in d.absorption:
-        if us.size and ys.size:
-            tot = cells[:, ys][:, :, us].sum(axis=0)  # [Y', U']
-            excess = float((tot - cap[None, :]).max())
-            if excess > 0:
-                out.append((f"Sau làm tròn, «{d.groups[g].name}» bị vượt tối đa {format_amount(int(excess))}.",
-                            f"After rounding, “{d.groups[g].name}” is exceeded by at most {format_amount(int(excess), lang='en')}."))
+    out: list[Msg] = []
+    for r in d.row_specs:
+        out += r.kind.rounded_violations(d, r.constraint, r.group, r.spec, cells)
     return out
 
 
-def explanations(d: Data, solved, reports, att, cells) -> tuple[list[str], list[str]]:
+def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
     policy = d.policy
-    lab_vi, lab_en, unit_vi, unit_en = objective_labels(d)
-    level_vi = "xã, phường, thị trấn" if policy.level == "commune" else "quận, huyện"
-    years = f"{d.years[0]}–{d.years[-1]}" if d.years else "—"
-    vi = [f"Chính sách: {policy.kind.label_vi}; phân bổ cho {len(d.units)} {level_vi}, {len(d.tasks)} nhiệm vụ, {years}."]
-    en = [f"Policy: {policy.kind.value}; {len(d.units)} {policy.level} units, {len(d.tasks)} tasks, {years}."]
+    obj = objective_labels(d)
+    years = Msg("alloc.join.years", first=d.years[0], last=d.years[-1]) if d.years else Msg("alloc.join.none")
+    notes = [Msg("alloc.explain.policy", policy=Msg(f"policy.{policy.kind.value}"), units=len(d.units),
+                 level=Msg(f"alloc.level.{policy.level}"), tasks=len(d.tasks), years=years)]
     if solved is not None:
         v = solved.objective
-        shown_vi = format_amount(int(round(v))) if unit_vi == "đồng" else _num(v, "vi")
-        shown_en = format_amount(int(round(v)), lang="en") if unit_en == "VND" else _num(v, "en")
-        vi.append(f"Giá trị mục tiêu ({lab_vi}): {shown_vi}.")
-        en.append(f"Objective ({lab_en}): {shown_en}.")
+        if obj.money:
+            notes.append(Msg("alloc.explain.objective_money", label=obj.label, value=round(v)))
+        else:
+            notes.append(Msg("alloc.explain.objective_number", label=obj.label, value=float(v)))
         if solved.duals is None:
-            vi.append("Mô hình lớn: mức bao phủ thấp nhất được tìm bằng phương pháp chia đôi (sai số tương đối 10⁻⁷), "
-                      "nên không có giá đối ngẫu (giá bóng) của bước này.")
-            en.append("Large model: the minimum coverage was found by bisection (relative tolerance 10⁻⁷), "
-                      "so this stage has no shadow prices.")
+            notes.append(Msg("alloc.explain.bisection"))
     else:
-        skipped = [c for c in policy.constraints if isinstance(c, (AbsorptionConstraint, StabilityConstraint, TargetConstraint))]
-        for c in skipped:
-            vi.append(f"Ràng buộc «{c.name}» không áp dụng được cho chính sách theo tỷ lệ (mỗi nhiệm vụ – năm được chia riêng); "
-                      "hãy dùng chính sách min_deviation để áp dụng ràng buộc này.")
-            en.append(f"Constraint “{c.name}” does not apply to the proportional policy (each task-year is split on its own); "
-                      "use the min_deviation policy to enforce it.")
-    budget = [r for r in reports if r.kind == "budget" and r.shadow_price]
+        skipped = [c for c in policy.constraints if kind_of(c).coupling]
+        notes += [Msg("alloc.explain.not_applied", name=c.name) for c in skipped]
+    budget = [r for r in reports if r.kind == ConstraintKind.BUDGET and r.shadow_price]
     budget.sort(key=lambda r: (-abs(r.shadow_price), r.task or "", r.year or 0))
-    for r in budget[:3]:
-        vi.append(r.explanation_vi)
-        en.append(r.explanation_en)
+    notes += [r.msg for r in budget[:3] if r.msg is not None]
     seen = set()
     for r in reports:
-        if r.kind in ("budget",) or r.name in seen:
+        if r.kind == ConstraintKind.BUDGET or r.name in seen:
             continue
         seen.add(r.name)
-        vi.append(r.explanation_vi)
-        en.append(r.explanation_en)
-    for a in att:
-        vi.append(a.note_vi)
-        en.append(a.note_en)
-    ru = policy.rounding_unit
-    vi.append(f"Số tiền làm tròn đến {format_amount(ru)}; tổng từng nhiệm vụ – năm – nguồn khớp đúng đến từng đồng.")
-    en.append(f"Amounts are rounded to {format_amount(ru, lang='en')}; every task-year-source total reconciles to the đồng.")
-    for a, b in _rounding_residuals(d, cells):
-        vi.append(a)
-        en.append(b)
-    return vi, en
+        if r.msg is not None:
+            notes.append(r.msg)
+    notes += [a.msg for a in att if a.msg is not None]
+    notes.append(Msg("alloc.explain.rounding", unit=int(policy.rounding_unit)))
+    notes += _rounding_residuals(d, cells)
+    return notes
 
 
 def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndarray, solved) -> Allocation:
     reports = constraint_reports(d, x, solved)
     att = attainment(d, cells)
-    vi, en = explanations(d, solved, reports, att, cells)
-    lab_vi, lab_en, _, _ = objective_labels(d)
+    notes = explanations(d, solved, reports, att, cells)
     solver = version = ""
     if solved is not None:
         solver, version = solved.final.solver, solved.final.version
@@ -364,12 +333,10 @@ def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndar
         amounts=amounts,
         **allocation_identity(d),
         objective=_r(solved.objective) if solved is not None else None,
-        objective_label_vi=lab_vi,
-        objective_label_en=lab_en,
+        objective_label=objective_labels(d).label,
         constraints=tuple(reports),
         attainment=tuple(att),
-        explanation_vi=tuple(vi),
-        explanation_en=tuple(en),
+        notes=tuple(notes),
         solver=solver or "closed-form",
         solver_version=version,
     )
@@ -386,7 +353,7 @@ def allocation_identity(d: Data) -> dict:
         sources=tuple(s.code for s in d.sources),
         baseline=np.transpose(d.p, (2, 0, 1)).copy(),
         rounding_unit=d.policy.rounding_unit,
-        unit_names={u.code: u.name for u in d.units},
-        task_names={t.code: t.name for t in d.tasks},
+        unit_names=dict(d.unit_names),
+        task_names=dict(d.task_names),
         source_names={s.code: s.name for s in d.sources},
     )

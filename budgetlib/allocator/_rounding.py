@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.money import ApportionError
-from ..core.money import apportion
+from ..core.money import ApportionError, apportion
 from ._data import Data
 
 

@@ -8,28 +8,28 @@ attainment and plain-language explanations (:mod:`._report`). The mathematics is
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from ..core.money import ApportionError
+from ..core.i18n import Msg
 from ..core.problems import PlanInvalid, Severity
 from ..model.plan import Plan
-from ..model.policy import AllocationPolicy, DeviationWeighting, PolicyKind
-from ..model.result import Allocation, AllocationStatus, Conflict, Diagnosis
+from ..model.policy import AllocationPolicy
+from ..model.result import Allocation, AllocationStatus, Diagnosis
 from ..planning.validation import validate_plan
-from . import _maxmin, _report
+from . import _report
 from ._data import Data, build_data
-from ._diagnose import diagnose_lp, precheck
-from ..core.money import capped_proportional as water_fill
-from ._lp import Solution, highs_version, solve
-from ._model import M, Builder, covered_cells
+from ._diagnose import precheck
+from ._lp import highs_version
 from ._rounding import round_cells, to_amounts
+from .policies import POLICIES
 
 __all__ = ["allocate"]
 
-Progress = Callable[[int, int, str], None]
-_LEXI_TOLERANCES = (1e-7, 1e-5, 1e-3)
+Progress = Callable[[int, int, Msg], None]
+"""``progress(done, total, message)``; ``message`` is a :class:`~budgetlib.core.i18n.Msg` (render it
+in the user's language)."""
 
 
 def _check(plan: Plan, policy: AllocationPolicy) -> None:
@@ -67,158 +67,42 @@ def allocate(
     policy = resolve_policy(plan, policy)
     steps = 5
     tick = progress or (lambda i, n, msg: None)
-    tick(0, steps, "Kiểm tra kế hoạch / validating the plan")
+    tick(0, steps, Msg("alloc.progress.validating"))
     _check(plan, policy)
     d = build_data(plan, policy, years)
-    tick(1, steps, "Kiểm tra nhanh ràng buộc / pre-checks")
-    proportional = policy.kind is PolicyKind.PROPORTIONAL
-    diag = precheck(d, proportional=proportional)
+    tick(1, steps, Msg("alloc.progress.prechecks"))
+    chosen = POLICIES[policy.kind]
+    diag = precheck(d, proportional=not chosen.applies_coupling)
     if diag is not None:
-        tick(steps, steps, "Không có lời giải / infeasible")
+        tick(steps, steps, Msg("alloc.progress.infeasible"))
         return _infeasible(d, diag, "")
-    tick(2, steps, "Giải bài toán phân bổ / solving")
-    if proportional:
-        x, diag = _proportional(d)
-        solved = None
-        if diag is not None:
-            return _infeasible(d, diag, "")
-    else:
-        solved = _solve_lp(d, backend)
-        if isinstance(solved, Diagnosis):
-            tick(steps, steps, "Không có lời giải / infeasible")
-            return _infeasible(d, solved, "highs")
-        x = solved.x
-    tick(3, steps, "Làm tròn và chia theo nguồn / rounding")
+    tick(2, steps, Msg("alloc.progress.solving"))
+    d.row_margin = 2.0 * policy.rounding_unit if chosen.applies_coupling else 0.0
+    outcome = chosen.solve(d, backend)
+    if outcome is None:  # feasible only without the rounding margin: rounding may then break a row (reported)
+        d.row_margin = 0.0
+        outcome = chosen.solve(d, backend)
+    assert outcome is not None
+    if isinstance(outcome, Diagnosis):
+        tick(steps, steps, Msg("alloc.progress.infeasible"))
+        return _infeasible(d, outcome, "highs" if chosen.applies_coupling else "")
+    x, solved = outcome
+    tick(3, steps, Msg("alloc.progress.rounding"))
     cells = round_cells(d, x, policy.rounding_unit)
     amounts = to_amounts(d, cells, policy.rounding_unit)
-    tick(4, steps, "Giải thích kết quả / explaining")
+    tick(4, steps, Msg("alloc.progress.explaining"))
     alloc = _report.build_allocation(d, amounts, cells, x, solved)
-    tick(steps, steps, "Xong / done")
+    tick(steps, steps, Msg("alloc.progress.done"))
     return alloc
-
-
-class Solved:
-    """LP outcome: final cell amounts and the solution whose duals are reported."""
-
-    def __init__(self, x, objective, final, final_lay, final_lp, duals, duals_lay, duals_lp, sign, scale):
-        self.x = x
-        self.objective = objective
-        self.final, self.final_lay, self.final_lp = final, final_lay, final_lp
-        self.duals, self.duals_lay, self.duals_lp = duals, duals_lay, duals_lp
-        self.sign = sign  # +1: objective minimised as is; −1: maximised (LP minimises −objective)
-        self.scale = scale  # reported objective per LP objective unit
-
-
-def _proportional(d: Data) -> tuple[np.ndarray, Diagnosis | None]:
-    T, Y, U = d.shape
-    x = np.zeros((T, Y, U))
-    lo, hi = d.lo, d.hi
-    for t in range(T):
-        for y in range(Y):
-            if d.B[t, y] > 0:
-                try:
-                    x[t, y] = water_fill(d.B[t, y], d.w[t], lo[t, y], hi[t, y])
-                except ApportionError as exc:  # pre-checks catch these; keep a located answer anyway
-                    c = Conflict(name=d.groups[int(d.budget_group[t, y])].name, kind="budget", message_vi=exc.message_vi, message_en=exc.message_en,
-                                 amounts={"budget": int(d.B[t, y])})
-                    return x.ravel(), Diagnosis(method="precheck", summary_vi=exc.message_vi, summary_en=exc.message_en, conflicts=[c])
-    return x.ravel(), None
-
-
-def _dev_builder(d: Data, lo=None) -> Builder:
-    b = Builder(d, "dev", lo)
-    b.common()
-    b.deviation_cost(d.policy.deviation is DeviationWeighting.RELATIVE)
-    return b
-
-
-def _solve_lp(d: Data, backend: str):
-    policy = d.policy
-    relative = policy.deviation is DeviationWeighting.RELATIVE
-    def run(lp, ranging=True, ipm=False):
-        return solve(lp, backend=backend, solver=policy.solver, ranging=ranging, ipm=ipm)
-
-    def infeasible() -> Diagnosis:
-        b = Builder(d, "x")
-        b.common()
-        lp, _ = b.done()
-        return diagnose_lp(d, lp)
-
-    if policy.kind is PolicyKind.MIN_DEVIATION:
-        lp, lay = _dev_builder(d).done()
-        sol = run(lp)
-        if sol.status == "infeasible":
-            return infeasible()
-        _ok(sol)
-        scale = 1.0 if relative else M
-        return Solved(lay.x_value(sol.col_value), sol.objective * scale, sol, lay, lp, sol, lay, lp, 1, scale)
-
-    if policy.kind is PolicyKind.MAX_MIN:
-        if policy.solver == "highs" and backend != "pulp" and covered_cells(d).size >= _maxmin.BISECTION_MIN_CELLS:
-            found = _maxmin.maxmin_bisection(d, relative=relative)
-            if found is None:
-                return infeasible()
-            z, final, lay, lp = found
-            _ok(final)
-            return Solved(lay.x_value(final.col_value), z, final, lay, lp, None, None, None, -1, 1.0)
-        b = Builder(d, "x")
-        b.common()
-        b.maxmin_rows()
-        lp1, lay1 = b.done()
-        s1 = run(lp1, ipm=True)  # simplex stalls on the degenerate max-min stage of large models
-        if s1.status == "infeasible":
-            return infeasible()
-        _ok(s1)
-        z = -s1.objective
-        covered = covered_cells(d)
-        for tol in _LEXI_TOLERANCES:
-            zf = max(0.0, z - tol * max(1.0, abs(z)))
-            lo = d.lo.ravel().copy()
-            lo[covered] = np.minimum(np.maximum(lo[covered], zf * d.p.ravel()[covered]), d.hi.ravel()[covered])
-            lp2, lay2 = _dev_builder(d, lo).done()
-            s2 = run(lp2, ranging=False)
-            if s2.status == "optimal":
-                return Solved(lay2.x_value(s2.col_value), z, s2, lay2, lp2, s1, lay1, lp1, -1, 1.0)
-        return Solved(lay1.x_value(s1.col_value), z, s1, lay1, lp1, s1, lay1, lp1, -1, 1.0)
-
-    # MAX_OUTCOME
-    b = Builder(d, "x")
-    b.common()
-    b.outcome(sign=-1.0)
-    lp1, lay1 = b.done()
-    s1 = run(lp1)
-    if s1.status == "infeasible":
-        return infeasible()
-    _ok(s1)
-    best = -s1.objective
-    for tol in _LEXI_TOLERANCES:
-        b2 = Builder(d, "dev")
-        b2.common()
-        b2.outcome(sign=0.0)
-        b2.outcome_floor(best - tol * max(1.0, abs(best)))
-        b2.deviation_cost(relative)
-        lp2, lay2 = b2.done()
-        s2 = run(lp2, ranging=False)
-        if s2.status == "optimal":
-            return Solved(lay2.x_value(s2.col_value), best, s2, lay2, lp2, s1, lay1, lp1, -1, 1.0)
-    return Solved(lay1.x_value(s1.col_value), best, s1, lay1, lp1, s1, lay1, lp1, -1, 1.0)
-
-
-def _ok(sol: Solution) -> None:
-    if sol.status != "optimal":  # unbounded or solver failure: a programmer error, not user data
-        raise RuntimeError(f"LP solver returned {sol.status} ({sol.solver})")
 
 
 def _infeasible(d: Data, diag: Diagnosis, solver: str) -> Allocation:
     T, Y, U = d.shape
-    expl_vi = [diag.summary_vi]
-    expl_en = [diag.summary_en]
     return Allocation(
         status=AllocationStatus.INFEASIBLE,
         amounts=np.zeros((U, T, Y, len(d.sources)), np.int64),
         diagnosis=diag,
-        explanation_vi=tuple(expl_vi),
-        explanation_en=tuple(expl_en),
+        notes=(diag.msg,),
         solver=solver,
         solver_version=highs_version() if solver else "",
         **_report.allocation_identity(d),

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.money import format_amount
+from ..constraints.target import TargetSpec, target_rows
+from ..core.i18n import Msg
+from ..core.lang import Lang
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.result import AllocationStatus, Diagnosis
@@ -54,8 +56,11 @@ class CheapestBudget:
     by_task_year: dict[str, dict[int, int]]
     targets: tuple[TargetCost, ...]
     diagnosis: Diagnosis | None = None
-    explanation_vi: tuple[str, ...] = ()
-    explanation_en: tuple[str, ...] = ()
+    notes: tuple[Msg, ...] = ()
+
+    def explanation(self, lang: str | Lang) -> list[str]:
+        """The explanation in ``lang``, one sentence per line."""
+        return [m.render(lang) for m in self.notes]
 
     @property
     def ok(self) -> bool:
@@ -68,7 +73,7 @@ class CheapestBudget:
 
 
 def _ceil_to(v: float, unit: int) -> int:
-    return int(math.ceil(max(v, 0.0) / unit - 1e-9)) * unit
+    return math.ceil(max(v, 0.0) / unit - 1e-9) * unit
 
 
 def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> CheapestBudget:
@@ -80,7 +85,7 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
     policy = resolve_policy(plan, policy)
     _check(plan, policy)
     d = build_data(plan, policy, None)
-    T, Y, U = d.shape
+    _T, Y, _U = d.shape
     unit = policy.rounding_unit
     plan_by_task = {t.code: int(d.B3[i].sum()) for i, t in enumerate(d.tasks) if d.B3[i].sum() > 0}
     targets = tuple(_target_with_plan_budget(d, i) for i in range(len(d.targets)))
@@ -92,7 +97,8 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
     if sol.status != "optimal":
         diag = diagnose_lp(d, lp)
         return CheapestBudget(d.plan.program.code, AllocationStatus.INFEASIBLE, 0, sum(plan_by_task.values()), {}, plan_by_task, {}, {},
-                              targets, diag, (diag.summary_vi,), (diag.summary_en,))
+                              targets, diag, (diag.msg,))
+    assert sol.col_value is not None
     mult = {d.tasks[t].code: float(f"{sol.col_value[c]:.9g}") for t, c in sorted(lay.k.items())}
     by_ty = {d.tasks[t].code: {d.years[y]: _ceil_to(sol.col_value[c] * d.B[t, y], unit) for y in range(Y) if d.B[t, y] > 0}
              for t, c in sorted(lay.k.items())}
@@ -102,23 +108,16 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
         TargetCost(**{**tc.__dict__, "minimum_budget": by_task.get(tc.task, 0)}) for tc in targets
     )
     plan_total = sum(plan_by_task.values())
-    vi = [f"Ngân sách tối thiểu để đạt mọi chỉ tiêu, mức sàn và kinh phí bố trí riêng (giữ cơ cấu theo năm của từng nhiệm vụ): "
-          f"{format_amount(total)}; kế hoạch bố trí {format_amount(plan_total)}."]
-    en = [f"Minimum budget meeting every target, floor and earmark (keeping each task's year profile): "
-          f"{format_amount(total, lang='en')}; the plan provides {format_amount(plan_total, lang='en')}."]
+    notes = [Msg("alloc.cheapest.summary", total=total, plan_total=plan_total)]
     for tc in targets:
         if tc.achievable_with_plan is None:
-            vi.append(f"Chỉ tiêu «{tc.name}»: với ngân sách kế hoạch, các ràng buộc khác đã mâu thuẫn.")
-            en.append(f"Target “{tc.name}”: with the plan's budget the other constraints already conflict.")
+            notes.append(Msg("alloc.cheapest.target_conflict", name=tc.name))
             continue
-        vi.append(f"Chỉ tiêu «{tc.name}»: cần {tc.required:g}, ngân sách kế hoạch của nhiệm vụ {tc.task} ({format_amount(tc.plan_budget)}) "
-                  f"đạt tối đa {tc.achievable_with_plan:.4g}" + ("" if tc.met else f", thiếu {tc.shortfall:.4g}")
-                  + f"; mức tối thiểu cho nhiệm vụ: {format_amount(tc.minimum_budget)}.")
-        en.append(f"Target “{tc.name}”: needs {tc.required:g}; the plan's {tc.task} budget ({format_amount(tc.plan_budget, lang='en')}) "
-                  f"reaches at most {tc.achievable_with_plan:.4g}" + ("" if tc.met else f", short by {tc.shortfall:.4g}")
-                  + f"; minimum for the task: {format_amount(tc.minimum_budget, lang='en')}.")
+        short = "" if tc.met else Msg("alloc.cheapest.short", short=tc.shortfall)
+        notes.append(Msg("alloc.cheapest.target", name=tc.name, required=tc.required, task=tc.task, plan_budget=tc.plan_budget,
+                         achievable=tc.achievable_with_plan, short=short, minimum=tc.minimum_budget))
     return CheapestBudget(d.plan.program.code, AllocationStatus.OPTIMAL, total, plan_total, by_task, plan_by_task, mult, by_ty,
-                          targets, None, tuple(vi), tuple(en))
+                          targets, None, tuple(notes))
 
 
 def _target_with_plan_budget(d, i: int) -> TargetCost:
@@ -126,11 +125,11 @@ def _target_with_plan_budget(d, i: int) -> TargetCost:
     ts = d.targets[i]
     b = Builder(d, "x")
     b.budget()
-    b.absorption()
-    b.stability()
-    b.targets(with_required=False, only=i)
+    b.constraint_rows(only=lambda r: not isinstance(r.spec, TargetSpec))
+    cols = target_rows(b, ts, i, with_required=False)
     b.lp.cost[-1][:] = -1.0  # the c columns of this target are the last block
-    lp, lay = b.done()
+    assert b.lp.cost[-1].size == cols.size
+    lp, _lay = b.done()
     sol = solve_highspy(lp)
     ys = np.asarray(ts.years, np.int64)
     plan_budget = int(d.B3[ts.task][ys].sum()) if ys.size else 0

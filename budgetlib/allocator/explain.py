@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-from ..core.money import format_amount
+from ..core.i18n import Msg, tr
+from ..core.lang import Lang, as_lang
 from ..model.result import Allocation
 
 __all__ = ["explain_text"]
 
 
-def explain_text(allocation: Allocation, lang: str = "vi") -> str:
+def explain_text(allocation: Allocation, lang: str | Lang = Lang.VI) -> str:
     """A few paragraphs a finance officer can read: status, objective, binding constraints, targets.
 
-    ``lang`` is ``"vi"`` (default) or ``"en"``. Infeasible allocations list the conflicting
-    constraints with their amounts.
+    ``lang`` is ``"vi"`` (default) or ``"en"`` (any other raises ``ValueError``). Infeasible
+    allocations list the conflicting constraints with their amounts and locations.
     """
-    if lang not in ("vi", "en"):
-        raise ValueError(f"unknown language {lang!r}; use 'vi' or 'en'")
-    vi = lang == "vi"
+    lang = as_lang(lang)
     a = allocation
-    lines: list[str] = []
-    if vi:
-        lines.append(f"Kế hoạch {a.plan_code} — chính sách {a.policy}: " + ("CÓ LỜI GIẢI" if a.ok else "KHÔNG CÓ LỜI GIẢI"))
-    else:
-        lines.append(f"Plan {a.plan_code} — policy {a.policy}: " + ("SOLVED" if a.ok else "INFEASIBLE"))
+    policy = Msg(f"policy.{a.policy}")
+    lines = [tr("alloc.text.header_ok" if a.ok else "alloc.text.header_infeasible", lang, plan=a.plan_code, policy=policy)]
     if a.ok:
-        total = format_amount(a.total, lang=lang)
-        lines.append(f"Tổng phân bổ: {total} cho {len(a.units)} địa bàn." if vi else f"Total allocated: {total} to {len(a.units)} units.")
+        lines.append(tr("alloc.text.total", lang, total=a.total, units=len(a.units)))
     lines.append("")
-    lines += list(a.explanation_vi if vi else a.explanation_en)
+    lines += a.explanation(lang)
     if a.diagnosis is not None:
         lines.append("")
-        lines.append("Các ràng buộc mâu thuẫn:" if vi else "Conflicting constraints:")
+        lines.append(tr("alloc.text.conflicts", lang))
         for c in a.diagnosis.conflicts:
-            where = f" [{c.location}]" if c.location else ""
-            lines.append(f"  - {c.message_vi if vi else c.message_en}{where}")
+            where = Msg("alloc.text.at_location", location=c.location) if c.location else ""
+            lines.append(tr("alloc.text.conflict_line", lang, message=c.msg, where=where))
+        if a.diagnosis.repair is not None:
+            lines.append("")
+            lines.append(a.diagnosis.repair.summary(lang))
+            lines += [o.message(lang) for o in a.diagnosis.repair.options]
     return "\n".join(lines).rstrip() + "\n"

@@ -7,8 +7,8 @@ import operator
 import numpy as np
 
 from ..model.plan import Plan
-from ..model.result import Allocation
 from ..model.policy import CapConstraint, EarmarkConstraint, EligibilityConstraint, FloorConstraint
+from ..model.result import Allocation
 
 __all__ = ["assert_allocation_conserves"]
 

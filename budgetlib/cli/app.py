@@ -16,10 +16,21 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._version import __version__
-from ..core.problems import PlanInvalid, Problem
+from ..core.i18n import tr
+from ..core.lang import as_lang
+from ..core.problems import PlanInvalid, Problem, Severity
 from ..pipeline.run import ExitCode
+from .localize import (
+    bad_parameter,
+    click_exc,
+    help_code,
+    lang_from_argv,
+    localized_command,
+    render_usage_error,
+    usage_hint,
+)
 
-__all__ = ["app", "ExitCode", "Lang", "LangOption", "console", "err_console", "report_problems", "load_plan_or_exit"]
+__all__ = ["app", "ExitCode", "Lang", "LangOption", "console", "err_console", "report_problems", "load_plan_or_exit", "check_input_file"]
 
 
 class Lang(StrEnum):
@@ -27,7 +38,7 @@ class Lang(StrEnum):
     en = "en"
 
 
-LangOption = Annotated[Lang, typer.Option("--lang", help="Ngôn ngữ thông báo / message language (vi|en)")]
+LangOption = Annotated[Lang, typer.Option("--lang", help=help_code("cli.lang"))]
 
 # Wide enough for a year-by-task table when output goes to a file or a pipe (batch runs, CI logs).
 _WIDTH = None if sys.stdout.isatty() else 160
@@ -36,7 +47,7 @@ err_console = Console(stderr=True, highlight=False, width=_WIDTH)
 
 app = typer.Typer(
     name="budgetlib",
-    help="Lập kế hoạch và phân bổ ngân sách chương trình / plan and allocate public program budgets.",
+    help=help_code("cli.root.help"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -51,9 +62,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="In phiên bản / print the version")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help=help_code("cli.root.version"))] = False,
+    lang: LangOption = Lang.vi,
 ) -> None:
-    """budgetlib — lập kế hoạch và phân bổ ngân sách chương trình phòng, chống mại dâm và các chương trình khác."""
+    # ``--lang`` before the command is read by ``lang_from_argv`` (help is printed eagerly).
+    pass
 
 
 def report_problems(problems: list[Problem], *, lang: str, as_json: bool = False) -> None:
@@ -61,10 +74,11 @@ def report_problems(problems: list[Problem], *, lang: str, as_json: bool = False
     if as_json:
         console.print_json(json.dumps([p.to_dict() for p in problems], ensure_ascii=False))
         return
-    title = f"{len(problems)} lỗi:" if lang == "vi" else f"{len(problems)} problem(s):"
-    err_console.print(f"[bold red]{title}[/]")
+    errors = sum(1 for p in problems if p.severity is Severity.ERROR)
+    err_console.print(f"[bold red]{escape(tr('cli.problems', lang, count=len(problems), errors=errors))}[/]")
     for p in problems:
-        err_console.print(f"  [red]•[/] {escape(p.render(lang))}", markup=True)
+        mark = "[red]•[/]" if p.severity is Severity.ERROR else "[yellow]![/]"
+        err_console.print(f"  {mark} {escape(p.render(lang, with_file=True))}")
 
 
 def load_plan_or_exit(path: Path, *, lang: str, as_json: bool = False) -> Any:
@@ -78,25 +92,37 @@ def load_plan_or_exit(path: Path, *, lang: str, as_json: bool = False) -> Any:
         raise typer.Exit(ExitCode.INVALID) from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry: run the app and map usage errors to exit code 3."""
-    try:  # typer ≥ 0.20 vendors click as typer._click
-        from typer._click import exceptions as click_exc
-    except ImportError:  # pragma: no cover - older typer with click as a dependency
-        import click.exceptions as click_exc  # type: ignore[no-redef]
+def check_input_file(path: Path, lang: str) -> Path:
+    """The same answer from every command for an input that cannot be a plan: a usage error (exit 3)."""
+    from ..io.files import file_kind
 
+    if not path.exists():
+        raise bad_parameter("cli.error.no_file", as_lang(lang), path=str(path))
+    if path.is_dir():
+        raise bad_parameter("cli.error.is_directory", as_lang(lang), path=str(path))
+    if not file_kind(path).is_plan:
+        raise bad_parameter("cli.error.not_a_plan", as_lang(lang), path=str(path))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry: run the app in the user's language; usage errors exit with code 3."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = lang_from_argv(args)
+    command = localized_command(app, lang)
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = command.main(args=args, prog_name="budgetlib", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except click_exc.UsageError as exc:
-        exc.show()
+        err_console.print(f"[bold red]✗[/] {escape(render_usage_error(exc, lang))}")
+        err_console.print(f"  {usage_hint(exc, lang)}", style="dim")
         return int(ExitCode.USAGE)
     except typer.Abort:
-        err_console.print("Đã hủy / aborted")
+        err_console.print(tr("cli.aborted", lang))
         return int(ExitCode.USAGE)
     except click_exc.ClickException as exc:
-        exc.show()
+        err_console.print(f"[bold red]✗[/] {escape(render_usage_error(exc, lang))}")
         return int(ExitCode.USAGE)
     return int(result) if isinstance(result, int) else 0
 

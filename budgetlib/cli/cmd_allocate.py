@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..core.i18n import Msg
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid
 from ..io.atomic import OutputLocked
@@ -118,8 +119,9 @@ def allocate(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("Đang phân bổ…" if vi else "Allocating…", total=None)
 
-        def progress(done: int, total: int, message: str = "") -> None:
-            bar.update(task, completed=done, total=total or None, description=message or ("Đang phân bổ…" if vi else "Allocating…"))
+        def progress(done: int, total: int, message: Msg | str = "") -> None:
+            shown = message.render(lang) if isinstance(message, Msg) else message
+            bar.update(task, completed=done, total=total or None, description=shown or ("Đang phân bổ…" if vi else "Allocating…"))
 
         try:
             outcome, written = _run_one(plan_path, policy=policy, years=year, lang=lang, out=out, json_out=json_out, in_place=in_place, progress=progress)

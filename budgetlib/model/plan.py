@@ -147,11 +147,9 @@ class AdminUnit(_Frozen):
         return self.kind.level
 
     @model_validator(mode="after")
-    def _finite_attributes(self) -> AdminUnit:
-        for key, value in self.attributes.items():
+    def _bounded_attributes(self) -> AdminUnit:
+        for key, value in self.attributes.items():  # NaN and infinities are refused by the field type
             check_printable(key)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise LocalizedError("plan.attribute_not_finite", attribute=key)
             if abs(value) > MAX_ATTRIBUTE:
                 raise LocalizedError("plan.attribute_out_of_range", attribute=key, limit=MAX_ATTRIBUTE)
         return self

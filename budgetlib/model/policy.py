@@ -4,16 +4,30 @@ The mathematics of each policy and constraint is in ``docs/allocation.md``. Ever
 has a human ``name`` (e.g. "Sàn 50 triệu/quận cho tuyên truyền") so that a binding constraint or an
 infeasibility diagnosis reads in budget language.
 
-Selectors (``tasks``, ``units``, ``years``) default to "all".
+Selectors (``tasks``, ``units``, ``years``) default to "all". Each constraint kind (its model,
+checks and mathematics) is a module of :mod:`budgetlib.constraints`; they are re-exported here.
 """
 
 from __future__ import annotations
 
+import itertools
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..constraints.absorption import AbsorptionConstraint
+from ..constraints.base import ConstraintModel
+from ..constraints.cap import CapConstraint
+from ..constraints.earmark import EarmarkConstraint
+from ..constraints.eligibility import EligibilityConstraint
+from ..constraints.floor import FloorConstraint
+from ..constraints.registry import CONSTRAINT_MODELS
+from ..constraints.stability import PriorAmount, StabilityConstraint
+from ..constraints.target import TargetConstraint
+from ..constraints.unit_share import UnitShareConstraint
+from ..core.i18n import LocalizedError, tr
+from ..core.lang import Lang
 from .types import Code as _Code
 from .types import Money as _Money
 from .types import Text as _Text
@@ -29,6 +43,7 @@ __all__ = [
     "StabilityConstraint",
     "PriorAmount",
     "TargetConstraint",
+    "UnitShareConstraint",
     "ResponseSegment",
     "ResponseCurve",
     "Constraint",
@@ -46,14 +61,9 @@ class PolicyKind(StrEnum):
     MAX_MIN = "max_min"  # công bằng: nâng mức bao phủ thấp nhất
     MAX_OUTCOME = "max_outcome"  # hiệu quả: tối đa kết quả
 
-    @property
-    def label_vi(self) -> str:
-        return {
-            "proportional": "Theo tỷ lệ nhu cầu",
-            "min_deviation": "Sát tỷ lệ nhu cầu, thỏa mọi ràng buộc",
-            "max_min": "Công bằng (nâng mức thấp nhất)",
-            "max_outcome": "Tối đa hiệu quả",
-        }[self.value]
+    def label(self, lang: str | Lang) -> str:
+        """The policy in words (``Sát tỷ lệ nhu cầu, thỏa mọi ràng buộc``)."""
+        return tr(f"policy.{self.value}", lang)
 
 
 class DeviationWeighting(StrEnum):
@@ -61,133 +71,11 @@ class DeviationWeighting(StrEnum):
     RELATIVE = "relative"  # Σ |x − p| / p  (each unit's deviation counted relative to its share)
 
 
-class _Selector(_Frozen):
-    name: _Text = Field(description="Human name shown in explanations and diagnoses")
-    tasks: list[_Code] | None = None
-    units: list[_Code] | None = None
-    years: list[int] | None = None
-
-
-class _BoundAmount(_Selector):
-    """Exactly one of ``amount`` (đồng per unit, task, year), ``share_of_budget`` (fraction of B[t,y])
-    or ``times_proportional`` (multiple of the proportional share p[u,t,y])."""
-
-    amount: _Money | None = Field(None, ge=0)
-    share_of_budget: float | None = Field(None, ge=0)
-    times_proportional: float | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> "_BoundAmount":
-        given = [f for f in ("amount", "share_of_budget", "times_proportional") if getattr(self, f) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "cần đúng một trong: amount, share_of_budget, times_proportional / "
-                "give exactly one of amount, share_of_budget, times_proportional"
-            )
-        return self
-
-
-class FloorConstraint(_BoundAmount):
-    """x[u,t,y] ≥ bound for every selected unit, task and year (mức sàn)."""
-
-    type: Literal["floor"] = "floor"
-
-
-class CapConstraint(_BoundAmount):
-    """x[u,t,y] ≤ bound for every selected unit, task and year (mức trần)."""
-
-    type: Literal["cap"] = "cap"
-
-
-class EarmarkConstraint(_Frozen):
-    """x[unit,task,y] = amount for each selected year (kinh phí bố trí riêng, e.g. a pilot model)."""
-
-    type: Literal["earmark"] = "earmark"
-    name: _Text
-    unit: _Code
-    task: _Code
-    years: list[int] | None = None
-    amount: _Money = Field(ge=0)
-
-
-class EligibilityConstraint(_Frozen):
-    """Tasks only for units that match: listed ``units`` and/or ``attribute op value``; zero elsewhere."""
-
-    type: Literal["eligibility"] = "eligibility"
-    name: _Text
-    tasks: list[_Code]
-    units: list[_Code] | None = None
-    attribute: str | None = None
-    op: Literal[">", ">=", "==", "!=", "<=", "<"] = ">"
-    value: float = 0.0
-
-    @model_validator(mode="after")
-    def _some_condition(self) -> "EligibilityConstraint":
-        if self.units is None and self.attribute is None:
-            raise ValueError("cần danh sách địa bàn hoặc điều kiện thuộc tính / give units or an attribute condition")
-        return self
-
-
-class AbsorptionConstraint(_Frozen):
-    """Σ_t x[u,t,y] ≤ amount + per_attribute_amount·attribute[u] for selected units and years."""
-
-    type: Literal["absorption"] = "absorption"
-    name: _Text
-    units: list[_Code] | None = None
-    years: list[int] | None = None
-    amount: _Money = Field(0, ge=0)
-    attribute: str | None = None
-    per_attribute_amount: _Money = Field(0, ge=0)
-
-
-class PriorAmount(_Frozen):
-    unit: _Code
-    task: _Code
-    amount: _Money = Field(ge=0)
-
-
-class StabilityConstraint(_Frozen):
-    """|x[u,t,y] − x[u,t,y−1]| ≤ max_change·x[u,t,y−1]; for the first year against ``prior`` if given."""
-
-    type: Literal["stability"] = "stability"
-    name: _Text
-    tasks: list[_Code] | None = None
-    units: list[_Code] | None = None
-    max_change: float = Field(gt=0, description="δ as a fraction, 0.2 = ±20 %")
-    prior: list[PriorAmount] | None = None
-
-
-class TargetConstraint(_Frozen):
-    """An indicator target that costs money (e.g. newly healthy communes).
-
-    A unit converts c[u] ≤ capacity[u] − baseline[u] items at ``unit_cost`` each, funded by its
-    allocation of ``task`` over ``years``: unit_cost·c[u] ≤ Σ_y x[u,task,y]. The total must reach
-    ``required`` (default: the target's last value minus its baseline).
-    """
-
-    type: Literal["target"] = "target"
-    name: _Text
-    target: _Code
-    task: _Code
-    unit_cost: _Money = Field(gt=0)
-    capacity_attribute: str = "communes"
-    baseline_attribute: str = "healthy_communes"
-    years: list[int] | None = None
-    required: float | None = Field(None, ge=0)
-
-
-Constraint = Annotated[
-    Union[
-        FloorConstraint,
-        CapConstraint,
-        EarmarkConstraint,
-        EligibilityConstraint,
-        AbsorptionConstraint,
-        StabilityConstraint,
-        TargetConstraint,
-    ],
-    Field(discriminator="type"),
-]
+if TYPE_CHECKING:
+    Constraint: TypeAlias = ConstraintModel
+else:
+    Constraint = Annotated[Union[CONSTRAINT_MODELS], Field(discriminator="type")]  # noqa: UP007 - a runtime tuple
+"""Any registered constraint kind (``budgetlib.constraints.registry``), tagged by ``type``."""
 
 
 class ResponseSegment(_Frozen):
@@ -204,14 +92,12 @@ class ResponseCurve(_Frozen):
     segments: list[ResponseSegment] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _concave(self) -> "ResponseCurve":
+    def _concave(self) -> ResponseCurve:
         slopes = [s.outcome_per_million for s in self.segments]
-        if any(b > a for a, b in zip(slopes, slopes[1:])):
-            raise ValueError(
-                "đường đáp ứng phải có hiệu quả giảm dần theo đoạn / response curve slopes must not increase"
-            )
+        if any(b > a for a, b in itertools.pairwise(slopes)):
+            raise LocalizedError("alloc.policy_check.curve_not_concave")
         if any(s.width is None for s in self.segments[:-1]):
-            raise ValueError("chỉ đoạn cuối được không giới hạn / only the last segment may be unbounded")
+            raise LocalizedError("alloc.policy_check.curve_unbounded_middle")
         return self
 
 

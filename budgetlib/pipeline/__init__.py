@@ -26,6 +26,7 @@ from .run import (
     run_validate,
     sha256_file,
 )
+from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
 
 __all__ = [
     "EXIT_OK",
@@ -41,4 +42,11 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+    # the version store (pipeline/store.py)
+    "StoreOutcome",
+    "save_version",
+    "version_history",
+    "compare_versions",
+    "allocate_version",
+    "save_and_allocate",
 ]

@@ -18,11 +18,13 @@ Exit codes follow the CLI: 0 ok, 1 validation errors, 2 infeasible allocation.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from .._version import __version__
@@ -36,6 +38,7 @@ from ..model.result import Allocation
 
 __all__ = [
     "ExitCode",
+    "PlanSource",
     "years_outside",
     "EXIT_OK",
     "EXIT_INVALID",
@@ -119,12 +122,43 @@ def is_result_sheet(name: str) -> bool:
     return _is(name)
 
 
-def _read(book: GridBook | Plan) -> tuple[Plan | None, list[Problem], Callable[[str], str | None]]:
-    """The plan, every problem, and ``locate(json_path)`` → the cell it came from (workbooks only)."""
-    if isinstance(book, Plan):
-        from ..planning.validation import validate_plan
+PlanSource = GridBook | Plan | os.PathLike[str]
+"""What every ``run_*`` reads: a workbook (a :class:`~budgetlib.io.grid.GridBook` — an openpyxl
+file, an xlwings or Calc book), a :class:`~budgetlib.Plan`, or the path of a ``.json``/``.xlsx`` file."""
 
-        return book, validate_plan(book), lambda path: None
+
+def _no_location(path: str) -> str | None:
+    return None
+
+
+def _read(book: PlanSource) -> tuple[Plan | None, list[Problem], Callable[[str], str | None]]:
+    """The plan, every problem, and ``locate(json_path)`` → the cell it came from (workbooks only)."""
+    from ..core.problems import PlanInvalid
+    from ..planning.validation import validate_plan
+
+    if isinstance(book, Plan):
+        return book, validate_plan(book), _no_location
+    if isinstance(book, os.PathLike):
+        from ..io.files import FileKind, file_kind
+
+        path = Path(book)
+        try:
+            if file_kind(path) is not FileKind.WORKBOOK:
+                from ..io import load_plan_file
+
+                plan = load_plan_file(path)
+                return plan, validate_plan(plan), _no_location
+            from ..io.workbook import open_book
+
+            opened = open_book(path)
+        except PlanInvalid as exc:
+            return None, list(exc.problems), _no_location
+        try:
+            return _read(opened)
+        finally:
+            close = getattr(opened, "close", None)
+            if close is not None:
+                close()
     from ..io.workbook.reader import read_plan_grids_located
 
     return read_plan_grids_located(book)
@@ -157,7 +191,7 @@ def _base_log(lang: Lang, *, source_name: str, input_sha256: str | None) -> _Log
 
 
 def _validated(
-    book: GridBook | Plan, lang: Lang, source_name: str, input_sha256: str | None
+    book: PlanSource, lang: Lang, source_name: str, input_sha256: str | None
 ) -> tuple[Plan | None, list[Problem], Callable[[str], str | None], _Log]:
     plan, problems, locate = _read(book)
     if source_name:
@@ -166,7 +200,7 @@ def _validated(
 
 
 def run_validate(
-    book: GridBook | Plan, *, lang: str | Lang = Lang.VI, source_name: str = "", input_sha256: str | None = None
+    book: PlanSource, *, lang: str | Lang = Lang.VI, source_name: str = "", input_sha256: str | None = None
 ) -> RunOutcome:
     """Read and check a plan; ``sheets`` holds the ``Lỗi`` and ``Nhật ký`` sheets when there are problems."""
     lang = as_lang(lang)
@@ -218,7 +252,7 @@ def years_outside(plan: Plan, years: Sequence[int] | None) -> list[int]:
 
 
 def run_allocate(
-    book: GridBook | Plan,
+    book: PlanSource,
     *,
     policy: str | PolicyKind | AllocationPolicy | None = None,
     years: Sequence[int] | None = None,
@@ -226,13 +260,15 @@ def run_allocate(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    version_ref: str | None = None,
 ) -> RunOutcome:
     """Read, validate and allocate; return the result sheets (or the error sheets) to write.
 
     ``policy`` overrides the kind of the plan's allocation policy (its constraints are kept);
     ``years`` restricts the run to some years. Exit code 1 when the plan has errors (no allocation
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
-    sheet and in ``problems``).
+    sheet and in ``problems``). ``version_ref`` names the stored version the plan came from
+    (``CODE@3 · <hash>``, see :mod:`budgetlib.pipeline.store`); the run log cites it.
     """
     from ..io.workbook.results import error_sheets as _error_sheets
 
@@ -240,6 +276,8 @@ def run_allocate(
     plan, problems, locate, log = _validated(book, lang, source_name, input_sha256)
     if plan is None or any(p.severity is Severity.ERROR for p in problems):
         return _checked_outcome(plan, problems, locate, log)
+    if version_ref:
+        log.add("store_version", version_ref)
     outside = years_outside(plan, years)
     if outside:
         problems.append(Problem("run.years_outside", Source(path="program"), {"years": outside, "first": plan.program.first_year, "last": plan.program.last_year}))
@@ -252,7 +290,7 @@ def run_allocate(
     allocation = _allocate(plan, chosen, years, progress)
     log.add("solver", f"{allocation.solver} {allocation.solver_version}".strip())
     if allocation.objective is not None:
-        label = (allocation.objective_label_vi if lang is Lang.VI else allocation.objective_label_en) or tr("log.objective", lang)
+        label = allocation.objective_name(lang) or tr("log.objective", lang)
         log.add("objective_value", f"{allocation.objective:.6g} ({label})")
     if allocation.ok:
         log.add("total", tr("log.total_value", lang, amount=allocation.total))
@@ -262,11 +300,10 @@ def run_allocate(
         log.add("outcome", tr("log.outcome_infeasible", lang))
         d = allocation.diagnosis
         if d is not None:
-            problems.append(Problem.legacy("allocation", d.summary_vi, d.summary_en, "run.infeasible"))
-            problems.extend(
-                Problem.legacy((c.location and locate(c.location)) or c.location or c.name, c.message_vi, c.message_en, "run.conflict")
-                for c in d.conflicts
-            )
+            problems.append(Problem("run.infeasible", Source(path="allocation")))
+            for c in d.conflicts:
+                cell = next((found for found in map(locate, c.locations) if found), None)
+                problems.append(Problem("run.conflict", Source(path=cell or c.location or c.name), {"message": c.msg}))
         else:
             problems.append(Problem("run.infeasible", Source(path="allocation")))
         exit_code = ExitCode.INFEASIBLE

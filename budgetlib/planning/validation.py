@@ -11,12 +11,14 @@ wrong need formula, nor an unreadable amount the total that does not reconcile.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..constraints import CONSTRAINT_KINDS, PlanRefs, kind_of
 from ..core.i18n import LocalizedError, Msg, catalogue
 from ..core.lang import Lang
 from ..core.money import SAFE_AMOUNT
@@ -37,14 +39,10 @@ from ..model.plan import (
     TaskRole,
 )
 from ..model.policy import (
-    AbsorptionConstraint,
     AllocationPolicy,
     Constraint,
     EarmarkConstraint,
-    EligibilityConstraint,
     ResponseCurve,
-    StabilityConstraint,
-    TargetConstraint,
 )
 
 __all__ = [
@@ -219,42 +217,11 @@ def check_policy_references(plan: Plan) -> list[Problem]:
     tasks = {t.code for t in plan.tasks}
     level = _allocation_level(plan)
     units = {u.code for u in plan.units_at(level)}
-    targets = {t.code for t in plan.targets}
     years = set(plan.program.years) if plan.program is not None else None
 
-    def refs(i: int, c: Any, name: str, values: Iterable[Any] | str | None, known: set[str], what: str) -> None:
-        single = isinstance(values, str)
-        for j, value in enumerate([values] if single else (values or [])):
-            if value not in known:
-                path = json_path("allocation", "constraints", i, name) if single else json_path("allocation", "constraints", i, name, j)
-                out.append(_p("plan.constraint_unknown_reference", path, constraint=c.name, what=what, value=value))
-
+    refs = PlanRefs.of(plan)
     for i, c in enumerate(policy.constraints):
-        if isinstance(c, EarmarkConstraint):
-            refs(i, c, "task", c.task, tasks, "task")
-            refs(i, c, "unit", c.unit, units, "unit")
-        elif isinstance(c, TargetConstraint):
-            refs(i, c, "task", c.task, tasks, "task")
-            refs(i, c, "target", c.target, targets, "target")
-        elif isinstance(c, AbsorptionConstraint):
-            refs(i, c, "units", c.units, units, "unit")
-        else:
-            refs(i, c, "tasks", getattr(c, "tasks", None), tasks, "task")
-            refs(i, c, "units", getattr(c, "units", None), units, "unit")
-            if isinstance(c, StabilityConstraint):
-                for j, prior in enumerate(c.prior or []):
-                    if prior.unit not in units or prior.task not in tasks:
-                        out.append(
-                            _p("plan.constraint_prior_unknown", json_path("allocation", "constraints", i, "prior", j), constraint=c.name)
-                        )
-        for j, year in enumerate(getattr(c, "years", None) or []):
-            if years is not None and year not in years:
-                out.append(_p("plan.constraint_year_outside", json_path("allocation", "constraints", i, "years", j), constraint=c.name, value=year))
-        if isinstance(c, EligibilityConstraint) and c.attribute is not None:
-            if not any(c.attribute in u.attributes for u in plan.units_at(level)):
-                out.append(
-                    _p("plan.constraint_attribute_missing", json_path("allocation", "constraints", i, "attribute"), constraint=c.name, value=c.attribute)
-                )
+        out.extend(kind_of(c).check(c, i, refs))  # each constraint kind checks its own references
     for i, curve in enumerate(policy.response_curves):
         if curve.task not in tasks:
             out.append(_p("plan.curve_unknown_task", json_path("allocation", "response_curves", i, "task"), value=curve.task))
@@ -266,6 +233,42 @@ def check_policy_references(plan: Plan) -> list[Problem]:
     return out
 
 
+def check_unused(plan: Plan) -> list[Problem]:
+    """Warnings: a task or a funding source that no budget line uses (often a mistyped code).
+
+    Agencies are not checked: a plan names bodies whose role is coordination (Sở Tài chính arranges
+    the funds) without a task or a budget line of their own."""
+    out: list[Problem] = []
+    funded_tasks = {line.task for line in plan.budget_lines}
+    used_sources = {line.source for line in plan.budget_lines}
+    groups = {t.group for t in plan.tasks if t.group is not None}
+    for i, task in enumerate(plan.tasks):
+        if task.code not in funded_tasks and task.code not in groups:
+            out.append(_p("plan.task_unfunded", json_path("tasks", i), Severity.WARNING, task=task.code, name=task.name))
+    for i, source in enumerate(plan.sources):
+        if source.code not in used_sources:
+            out.append(_p("plan.source_unused", json_path("sources", i), Severity.WARNING, source=source.code, name=source.name))
+    return out
+
+
+def check_zero_need(plan: Plan) -> list[Problem]:
+    """Warning: every unit has zero need for a funded task that no earmark places, so a need-based
+    split has no basis (a zero for some units is often meaningful: a district with no unhealthy
+    commune needs no money to make one healthy)."""
+    out: list[Problem] = []
+    funded = {line.task for line in plan.budget_lines if line.amount > 0}
+    earmarked = {c.task for c in (plan.allocation.constraints if plan.allocation else []) if isinstance(c, EarmarkConstraint)}
+    units = plan.units_at(_allocation_level(plan))
+    for i, task in enumerate(plan.tasks):
+        if task.code not in funded or task.code in earmarked or not units:
+            continue
+        if any(attr not in u.attributes for u in units for attr in task.need.terms):
+            continue  # missing attributes are an error of their own (check_units)
+        if all(task.need.constant + sum(c * u.attributes[a] for a, c in task.need.terms.items()) <= 0 for u in units):
+            out.append(_p("plan.all_zero_need", json_path("tasks", i, "need"), Severity.WARNING, task=task.code))
+    return out
+
+
 PLAN_CHECKS: list[Check] = [
     check_duplicate_codes,
     check_task_roles,
@@ -273,6 +276,8 @@ PLAN_CHECKS: list[Check] = [
     check_budget_lines,
     check_targets,
     check_policy_references,
+    check_unused,
+    check_zero_need,
 ]
 """Every cross-reference and reconciliation check run by :func:`validate_plan`, in order."""
 
@@ -289,7 +294,7 @@ def validate_plan(plan: Plan) -> list[Problem]:
 # Field errors (pydantic) as problems
 
 
-_UNION_TAGS = {"floor", "cap", "earmark", "eligibility", "absorption", "stability", "target"}
+_UNION_TAGS = set(CONSTRAINT_KINDS)
 _SCHEMA_PARAMS = ("ge", "gt", "le", "lt", "min_length", "max_length", "expected", "expected_tags")
 
 
@@ -325,22 +330,24 @@ def problems_from_validation_error(error: ValidationError, *, prefix: str = "") 
         shown = value if isinstance(value, (str, int, float, bool)) or value is None else None
         cause = ctx.get("error")
         if isinstance(cause, LocalizedError):
-            params = dict(cause.params)
-            params.setdefault("value", shown)
-            out.append(Problem(cause.code, Source(path=loc), params))
+            out.append(Problem(cause.code, Source(path=loc), {"value": shown, **cause.params}))
             continue
         if err["type"] == "value_error":
             # A plain ValueError from a validator that has no catalogue code yet.
             detail = str(err["msg"]).removeprefix("Value error, ")
             out.append(Problem("schema.value_error", Source(path=loc), {"detail": detail, "value": shown}))
             continue
-        params = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in ctx.items() if k in _SCHEMA_PARAMS}
-        if "expected" in params:
-            params["expected"] = str(params["expected"]).replace("'", "")
+        params: dict[str, Any] = {k: v for k, v in ctx.items() if k in _SCHEMA_PARAMS}
+        for key in ("expected", "expected_tags"):
+            if key in params:
+                # pydantic lists the options as "'a', 'b' or 'c'": keep the options, not its English.
+                found = re.findall(r"'([^']*)'", str(params[key]))
+                params[key] = found or [str(params[key])]
         params["value"] = shown
+        params["got"] = Msg("schema.got", value=shown) if shown not in (None, "") else ""
         code = f"schema.{err['type']}"
         if code not in catalogue(Lang.VI):
-            code, params = "schema.invalid", {"value": shown}
+            code, params = "schema.invalid", {"value": shown, "got": params["got"]}
         out.append(Problem(code, Source(path=loc), params))
     return out
 

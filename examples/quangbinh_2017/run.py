@@ -31,7 +31,7 @@ def money(v: int, lang: str) -> str:
 def show_cheapest(plan, lang: str) -> bool:
     result = cheapest_budget(plan)
     if not result.ok:
-        print("  " + (result.diagnosis.summary_vi if lang == "vi" else result.diagnosis.summary_en))
+        print("  " + result.diagnosis.summary(lang))
         return False
     least, planned, diff = money(result.total, lang), money(result.plan_total, lang), money(result.difference, lang)
     if lang == "vi":

@@ -257,7 +257,7 @@ def attainment_sheet(allocation: Allocation, *, lang: str = "vi") -> SheetSpec:
     )
     for a in allocation.attainment:
         spec.rows.append(
-            [a.target, a.name, a.year, a.required, a.funded, a.shortfall, ("Có" if a.met else "Không") if vi else a.met, a.note_vi if vi else a.note_en]
+            [a.target, a.name, a.year, a.required, a.funded, a.shortfall, ("Có" if a.met else "Không") if vi else a.met, a.note(lang)]
         )
     last = max(len(spec.rows), hr + 1)
     if len(spec.rows) == hr:
@@ -277,10 +277,10 @@ def attainment_sheet(allocation: Allocation, *, lang: str = "vi") -> SheetSpec:
 def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lang: str = "vi") -> SheetSpec:
     vi = lang == "vi"
     spec = _spec(result_sheet_name("explanation", lang), "Giải thích phương án phân bổ" if vi else "Why this allocation")
-    label = (allocation.objective_label_vi if vi else allocation.objective_label_en) or ("Hàm mục tiêu" if vi else "Objective")
+    label = allocation.objective_name(lang) or ("Hàm mục tiêu" if vi else "Objective")
     r = _add(spec, ["Hàm mục tiêu" if vi else "Objective", label, allocation.objective], bold=False)
     spec.cell_formats[f"C{r}"] = "#,##0.######"
-    _add(spec, ["Trạng thái" if vi else "Status", str(allocation.status.value), f"{allocation.solver} {allocation.solver_version}".strip()])
+    _add(spec, ["Trạng thái" if vi else "Status", allocation.status.label(lang), f"{allocation.solver} {allocation.solver_version}".strip()])
 
     _add(spec, [])
     t = _add(spec, ["Báo cáo kết quả (Answer report)" if vi else "Answer report"], bold=True)
@@ -293,7 +293,7 @@ def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lan
     )
     for c in allocation.constraints:
         status = ("Chặt (binding)" if c.binding else "Không chặt") if vi else ("Binding" if c.binding else "Not binding")
-        spec.rows.append([c.name, c.kind, c.task, c.unit, c.year, c.value, c.bound, status, c.slack, c.explanation_vi if vi else c.explanation_en])
+        spec.rows.append([c.name, c.kind.label(lang), c.task, c.unit, c.year, c.value, c.bound, status, c.slack, c.explanation(lang)])
     last = len(spec.rows)
     _fmt_range(spec, 6, hr + 1, last, DECIMAL_FORMAT)
     _fmt_range(spec, 7, hr + 1, last, DECIMAL_FORMAT)
@@ -319,11 +319,11 @@ def explanation_sheet(allocation: Allocation, explanation: Sequence[str], *, lan
         _add(spec, [])
         t = _add(spec, ["Chẩn đoán: vì sao không phân bổ được" if vi else "Diagnosis: why no allocation exists"], bold=True)
         spec.title_rows.add(t)
-        _add(spec, [d.summary_vi if vi else d.summary_en])
+        _add(spec, [d.summary(lang)])
         _add(spec, ["Ràng buộc" if vi else "Constraint", "Loại" if vi else "Kind", "Thông báo" if vi else "Message", "Số tiền" if vi else "Amounts"], bold=True)
         for c in d.conflicts:
             amounts = "; ".join(f"{k}: {v:,}".replace(",", "." if vi else ",") for k, v in c.amounts.items())
-            spec.rows.append([c.name, c.kind, c.message_vi if vi else c.message_en, amounts])
+            spec.rows.append([c.name, c.kind.label(lang), c.message(lang), amounts])
 
     _add(spec, [])
     t = _add(spec, ["Diễn giải" if vi else "In plain words"], bold=True)

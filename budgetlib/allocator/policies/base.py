@@ -1,0 +1,106 @@
+"""What every allocation policy declares, and the solve helpers the LP policies share.
+
+A policy is one module of this package with a :class:`PolicyType` instance ``POLICY``: its kind,
+what its objective measures (words and unit), the policy-sheet fields it reads besides the common
+ones (``kind``, ``level``, ``rounding_unit``, ``years``, ``solver``), whether it applies the
+constraints that couple task-years, and how it solves: ``solve(d, backend)`` returns the cell
+amounts and their :class:`Solved` record, or a :class:`~budgetlib.model.result.Diagnosis`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ...core.i18n import Msg, tr
+from ...core.lang import Lang
+from ...model.policy import DeviationWeighting, PolicyKind
+from ...model.result import Diagnosis
+from .._data import Data
+from .._diagnose import diagnose_lp
+from .._lp import LP, Solution, solve
+from .._model import Builder, Layout
+
+__all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "dev_builder", "infeasible", "check_optimal", "run"]
+
+LEXI_TOLERANCES = (1e-7, 1e-5, 1e-3)
+"""Relative slack on the stage-1 optimum when stage 2 re-optimises (retried if numerically infeasible)."""
+
+
+@dataclass(frozen=True)
+class Solved:
+    """LP outcome: the final cell amounts, the solution they come from, and the solution whose duals
+    are reported (stage 1 of a lexicographic policy; ``None`` when a stage has no duals)."""
+
+    x: np.ndarray
+    objective: float
+    final: Solution
+    final_lay: Layout
+    final_lp: LP
+    duals: Solution | None
+    duals_lay: Layout | None
+    duals_lp: LP | None
+    sign: int  # +1: objective minimised as is; −1: maximised (the LP minimises −objective)
+    scale: float  # reported objective per LP objective unit
+
+
+Outcome = tuple[np.ndarray, Solved | None] | Diagnosis | None
+"""What ``solve`` returns: (cell amounts in đồng, flat; the LP record or None), a diagnosis, or
+None: infeasible only because of the rounding margin (``d.row_margin``); solve again without it."""
+
+
+class PolicyType:
+    kind: ClassVar[PolicyKind]
+    fields: ClassVar[tuple[str, ...]] = ()
+    """Policy-sheet fields this policy reads besides the common ones (``deviation``, ``response_curves``)."""
+    applies_coupling: ClassVar[bool] = True
+    """Applies constraints that couple task-years (absorption, stability, targets, a unit's share)."""
+    objective_in_money: ClassVar[bool] = False
+
+    def label(self, lang: str | Lang) -> str:
+        return tr(f"policy.{self.kind.value}", lang)
+
+    def objective(self, d: Data) -> Msg | None:
+        """What the reported objective measures, in words (None: the policy has no objective)."""
+        return None
+
+    def in_money(self, d: Data) -> bool:
+        """Whether the reported objective is in đồng."""
+        return self.objective_in_money
+
+    def solve(self, d: Data, backend: str) -> Outcome:
+        raise NotImplementedError
+
+
+def relative(d: Data) -> bool:
+    return d.policy.deviation is DeviationWeighting.RELATIVE
+
+
+def dev_builder(d: Data, lo: np.ndarray | None = None) -> Builder:
+    """The min-deviation model (form dev) with every constraint, optionally with raised lower bounds."""
+    b = Builder(d, "dev", lo)
+    b.common()
+    b.deviation_cost(relative(d))
+    return b
+
+
+def run(d: Data, lp: LP, backend: str, *, ranging: bool = True, ipm: bool = False) -> Solution:
+    return solve(lp, backend=backend, solver=d.policy.solver, ranging=ranging, ipm=ipm)
+
+
+def infeasible(d: Data) -> Diagnosis | None:
+    """A minimal conflicting set of the plan's constraints (form x model); None while the rows are
+    tightened by the rounding margin (the caller solves again without it)."""
+    if d.row_margin > 0:
+        return None
+    b = Builder(d, "x")
+    b.common()
+    lp, _ = b.done()
+    return diagnose_lp(d, lp)
+
+
+def check_optimal(sol: Solution) -> None:
+    if sol.status != "optimal":  # unbounded or solver failure: a programmer error, not user data
+        raise RuntimeError(tr("alloc.error.solver", Lang.EN, status=sol.status, solver=sol.solver))

@@ -1,0 +1,49 @@
+"""max_outcome — efficiency: maximise Σ outcome of the concave response curves, then (stage 2) the
+min-deviation split among the allocations that keep that outcome, so tasks without a curve are
+split as close to need as the constraints allow."""
+
+from __future__ import annotations
+
+from ...core.i18n import Msg
+from ...model.policy import PolicyKind
+from .._data import Data
+from .._model import Builder
+from .base import LEXI_TOLERANCES, Outcome, PolicyType, Solved, check_optimal, infeasible, relative, run
+
+__all__ = ["POLICY"]
+
+
+class MaxOutcome(PolicyType):
+    kind = PolicyKind.MAX_OUTCOME
+    fields = ("deviation", "response_curves")
+
+    def objective(self, d: Data) -> Msg | None:
+        return Msg("alloc.objective.outcome", outcomes=[c.outcome or c.task for c in d.policy.response_curves])
+
+    def solve(self, d: Data, backend: str) -> Outcome:
+        b = Builder(d, "x")
+        b.common()
+        b.outcome(sign=-1.0)
+        lp1, lay1 = b.done()
+        s1 = run(d, lp1, backend)
+        if s1.status == "infeasible":
+            return infeasible(d)
+        check_optimal(s1)
+        assert s1.col_value is not None
+        best = -s1.objective
+        for tol in LEXI_TOLERANCES:
+            b2 = Builder(d, "dev")
+            b2.common()
+            b2.outcome(sign=0.0)
+            b2.outcome_floor(best - tol * max(1.0, abs(best)))
+            b2.deviation_cost(relative(d))
+            lp2, lay2 = b2.done()
+            s2 = run(d, lp2, backend, ranging=False)
+            if s2.status == "optimal" and s2.col_value is not None:
+                x = lay2.x_value(s2.col_value)
+                return x, Solved(x, best, s2, lay2, lp2, s1, lay1, lp1, -1, 1.0)
+        x = lay1.x_value(s1.col_value)
+        return x, Solved(x, best, s1, lay1, lp1, s1, lay1, lp1, -1, 1.0)
+
+
+POLICY = MaxOutcome()

@@ -1,0 +1,105 @@
+"""Stability (ổn định giữa các năm): (1−δ)·x[u,t,y−1] ≤ x[u,t,y] ≤ (1+δ)·x[u,t,y−1] for consecutive
+years that both have budget, and against ``prior`` amounts for the first year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.i18n import Msg
+from ..core.problems import Problem, Source, json_path
+from ..model.result import ConstraintKind
+from ..model.types import Code, Money, Text
+from .base import INF, NAME, TASKS, UNITS, ConstraintModel, ConstraintType, PlanRefs, WorkbookField, select
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..allocator._data import Data
+    from ..allocator._model import Builder
+
+__all__ = ["PriorAmount", "StabilityConstraint", "KIND"]
+
+M = 1e6
+
+
+class PriorAmount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    unit: Code
+    task: Code
+    amount: Money = Field(ge=0)
+
+
+class StabilityConstraint(ConstraintModel):
+    """|x[u,t,y] − x[u,t,y−1]| ≤ max_change·x[u,t,y−1]; for the first year against ``prior`` if given."""
+
+    type: Literal["stability"] = "stability"
+    name: Text
+    tasks: list[Code] | None = None
+    units: list[Code] | None = None
+    max_change: float = Field(gt=0, allow_inf_nan=False, description="δ as a fraction, 0.2 = ±20 %")
+    prior: list[PriorAmount] | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    tasks: np.ndarray
+    units: np.ndarray
+    delta: float
+    prior: dict[tuple[int, int], float]  # (task, unit) → đồng
+
+
+class Stability(ConstraintType):
+    kind = ConstraintKind.STABILITY
+    model = StabilityConstraint
+    row_element = "cell"
+    fields = (NAME, TASKS, UNITS, WorkbookField("max_change", "opt_float", width=10))
+    coupling = True
+
+    def check(self, c: StabilityConstraint, i: int, refs: PlanRefs) -> list[Problem]:
+        out = super().check(c, i, refs)
+        for j, prior in enumerate(c.prior or []):
+            if prior.unit not in refs.units or prior.task not in refs.tasks:
+                out.append(Problem("plan.constraint_prior_unknown", Source(path=json_path("allocation", "constraints", i, "prior", j)),
+                                   {"constraint": c.name}))
+        return out
+
+    def apply(self, d: Data, c: StabilityConstraint, g: int) -> None:
+        ti = {code: i for i, code in enumerate(d.task_codes)}
+        ui = {code: i for i, code in enumerate(d.unit_codes)}
+        prior = {(ti[p.task], ui[p.unit]): float(p.amount) for p in c.prior or [] if p.unit in ui and p.task in ti}
+        d.add_rows(self, c, g, Spec(select(c.tasks, d.task_codes), select(c.units, d.unit_codes), float(c.max_change), prior))
+
+    def rows(self, b: Builder, c: StabilityConstraint, g: int, spec: Spec, *, scaled: bool = False) -> None:
+        d = b.d
+        _T, Y, U = d.shape
+        year_pos = {yr: i for i, yr in enumerate(d.years)}
+        delta, us = spec.delta, spec.units
+        pairs = [(t, y, year_pos[d.years[y] - 1]) for t in spec.tasks for y in range(1, Y)
+                 if d.years[y] - 1 in year_pos and d.B[t, y] > 0 and d.B[t, year_pos[d.years[y] - 1]] > 0]
+        if pairs and us.size:
+            pt, py, pp = (np.array([a[k] for a in pairs]) for k in range(3))
+            cur = ((pt * Y + py)[:, None] * U + us[None, :]).ravel()
+            prev = ((pt * Y + pp)[:, None] * U + us[None, :]).ravel()
+            m = cur.size
+            rows = np.concatenate([np.arange(m), np.arange(m)])
+            # x_y − (1+δ)x_{y−1} ≤ 0   and   (1−δ)x_{y−1} − x_y ≤ 0
+            b.xrows(np.full(m, -INF), np.zeros(m), rows, np.concatenate([cur, prev]),
+                    np.concatenate([np.ones(m), np.full(m, -(1 + delta))]), g, cur)
+            b.xrows(np.full(m, -INF), np.zeros(m), rows, np.concatenate([prev, cur]),
+                    np.concatenate([np.full(m, 1 - delta), -np.ones(m)]), g, cur)
+        tasks, units = set(spec.tasks.tolist()), set(us.tolist())
+        items = sorted((t, u, a) for (t, u), a in spec.prior.items() if t in tasks and u in units and d.B[t, 0] > 0)
+        if items:  # the first year against the prior amounts
+            cells = np.array([t * Y * U + u for t, u, _ in items])
+            amt = np.array([a for _, _, a in items]) / M
+            m = cells.size
+            b.xrows(np.full(m, -INF), (1 + delta) * amt, np.arange(m), cells, np.ones(m), g, cells)
+            b.xrows((1 - delta) * amt, np.full(m, INF), np.arange(m), cells, np.ones(m), g, cells)
+
+    def detail(self, d: Data, c: StabilityConstraint, g: int) -> tuple[Msg, dict[str, int]]:
+        return Msg("alloc.detail.stability", change=float(c.max_change)), {}
+
+
+KIND = Stability()

@@ -1,0 +1,110 @@
+"""The CLI speaks the user's language: help screens, usage errors, and the same exit code for the
+same situation in every command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from budgetlib.cli.localize import lang_from_argv
+from budgetlib.core.lang import Lang
+
+# Words typer/click print in English; none may appear in Vietnamese output.
+# What typer/click print in English (panel titles, usage prefix, metavars, messages); none may
+# appear in Vietnamese output. Help texts of each command are checked by the language test of the
+# whole product (tests/test_language.py).
+CLICK_ENGLISH = re.compile(r"Usage:|\bOptions\b|\bArguments\b|\bCommands\b|Show this message|\bError\b|Invalid value|No such|"
+                           r"Missing|\[default:|\[required\]|\bTry\b|<bool>|<path>|<text>|<int(eger)?>|\[OPTIONS\]|COMMAND")
+VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    full_env = {**os.environ, "COLUMNS": "120", **(env or {})}
+    full_env.pop("BUDGETLIB_LANG", None) if env is None else None
+    return subprocess.run([sys.executable, "-m", "budgetlib", *args], capture_output=True, text=True, encoding="utf-8", env=full_env)
+
+
+COMMANDS = ["schema", "validate", "summary", "template", "allocate", "report"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_is_in_one_language(command):
+    args = [command] if command else []
+    vi = run(*args, "--help")
+    en = run(*args, "--help", "--lang", "en")
+    assert vi.returncode == 0 and en.returncode == 0, vi.stderr + en.stderr
+    assert "Cách dùng:" in vi.stdout and "Usage:" in en.stdout
+    assert not CLICK_ENGLISH.search(vi.stdout), vi.stdout
+    if command in ("schema", "validate", "summary"):  # the lead's commands: every help text translated
+        assert not VIETNAMESE.search(en.stdout.replace("đồng", "")), en.stdout
+        assert " / " not in vi.stdout  # no "vi / en" double help texts
+
+
+def test_help_of_own_commands_has_an_example():
+    for command in ("schema", "validate", "summary"):
+        assert "Ví dụ:" in run(command, "--help").stdout
+        assert "Example:" in run(command, "--help", "--lang", "en").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "vi", "en"),
+    [
+        (["allocate", "--nope"], "không có tùy chọn --nope", "no such option --nope"),
+        (["allocate", "--policy", "foo", "x.json"], "hãy chọn một trong", "choose one of"),
+        (["nocmd"], "không có lệnh «nocmd»", "no such command “nocmd”"),
+        (["validate", "a.json", "b.json"], "thừa tham số", "unexpected extra arguments"),
+        (["validate"], "thiếu", "missing"),
+        (["validate", "khong-co.json"], "không tìm thấy tệp «khong-co.json»", "file “khong-co.json” not found"),
+    ],
+)
+def test_usage_errors_are_translated_and_exit_3(args, vi, en):
+    out_vi = run(*args)
+    out_en = run(*args, "--lang", "en")
+    assert out_vi.returncode == 3 and out_en.returncode == 3
+    assert vi in out_vi.stderr and en in out_en.stderr, out_vi.stderr + out_en.stderr
+    assert not CLICK_ENGLISH.search(out_vi.stderr), out_vi.stderr
+    assert not VIETNAMESE.search(out_en.stderr), out_en.stderr
+
+
+def test_a_missing_file_is_the_same_usage_error_for_every_command(tmp_path):
+    missing = str(tmp_path / "khong-co.json")
+    codes = {cmd: run(cmd, missing).returncode for cmd in ("validate", "summary")}
+    assert set(codes.values()) == {3}, codes
+
+
+def test_a_folder_named_like_a_plan_is_a_usage_error(tmp_path):
+    folder = tmp_path / "x.json"
+    folder.mkdir()
+    out = run("validate", str(folder))
+    assert out.returncode == 3 and "là một thư mục" in out.stderr
+
+
+def test_lang_is_read_before_the_command_and_from_the_environment():
+    assert lang_from_argv(["validate", "--lang", "en", "p.json"]) is Lang.EN
+    assert lang_from_argv(["--lang=en", "validate"]) is Lang.EN
+    assert lang_from_argv(["validate"]) is Lang.VI
+    out = run("validate", "--help", env={"BUDGETLIB_LANG": "en"})
+    assert "Usage:" in out.stdout
+
+
+def test_user_names_are_not_rich_markup(tmp_path):
+    import json
+
+    from .conftest import tiny_plan_data
+
+    data = tiny_plan_data()
+    data["program"]["name"] = "Kế hoạch [dự thảo] [bold]x[/bold]"
+    data["units"][0]["kind"] = "Làng"  # one error, so a problem line is printed too
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    bad = run("validate", str(path))
+    assert bad.returncode == 1 and "Làng" in bad.stderr
+    data["units"][0]["kind"] = "Quận"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    ok = run("validate", str(path))
+    assert ok.returncode == 0 and "[dự thảo] [bold]x[/bold]" in ok.stdout, ok.stdout
