@@ -362,3 +362,42 @@ def test_round_trip_through_a_real_file_in_english(tmp_path, haiphong):
     path = tmp_path / "plan_en.xlsx"
     write_plan_workbook(haiphong, path, lang="en")
     assert read_workbook(path) == haiphong
+
+
+# ---------------------------------------------------------------------------------------------
+# The constraints table follows the constraint registry
+
+
+def test_constraint_columns_come_from_the_registry():
+    from budgetlib.constraints.registry import CONSTRAINT_KINDS
+    from budgetlib.io.workbook.fields import ENUMS, TABLE_BY_KEY
+
+    table = TABLE_BY_KEY["constraints"]
+    columns = [f.key for f in table.fields]
+    assert columns[0] == "type" and set(ENUMS["constraint_type"].values) == set(CONSTRAINT_KINDS)
+    for kind in CONSTRAINT_KINDS.values():
+        assert {f.key for f in kind.fields} <= set(columns)
+    assert [f.key for f in table.fields if f.required] == ["type", "name"]  # the rest depends on the type
+
+
+def test_a_unit_share_constraint_round_trips_and_its_share_is_required(haiphong):
+    from budgetlib.constraints.unit_share import UnitShareConstraint
+
+    policy = haiphong.allocation.model_copy(update={"constraints": [*haiphong.allocation.constraints, UnitShareConstraint(name="Không quá 30%", share=0.3)]})
+    plan = haiphong.model_copy(update={"allocation": policy})
+    for lang in ("vi", "en"):
+        assert read_plan_grids(DictBook(sheets_of(plan, lang))) == plan
+    sheets = sheets_of(plan)
+    policy_rows = sheets["Chính sách phân bổ"]
+    header = next(i for i, r in enumerate(policy_rows) if r and r[0] == "Loại ràng buộc")
+    share = policy_rows[header].index("Tỷ trọng tối đa của một địa bàn")
+    row = next(i for i, r in enumerate(policy_rows) if len(r) > 1 and r[1] == "Không quá 30%")
+    assert policy_rows[row][0] == "Tỷ trọng tối đa của một địa bàn"  # the kind's own name in the dropdown
+    policy_rows[row][share] = None
+    _, problems = read_plan_grids_with_problems(DictBook(sheets))
+    assert [(p.code, p.location) for p in problems] == [("workbook.cell.missing", f"Chính sách phân bổ!{chr(65 + share)}{row + 1}")]
+    for r in policy_rows[header:]:
+        if len(r) > share:
+            del r[share]
+    _, problems = read_plan_grids_with_problems(DictBook(sheets))
+    assert [p.code for p in problems] == ["workbook.missing_column"] and "Tỷ trọng" in problems[0].message("vi")

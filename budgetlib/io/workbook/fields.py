@@ -24,7 +24,9 @@ from enum import Enum, StrEnum
 from functools import cache
 from typing import Any
 
-from ...core.i18n import Msg, tr
+from ...constraints.base import WorkbookField
+from ...constraints.registry import CONSTRAINT_KINDS
+from ...core.i18n import Msg, catalogue, tr
 from ...core.lang import Lang, as_lang
 from ...core.money import MoneyUnit
 from ...core.text import fold
@@ -84,6 +86,8 @@ class Field:
     width: float = 14.0
     required: bool = False
     aliases: tuple[str, ...] = ()  # further header spellings the reader accepts
+    label: str | None = None  # catalogue code of the header, if not workbook.field.<table>.<key>
+    help: str | None = None  # catalogue code of the explanation, if not workbook.help.<table>.<key>
 
 
 @dataclass(frozen=True)
@@ -142,19 +146,28 @@ class TableDef:
     group: Group | None = None
     extra: Extra | None = None
     root_fields: tuple[str, ...] = ()  # fields that belong to the plan itself (schema_version)
+    variant: str | None = None  # the field whose value says which further columns a row requires
+    variants: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def required_for(self, value: str) -> frozenset[str]:
+        """The further columns a row whose ``variant`` field holds ``value`` requires."""
+        return dict(self.variants).get(value, frozenset())
 
     def field(self, key: str) -> Field:
         return next(f for f in self.fields if f.key == key)
 
+    def _label_code(self, key: str) -> str:
+        return self.field(key).label or f"workbook.field.{self.key}.{key}"
+
     def label(self, key: str) -> Msg:
         """The column's label as a message (for problems: ``Dân số phải là số``)."""
-        return Msg(f"workbook.field.{self.key}.{key}")
+        return Msg(self._label_code(key))
 
     def header(self, key: str, lang: str | Lang) -> str:
-        return tr(f"workbook.field.{self.key}.{key}", lang)
+        return tr(self._label_code(key), lang)
 
     def help(self, key: str, lang: str | Lang) -> str:
-        return tr(f"workbook.help.{self.key}.{key}", lang)
+        return tr(self.field(key).help or f"workbook.help.{self.key}.{key}", lang)
 
     @property
     def title(self) -> Msg:
@@ -226,6 +239,7 @@ class EnumDef:
     values: tuple[str, ...]
     slugs: tuple[str, ...]
     labels: str | None = None
+    fallback: str | None = None  # prefix of labels for values the first prefix has none for
 
     @classmethod
     def of(cls, members: Any, labels: str | None) -> EnumDef:
@@ -233,15 +247,27 @@ class EnumDef:
         values = tuple(str(int(m)) if isinstance(m, MoneyUnit) else str(m.value) for m in items)
         return cls(values, tuple(m.name.lower() for m in items), labels)
 
-    def label(self, value: str, lang: str | Lang) -> str:
+    def _code(self, value: str) -> str | None:
         if self.labels is None:
+            return None
+        slug = self.slugs[self.values.index(value)]
+        code = f"{self.labels}.{slug}"
+        if self.fallback is not None and code not in catalogue(Lang.VI):
+            return f"{self.fallback}.{slug}"
+        return code
+
+    def label(self, value: str, lang: str | Lang) -> str:
+        code = self._code(value)
+        if code is None:
             return value
-        return tr(f"{self.labels}.{self.slugs[self.values.index(value)]}", lang)
+        text = tr(code, lang)
+        if self.fallback is not None and code.startswith(self.fallback + "."):
+            return text[:1].upper() + text[1:]  # a name used in sentences, shown as a list entry
+        return text
 
     def label_msg(self, value: str) -> Msg | str:
-        if self.labels is None:
-            return value
-        return Msg(f"{self.labels}.{self.slugs[self.values.index(value)]}")
+        code = self._code(value)
+        return value if code is None else Msg(code)
 
 
 ENUMS: dict[str, EnumDef] = {
@@ -253,11 +279,9 @@ ENUMS: dict[str, EnumDef] = {
     "cadence": EnumDef.of(Cadence, "workbook.enum.cadence"),
     "policy_kind": EnumDef.of(PolicyKind, "workbook.enum.policy_kind"),
     "deviation": EnumDef.of(DeviationWeighting, "workbook.enum.deviation"),
-    "constraint_type": EnumDef(
-        ("floor", "cap", "earmark", "eligibility", "absorption", "stability", "target"),
-        ("floor", "cap", "earmark", "eligibility", "absorption", "stability", "target"),
-        "workbook.enum.constraint_type",
-    ),
+    # The kinds of the constraint registry; a kind without a label of its own here is shown by
+    # the allocator's name for it (alloc.kind.<kind>), so adding a kind needs no edit here.
+    "constraint_type": EnumDef(tuple(CONSTRAINT_KINDS), tuple(CONSTRAINT_KINDS), "workbook.enum.constraint_type", "alloc.kind"),
     "op": EnumDef((">", ">=", "==", "!=", "<=", "<"), (">", ">=", "==", "!=", "<=", "<")),
     "solver": EnumDef(("highs", "cbc"), ("highs", "cbc")),
     "money_unit": EnumDef.of(MoneyUnit, "money.unit"),
@@ -297,6 +321,38 @@ def iter_fields() -> Iterator[tuple[TableDef, Field]]:
 
 F = Field
 K = Kind
+
+_REGISTRY_KINDS = {
+    "text": Kind.TEXT, "opt_text": Kind.TEXT, "code": Kind.CODE, "opt_code": Kind.CODE, "list": Kind.LIST,
+    "years": Kind.YEARS, "money": Kind.MONEY, "float": Kind.FLOAT, "opt_float": Kind.FLOAT, "int": Kind.INT,
+    "enum": Kind.ENUM, "attribute": Kind.ATTRIBUTE,
+}
+
+
+def _registry_field(wf: WorkbookField, required: bool) -> Field:
+    # Attribute names (``attribute``, ``capacity_attribute``) are read by their column labels too.
+    kind = Kind.ATTRIBUTE if wf.key == "attribute" or wf.key.endswith("_attribute") else _REGISTRY_KINDS[wf.kind]
+    return Field(wf.key, kind, enum=wf.enum, dropdown=wf.dropdown, width=wf.width, required=required,
+                 label=f"alloc.field.{wf.key}", help=f"alloc.field_help.{wf.key}")
+
+
+def _constraint_table() -> TableDef:
+    """The constraints table: a type column, then every column any registered kind declares
+    (``budgetlib.constraints``), in order of first appearance. A column is required for every row
+    only if every kind requires it; the others are required by the kinds that say so."""
+    kinds = list(CONSTRAINT_KINDS.values())
+    declared: dict[str, WorkbookField] = {}
+    for kind in kinds:
+        for wf in kind.fields:
+            declared.setdefault(wf.key, wf)
+    everywhere = {key for key in declared if all(any(f.key == key and f.required for f in k.fields) for k in kinds)}
+    fields = (
+        Field("type", Kind.ENUM, enum="constraint_type", required=True, width=16),
+        *(_registry_field(wf, wf.key in everywhere) for wf in declared.values()),
+    )
+    variants = tuple((tag, frozenset(f.key for f in k.fields if f.required and f.key not in everywhere)) for tag, k in CONSTRAINT_KINDS.items())
+    return TableDef("constraints", "policy", "RangBuoc", fields, path="allocation.constraints", variant="type", variants=variants)
+
 
 TABLES: tuple[TableDef, ...] = (
     TableDef(
@@ -405,32 +461,7 @@ TABLES: tuple[TableDef, ...] = (
         ),
         path="allocation", keyvalue=True,
     ),
-    TableDef(
-        "constraints", "policy", "RangBuoc",
-        (
-            F("type", K.ENUM, enum="constraint_type", required=True, width=16),
-            F("name", required=True, width=40),
-            F("tasks", K.LIST, width=12),
-            F("units", K.LIST, width=12),
-            F("years", K.YEARS, width=10),
-            F("amount", K.MONEY, width=12),
-            F("share_of_budget", K.FLOAT, width=12),
-            F("times_proportional", K.FLOAT, width=12),
-            F("unit", K.CODE, dropdown="units", width=12),
-            F("task", K.CODE, dropdown="tasks", width=12),
-            F("attribute", K.ATTRIBUTE, width=14),
-            F("op", K.ENUM, enum="op", width=8),
-            F("value", K.FLOAT, width=10),
-            F("per_attribute_amount", K.MONEY, width=12),
-            F("max_change", K.FLOAT, width=10),
-            F("target", K.CODE, dropdown="targets", width=10),
-            F("unit_cost", K.MONEY, width=12),
-            F("capacity_attribute", K.ATTRIBUTE, width=14),
-            F("baseline_attribute", K.ATTRIBUTE, width=14),
-            F("required", K.FLOAT, width=10),
-        ),
-        path="allocation.constraints",
-    ),
+    _constraint_table(),
     TableDef(
         "priors", "policy", "SoLieuNamTruoc",
         (

@@ -92,6 +92,7 @@ class ItemReader:
         tdef = found.tdef
         missing = {f.key for f in tdef.fields if f.required and f.key not in found.cols}
         extra = self._extra_columns(found, attribute_name)
+        reported: set[str] = set()
         items = []
         for r in found.rows:
             item = Item({}, {"": found.row_source(r)}, set(missing))
@@ -102,8 +103,25 @@ class ItemReader:
                         item.data[f.key] = value
             if tdef.extra is not None:
                 self._extra(item, tdef.extra.kind, tdef.extra.into, extra, found, r)
+            if tdef.variant is not None:
+                self._variant(item, found, r, reported)
             items.append(item)
         return items
+
+    def _variant(self, item: Item, found: FoundTable, r: int, reported: set[str]) -> None:
+        """Columns this row's variant (a constraint's type) requires: a blank cell is a problem
+        at it, a missing column one problem for the table."""
+        tdef = found.tdef
+        value = item.data.get(tdef.variant or "")
+        for key in sorted(tdef.required_for(value)) if isinstance(value, str) else ():
+            if key in item.failed or key in item.data:
+                continue
+            item.failed.add(key)
+            if key in found.cols:
+                self.problems.append(Problem("workbook.cell.missing", found.source(r, found.cols[key]), {"column": tdef.label(key)}))
+            elif key not in reported:
+                reported.add(key)
+                self.problems.append(Problem("workbook.missing_column", found.header_source(), {"table": tdef.title, "column": tdef.label(key)}))
 
     def _extra_columns(self, found: FoundTable, attribute_name: Callable[[Any, list[Any]], str | None] | None) -> dict[int, tuple[Any, Msg]]:
         """Extra column → (mapping key, label): attribute name or year; other columns are notes."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.i18n import Msg
@@ -24,7 +25,7 @@ from ...model.attributes import KNOWN_ATTRIBUTES
 from .cells import shown_params
 from .items import Item
 
-__all__ = ["LocMap", "REFERS_TO", "is_consequence", "relocate"]
+__all__ = ["LocMap", "REFERS_TO", "Unread", "is_consequence", "relocate"]
 
 REFERS_TO: Mapping[str, tuple[str, ...]] = {
     "plan.unknown_agency": ("agencies",),
@@ -39,6 +40,9 @@ REFERS_TO: Mapping[str, tuple[str, ...]] = {
     "plan.missing_attribute": ("units",),
     "plan.constraint_attribute_missing": ("units",),
     "plan.task_lead": ("roles",),
+    "plan.task_unfunded": ("budget_lines",),
+    "plan.source_unused": ("budget_lines",),
+    "plan.all_zero_need": ("units", "budget_lines"),
 }
 """Plan findings that look items up in other tables (by table key of :data:`~.fields.TABLES`)."""
 
@@ -106,17 +110,33 @@ def _join(path: str, suffix: str) -> str:
     return f"{path}{suffix}" if suffix.startswith("[") else f"{path}.{suffix}"
 
 
-def is_consequence(p: Problem, locs: LocMap, broken: set[str], failed_attributes: set[str]) -> bool:
+_UNUSED = {"plan.task_unfunded": "task", "plan.source_unused": "source"}
+
+
+@dataclass
+class Unread:
+    """What could not be read: whole tables, attribute columns (some cell), and the codes named by
+    budget lines that could not be read (their task may look unfunded only because of that)."""
+
+    tables: set[str] = field(default_factory=set)
+    attributes: set[str] = field(default_factory=set)
+    line_refs: dict[str, set[str]] = field(default_factory=lambda: {"task": set(), "source": set()})
+
+
+def is_consequence(p: Problem, locs: LocMap, unread: Unread) -> bool:
     """True if ``p`` only repeats, in other words, a problem already reported (see the module)."""
     if locs.explained(p.source.path or ""):
         return True
     tables = set(REFERS_TO.get(p.code, ()))
     if p.code == "plan.constraint_unknown_reference":
         tables.add(_REFERENCE_KIND.get(str(p.params.get("what")), ""))
-    if tables & broken:
+    if tables & unread.tables:
         return True
     if p.code in _ATTRIBUTE_CODES:
-        return str(p.params.get("attribute", p.params.get("value"))) in failed_attributes
+        return str(p.params.get("attribute", p.params.get("value"))) in unread.attributes
+    if p.code in _UNUSED:
+        what = _UNUSED[p.code]
+        return p.params.get(what) in unread.line_refs[what]
     return False
 
 

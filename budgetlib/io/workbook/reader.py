@@ -32,7 +32,7 @@ from ..grid import GridBook
 from .cells import CellContext, is_blank, to_text
 from .fields import TABLE_BY_KEY, TABLES, Kind, TableDef, sheet_name
 from .items import Item, ItemReader, attach, default_attribute_name, group_rows, known_attribute
-from .locate import LocMap, is_consequence, relocate
+from .locate import LocMap, Unread, is_consequence, relocate
 from .tables import Finder, FoundTable
 
 __all__ = ["read_plan_grids", "read_plan_grids_with_problems", "read_plan_grids_located", "Locate"]
@@ -52,7 +52,8 @@ class _Reading:
         self.cells = ItemReader(CellContext())
         self.problems: list[Problem] = []
         self.found: dict[str, FoundTable | None] = {}
-        self.broken: set[str] = set()  # tables that could not be read (missing, or a required column missing)
+        self.unread = Unread()  # tables (missing, or a required column missing), attributes, …
+        self.broken = self.unread.tables
         self.items: dict[str, list[Item]] = {}
         self.locs = LocMap()
 
@@ -182,9 +183,15 @@ class _Reading:
 
     # -- step 4: checks, located --------------------------------------------------------------
     def check(self, data: dict[str, Any]) -> Plan | None:
+        self.unread.attributes |= self.cells.failed_attributes
+        for line in self.items["budget_lines"]:
+            if line.failed:
+                for what in ("task", "source"):
+                    if isinstance(line.data.get(what), str):
+                        self.unread.line_refs[what].add(line.data[what])
         found = salvage_plan(data)
         for p in found.problems:
-            if not is_consequence(p, self.locs, self.broken, self.cells.failed_attributes):
+            if not is_consequence(p, self.locs, self.unread):
                 self.problems.append(relocate(p, self.locs))
         errors = any(p.severity is Severity.ERROR for p in [*self.cells.problems, *self.problems])
         return None if errors else found.plan
