@@ -401,3 +401,20 @@ def test_a_unit_share_constraint_round_trips_and_its_share_is_required(haiphong)
             del r[share]
     _, problems = read_plan_grids_with_problems(DictBook(sheets))
     assert [p.code for p in problems] == ["workbook.missing_column"] and "Tỷ trọng" in problems[0].message("vi")
+
+
+def test_policy_conflicts_are_located_at_their_cells_in_the_terminal_and_the_sheets(tmp_path, haiphong_xlsx):
+    from budgetlib.pipeline import run_allocate
+
+    wb = load_workbook(haiphong_xlsx)
+    ws = wb["Chính sách phân bổ"]
+    floor = find_row(ws, 1, "Sàn")
+    ws.cell(floor, 6).value = 1_000_000  # a floor of 1 000 000 triệu per district and year
+    path = tmp_path / "khong_kha_thi.xlsx"
+    wb.save(path)
+    outcome = run_allocate(OpenpyxlBook(path))
+    assert outcome.exit_code == 2
+    text = "\n".join(outcome.explanation())
+    assert f"Chính sách phân bổ!A{floor}" in text and "allocation.constraints[" not in text
+    explanation = next(s for s in outcome.sheets if s.name == "Giải thích")
+    assert any(f"Chính sách phân bổ!A{floor}" in str(v) for row in explanation.rows for v in row)
