@@ -227,10 +227,10 @@ class _Sheet:
                comments: list[str], widths: list[float], formats: list[str | None]) -> None:
         header_row = self.row(list(headers))
         self.spec.bold_rows.add(header_row)
-        for c, (text, w) in enumerate(zip(comments, widths, strict=True)):
+        for c, (text, w, header) in enumerate(zip(comments, widths, headers, strict=True)):
             if text:
                 self.spec.comments[cell_ref(header_row, c + 1)] = text
-            self.width(c, w)
+            self.width(c, max(w, _header_width(header)))
         for values in data:
             self.row(values)
         last = header_row + max(len(data), 1)
@@ -298,6 +298,11 @@ def _extra_columns(
 def _int_format(values: list[CellValue]) -> str | None:
     nums = [v for v in values if v is not None]
     return "#,##0" if nums and all(isinstance(v, int) for v in nums) else None
+
+
+def _header_width(header: str) -> float:
+    """A column wide enough for its (bold) header, so no header is cut on screen or on paper."""
+    return min(len(header) * 1.15 + 2, 45.0)
 
 
 def _list_source(sheet: str, col: int, first: int, last: int) -> str:
