@@ -139,8 +139,13 @@ def _cell(f: Field, value: Any, lang: Lang, unit: MoneyUnit) -> CellValue:
     return value
 
 
+def _other(lang: Lang) -> Lang:
+    """The other language, whose header each column's note shows (a workbook in either reads)."""
+    return next(other for other in Lang if other is not lang)
+
+
 def _comment(tdef: TableDef, f: Field, lang: Lang) -> str:
-    other = Lang.EN if lang is Lang.VI else Lang.VI
+    other = _other(lang)
     return tr("workbook.comment.other_language", lang, header=tdef.header(f.key, other)) + "\n" + tdef.help(f.key, lang)
 
 
@@ -277,7 +282,7 @@ def _extra_columns(
     into = tdef.extra.into
     if tdef.extra.kind is ExtraKind.ATTRIBUTES:
         keys: list[Any] = list(dict.fromkeys(k for rec in records for k in rec.get(into, {})))
-        other = Lang.EN if lang is Lang.VI else Lang.VI
+        other = _other(lang)
         columns = []
         for key in keys:
             if key in KNOWN_ATTRIBUTES:
@@ -353,7 +358,7 @@ def plan_sheets(plan: Plan, *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
 def guide_sheet(*, lang: str | Lang = Lang.VI, plan: Plan | None = None) -> SheetSpec:
     """Hướng dẫn: how to fill the workbook and what every column means."""
     lang = as_lang(lang)
-    other = Lang.EN if lang is Lang.VI else Lang.VI
+    other = _other(lang)
     order = ", ".join(sheet_name(k, lang) for k in SHEET_KEYS[1:10])
     rows: list[list[CellValue]] = [[tr("workbook.guide.title", lang)], []]
     rows += [[tr(f"workbook.guide.step_{i}", lang, sheets=order)] for i in range(1, 7)]

@@ -24,13 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...core.i18n import Msg
 from ...core.problems import PlanInvalid, Problem, Severity, Source
 from ...core.text import fold
 from ...model.plan import NeedDriver, Plan
 from ...planning.validation import salvage_plan
 from ..grid import GridBook
 from .cells import CellContext, is_blank, to_text
-from .fields import TABLE_BY_KEY, TABLES, Kind, TableDef, sheet_name
+from .fields import TABLE_BY_KEY, TABLES, Kind, TableDef
 from .items import Item, ItemReader, attach, default_attribute_name, group_rows, known_attribute
 from .locate import LocMap, Unread, is_consequence, relocate
 from .tables import Finder, FoundTable
@@ -72,7 +73,7 @@ class _Reading:
                 self.broken.add(tdef.key)
                 sheet = self.finder.sheet_for(tdef)
                 where = Source(sheet=sheet) if sheet else Source()
-                self.problems.append(Problem("workbook.missing_table", where, {"table": tdef.title, "sheet": sheet or sheet_name(tdef.sheet, "vi")}))
+                self.problems.append(Problem("workbook.missing_table", where, {"table": tdef.title, "sheet": sheet or Msg(f"workbook.sheet.{tdef.sheet}")}))
             return
         if tdef.keyvalue:
             return
@@ -86,7 +87,7 @@ class _Reading:
         """Read every table into items; False if this is not a planning workbook at all."""
         program = self.table("program")
         if program is None:
-            self.problems = [Problem("workbook.missing_program", Source(), {"sheet": sheet_name("program", "vi")})]
+            self.problems = [Problem("workbook.missing_program", Source(), {"sheet": Msg("workbook.sheet.program")})]
             return False
         self.items["program"] = [self.cells.keyvalue(program)]
         policy = self.table("policy")
