@@ -61,6 +61,8 @@ from .model import (
     UnitKind,
     UnitShareConstraint,
 )
+from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
+from .planning.scenarios import apply_scenario
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
 from .store import Stage, VersionRef, open_store, plan_hash
@@ -119,6 +121,15 @@ __all__ = [
     "TaskRole",
     "UnitKind",
     "UnitShareConstraint",
+    # scenarios (what-ifs)
+    "Scenario",
+    "ScaleBudget",
+    "DropSource",
+    "SetPolicy",
+    "SetConstraint",
+    "DropConstraint",
+    "SetTarget",
+    "apply_scenario",
     # planning
     "Pivot",
     "budget_pivot",

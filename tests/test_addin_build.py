@@ -1,4 +1,5 @@
-"""The add-in file: built from text sources on top of xlwings' template, checked by pyOpenVBA, installed."""
+"""The add-in file: built from text sources on top of xlwings' template, checked by pyOpenVBA, installed
+without ever leaving a file Excel would open by mistake, refused clearly when Excel holds it open."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import importlib.metadata
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,11 +20,14 @@ from budgetlib.addin.build import (  # noqa: E402
     ADDIN_NAME,
     RESOURCES,
     build_addin,
+    conda_settings,
+    config_rows,
     ribbon_callbacks,
     source_dir,
     vba_procedures,
 )
-from budgetlib.addin.install import NotSupported, install_addin, startup_dir, uninstall_addin  # noqa: E402
+from budgetlib.addin.install import AddinLocked, NotSupported, install_addin, startup_dir, uninstall_addin  # noqa: E402
+from budgetlib.addin.ribbon import customui_xml  # noqa: E402
 from budgetlib.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,9 +65,9 @@ def test_ribbon_is_well_formed_and_every_onaction_exists(built: Path) -> None:
     root = ET.fromstring(ribbon)  # raises if not well formed
     assert "customUI/customUI.xml" in rels and "ui/extensibility" in rels
     tab = root.find(f"{CUSTOMUI_NS}ribbon/{CUSTOMUI_NS}tabs/{CUSTOMUI_NS}tab")
-    assert tab is not None and tab.get("label") == "Ngân sách"
-    groups = [g.get("label") for g in tab.findall(f"{CUSTOMUI_NS}group")]
-    assert groups == ["Dữ liệu", "Phân bổ", "Báo cáo", "Trợ giúp"]
+    assert tab is not None and tab.get("getLabel") == "BudgetlibRibbon.GetLabel" and tab.get("label") is None
+    groups = [g.get("id") for g in tab.findall(f"{CUSTOMUI_NS}group")]
+    assert groups == ["grpData", "grpAllocate", "grpReport", "grpHelp"]
     callbacks = ribbon_callbacks(ribbon)
     procedures = {p.casefold() for p in vba_procedures(built)}
     assert callbacks, "no buttons"
@@ -77,11 +82,11 @@ def test_ribbon_buttons_match_the_python_dispatch_table() -> None:
     assert tuple(callbacks) == BUTTON_IDS
 
 
-def test_every_button_has_english_screentip_and_supertip() -> None:
-    root = ET.fromstring((EXCEL / "customUI.xml").read_bytes())
+def test_every_text_of_the_ribbon_comes_from_a_callback() -> None:
+    root = ET.fromstring(customui_xml())
     for el in root.iter(f"{CUSTOMUI_NS}button"):
-        assert el.get("label") and el.get("screentip") and el.get("supertip"), el.get("id")
-        assert el.get("screentip").isascii() and el.get("supertip").replace("Lỗi", "").isascii()
+        assert not ({"label", "screentip", "supertip"} & set(el.attrib)), el.get("id")
+        assert el.get("getLabel") and el.get("getScreentip") and el.get("getSupertip"), el.get("id")
 
 
 def test_vba_is_written_from_the_bas_source_and_stamped(built: Path) -> None:
@@ -91,7 +96,8 @@ def test_vba_is_written_from_the_bas_source_and_stamped(built: Path) -> None:
     ribbon = modules["BudgetlibRibbon"].replace("\r\n", "\n")
     source = (EXCEL / "BudgetlibRibbon.bas").read_text(encoding="utf-8")
     assert ribbon == source.replace('ADDIN_VERSION As String = "0.0.0"', f'ADDIN_VERSION As String = "{__version__}"')
-    assert source.isascii()
+    assert source.isascii() and modules["BudgetlibText"].isascii()
+    assert "ChrW(7893)" in modules["BudgetlibText"]  # "ổ" of "Sổ mới"
     # the add-in carries the VBA of the installed xlwings, renamed to this project
     xlwings_vba = modules["xlwings"]
     assert f'XLWINGS_VERSION As String = "{importlib.metadata.version("xlwings")}"' in xlwings_vba
@@ -100,9 +106,11 @@ def test_vba_is_written_from_the_bas_source_and_stamped(built: Path) -> None:
 
 def test_config_sheet_points_at_the_interpreter(built: Path) -> None:
     conf = _conf_sheet(built)
-    assert conf["Interpreter_Win"] == r"C:\Python311\python.exe"
-    assert conf["Interpreter_Mac"] == "/usr/local/bin/python3"
-    assert conf["Use UDF Server"] is False
+    assert conf == {
+        "Interpreter_Win": r"C:\Python311\python.exe",
+        "Interpreter_Mac": "/usr/local/bin/python3",
+        "ADD_WORKBOOK_TO_PYTHONPATH": False,
+    }
     with zipfile.ZipFile(built) as z:
         workbook = z.read("xl/workbook.xml").decode()
     assert 'name="budgetlib.conf"' in workbook and "felix" not in workbook.lower()
@@ -119,9 +127,39 @@ def test_packaged_sources_match_excel_folder() -> None:
     """`budgetlib addin build` (default output) copies excel/ into the package; they must not drift."""
     assert source_dir() == EXCEL
     for name in ("customUI.xml", "BudgetlibRibbon.bas", "HUONG_DAN.md"):
-        packaged = RESOURCES / name
-        if packaged.exists():
-            assert packaged.read_bytes() == (EXCEL / name).read_bytes(), f"rebuild: {name} is stale in resources/"
+        assert (RESOURCES / name).read_bytes() == (EXCEL / name).read_bytes(), f"run `budgetlib addin build`: {name} is stale in resources/"
+    assert (EXCEL / "customUI.xml").read_text(encoding="utf-8") == customui_xml(), "run `budgetlib addin build`: excel/customUI.xml is stale"
+
+
+def test_the_packaged_addin_is_current() -> None:
+    """The .xlam shipped in the package carries this version and the current sources."""
+    from pyopenvba import ExcelFile
+
+    shipped = RESOURCES / ADDIN_NAME
+    with ExcelFile(shipped) as book:
+        modules = book.vba_modules()
+    assert f'ADDIN_VERSION As String = "{__version__}"' in modules["BudgetlibRibbon"]
+    from budgetlib.addin.ribbon import text_module
+
+    assert modules["BudgetlibText"].replace("\r\n", "\n") == text_module().replace("\r\n", "\n"), "run `budgetlib addin build`"
+    with zipfile.ZipFile(shipped) as z:
+        assert z.read("customUI/customUI.xml").decode("utf-8") == customui_xml(), "run `budgetlib addin build`"
+
+
+def test_only_settings_with_a_value_are_written() -> None:
+    rows = config_rows({"Interpreter_Win": "C:/py/python.exe", "Interpreter_Mac": "", "Conda Path": "  ", "PYTHONPATH": None})
+    assert rows == [("Interpreter_Win", "C:/py/python.exe"), ("ADD_WORKBOOK_TO_PYTHONPATH", False)]
+    with pytest.raises(ValueError):
+        config_rows({"Interpreter": "x"})
+
+
+def test_conda_settings_come_from_the_activated_environment() -> None:
+    env = {"CONDA_PREFIX": r"C:\Users\an\miniconda3\envs\ngansach", "CONDA_DEFAULT_ENV": "ngansach",
+           "CONDA_EXE": r"C:\Users\an\miniconda3\Scripts\conda.exe"}
+    assert conda_settings(env) == (r"C:\Users\an\miniconda3", "ngansach")
+    assert conda_settings({"CONDA_PREFIX": r"C:\Users\an\miniconda3\envs\ngansach"}) == (r"C:\Users\an\miniconda3", "ngansach")
+    assert conda_settings({"CONDA_PREFIX": "/opt/conda", "CONDA_DEFAULT_ENV": "base"}) == ("/opt/conda", "base")
+    assert conda_settings({}) is None
 
 
 def test_cli_build(tmp_path: Path, capsys) -> None:
@@ -145,14 +183,75 @@ def test_startup_dirs(tmp_path: Path) -> None:
         startup_dir("linux", home=tmp_path)
 
 
-def test_install_windows_points_at_the_interpreter(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("APPDATA", str(tmp_path / "Roaming"))
-    result = install_addin(platform="win32", home=tmp_path, interpreter=r"C:\venv\Scripts\python.exe")
-    assert result.path == tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART" / ADDIN_NAME
+def test_install_windows_points_at_the_interpreter(tmp_path: Path) -> None:
+    env = {"APPDATA": str(tmp_path / "Roaming")}
+    result = install_addin(platform="win32", home=tmp_path, environ=env, interpreter=r"C:\venv\Scripts\python.exe")
+    xlstart = tmp_path / "Roaming" / "Microsoft" / "Excel" / "XLSTART"
+    assert result.path == xlstart / ADDIN_NAME
     assert pyopenvba.check_file(result.path).ok
-    assert _conf_sheet(result.path)["Interpreter_Win"] == r"C:\venv\Scripts\python.exe"
-    assert uninstall_addin(platform="win32", home=tmp_path) == result.path
+    assert _conf_sheet(result.path) == {"Interpreter_Win": r"C:\venv\Scripts\python.exe", "ADD_WORKBOOK_TO_PYTHONPATH": False}
+    assert sorted(p.name for p in xlstart.iterdir()) == [ADDIN_NAME]  # nothing else for Excel to open
+    assert not list(xlstart.parent.glob(".budgetlib-install-*"))
+    assert uninstall_addin(target_dir=xlstart) == result.path
     assert not result.path.exists()
+
+
+def test_install_in_a_conda_environment_writes_conda_settings(tmp_path: Path) -> None:
+    env = {"APPDATA": str(tmp_path / "Roaming"), "CONDA_PREFIX": r"C:\mc\envs\ns", "CONDA_DEFAULT_ENV": "ns", "CONDA_EXE": r"C:\mc\Scripts\conda.exe"}
+    result = install_addin(platform="win32", home=tmp_path, environ=env, interpreter=r"C:\mc\envs\ns\python.exe")
+    assert _conf_sheet(result.path) == {
+        "Interpreter_Win": r"C:\mc\envs\ns\python.exe", "Conda Path": r"C:\mc", "Conda Env": "ns", "ADD_WORKBOOK_TO_PYTHONPATH": False,
+    }
+    assert any(n.code == "addin.install.conda" for n in result.notes)
+
+
+def test_install_refuses_while_excel_holds_the_addin(tmp_path: Path, monkeypatch) -> None:
+    xlstart = tmp_path / "XLSTART"
+    first = install_addin(target_dir=xlstart, interpreter="python")
+    before = first.path.read_bytes()
+    # What Excel does to an open add-in on Windows, mocked: the rename over it is refused.
+    import os
+
+    real_replace = os.replace
+
+    def locked(src: Any, dst: Any) -> None:
+        if Path(dst) == first.path:
+            raise PermissionError(13, "The process cannot access the file because it is being used by another process", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(AddinLocked) as caught:
+        install_addin(target_dir=xlstart, interpreter="other-python")
+    monkeypatch.undo()
+    assert "thoát hẳn Excel" in caught.value.message("vi") and "Quit Excel" in caught.value.message("en")
+    assert first.path.read_bytes() == before
+    assert sorted(p.name for p in xlstart.iterdir()) == [ADDIN_NAME]
+    assert not list(tmp_path.glob(".budgetlib-install-*"))
+    # Excel's owner file (~$budgetlib.xlam) also means "open": refused before anything is built.
+    (xlstart / f"~${ADDIN_NAME}").write_bytes(b"x")
+    with pytest.raises(AddinLocked):
+        install_addin(target_dir=xlstart, interpreter="python")
+    with pytest.raises(AddinLocked):
+        uninstall_addin(target_dir=xlstart)
+    assert first.path.exists()
+
+
+def test_install_removes_what_older_versions_left_in_xlstart(tmp_path: Path, capsys) -> None:
+    xlstart = tmp_path / "XLSTART"
+    xlstart.mkdir()
+    (xlstart / f".{ADDIN_NAME}.tmp").write_bytes(b"half a file")
+    assert main(["addin", "install", "--dir", str(xlstart), "--interpreter", "python"]) == 0
+    assert sorted(p.name for p in xlstart.iterdir()) == [ADDIN_NAME]
+    assert ".budgetlib.xlam.tmp" in capsys.readouterr().out
+
+
+def test_cli_install_refusal_is_a_message_not_a_traceback(tmp_path: Path, capsys) -> None:
+    xlstart = tmp_path / "XLSTART"
+    xlstart.mkdir()
+    (xlstart / f"~${ADDIN_NAME}").write_bytes(b"x")
+    assert main(["addin", "install", "--dir", str(xlstart), "--lang", "en"]) == 3
+    err = capsys.readouterr().err
+    assert "Quit Excel completely" in err and "Traceback" not in err
 
 
 def test_install_macos_copies_the_applescript(tmp_path: Path) -> None:
@@ -168,4 +267,6 @@ def test_install_on_linux_explains(tmp_path: Path, capsys, monkeypatch) -> None:
     assert main(["addin", "install"]) == 3
     err = capsys.readouterr().err
     assert "Linux" in err and "budgetlib addin build" in err
+    assert main(["addin", "install", "--lang", "en"]) == 3
+    assert "Excel does not run on Linux" in capsys.readouterr().err
 

@@ -1,5 +1,6 @@
-"""Acceptance: the ribbon's exact Python commands, run against an openpyxl-backed workbook, write the
-same result sheets as the CLI on the same input (the Hải Phòng 2011–2015 plan)."""
+"""The buttons on an ``.xlsx`` file without Excel (:class:`~budgetlib.addin.filebook.OpenpyxlAdapter`):
+the same result sheets as the CLI, marked, written atomically; a missing, non-``.xlsx`` or locked
+file is a located, translated message, never an "unexpected error"."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ openpyxl = pytest.importorskip("openpyxl")
 
 from budgetlib import __version__  # noqa: E402
 from budgetlib.addin import python_command  # noqa: E402
-from budgetlib.addin.dispatch import EXIT_CRASH, EXIT_OK, dispatch  # noqa: E402
-from budgetlib.addin.filebook import OpenpyxlAdapter  # noqa: E402
-from budgetlib.io import load_plan  # noqa: E402
+from budgetlib.addin.dispatch import EXIT_CRASH, EXIT_INVALID, EXIT_OK, EXIT_USAGE, dispatch  # noqa: E402
+from budgetlib.addin.filebook import OpenpyxlAdapter, marked_sheets  # noqa: E402
 from budgetlib.io.workbook import OpenpyxlBook, write_plan_workbook, write_result_workbook  # noqa: E402
 from budgetlib.io.workbook.results import is_result_sheet  # noqa: E402
 
@@ -28,7 +28,12 @@ RUN_TIME_LABELS = {"Thời điểm chạy (UTC)", "Run time (UTC)"}
 
 @pytest.fixture(scope="module")
 def plan_xlsx(tmp_path_factory) -> Path:
-    return write_plan_workbook(load_plan(HAIPHONG), tmp_path_factory.mktemp("plan") / "haiphong.xlsx")
+    """A small valid plan (the Hải Phòng plan goes through the stand-in in test_addin_buttons)."""
+    from budgetlib.planning.validation import load_plan_data
+
+    from .conftest import tiny_plan_data
+
+    return write_plan_workbook(load_plan_data(tiny_plan_data()), tmp_path_factory.mktemp("plan") / "kehoach.xlsx")
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +44,7 @@ def _log(tmp_path: Path, monkeypatch) -> None:
 def _click(button_id: str, book: OpenpyxlAdapter, monkeypatch) -> None:
     """Run the exact statement the add-in passes to RunPython, with ``book`` as the calling workbook."""
     monkeypatch.setattr("budgetlib.addin.xlbook.XlwingsBook.caller", classmethod(lambda cls: book))
-    exec(python_command(button_id, addin=__version__, xlwings=XLWINGS), {})  # noqa: S102
+    exec(python_command(button_id, addin=__version__, xlwings=XLWINGS, lang="vi"), {})
 
 
 def _copy(src: Path, dest: Path) -> Path:
@@ -68,6 +73,9 @@ def _assert_same_workbooks(ours: Path, theirs: Path) -> None:
     assert a.sheetnames == b.sheetnames
     for name in a.sheetnames:
         assert _cells(a, name) == _cells(b, name), name
+        assert [c.data_type == "f" for r in a[name].iter_rows() for c in r if c.value is not None] == [
+            c.data_type == "f" for r in b[name].iter_rows() for c in r if c.value is not None
+        ], name
         assert dict(a[name].tables.items()) == dict(b[name].tables.items()), name
         assert a[name].freeze_panes == b[name].freeze_panes
 
@@ -122,11 +130,11 @@ def test_validate_compare_allocate_refresh(plan_xlsx: Path, tmp_path: Path, monk
     _click("btnCompare", book, monkeypatch)
     assert "So sánh" in sheets() and "Phân bổ" not in sheets()
     compare = [v for _, v, *_ in _cells(path, "So sánh")]
-    assert any(isinstance(v, str) and "proportional" in v.lower() or v == "Theo tỷ lệ nhu cầu" for v in compare), compare[:20]
+    assert any((isinstance(v, str) and "proportional" in v.lower()) or v == "Theo tỷ lệ nhu cầu" for v in compare), compare[:20]
     _click("btnRefresh", book, monkeypatch)
     assert "So sánh" in book.alerts[-1].text
     _click("btnAllocate", book, monkeypatch)
-    assert {"Phân bổ", "Năm 2011", "Tổng hợp", "Nhật ký"} <= set(sheets()) and "So sánh" not in sheets()
+    assert {"Phân bổ", "Năm 2021", "Tổng hợp", "Nhật ký"} <= set(sheets()) and "So sánh" not in sheets()
     _click("btnRefresh", book, monkeypatch)
     assert "Phân bổ" in book.alerts[-1].text and "Đã làm mới" in book.alerts[-1].text
     assert not any(a.critical for a in book.alerts), [a.text for a in book.alerts if a.critical]
@@ -165,3 +173,63 @@ def test_new_workbook_button_writes_the_cli_template(tmp_path: Path) -> None:
     assert main(["template", str(tmp_path / "cli.xlsx")]) == 0
     _assert_same_workbooks(new, tmp_path / "cli.xlsx")
     assert not any(is_result_sheet(n) for n in openpyxl.load_workbook(new).sheetnames)
+
+
+def test_written_sheets_are_marked_and_a_users_sheet_is_left_alone(plan_xlsx: Path, tmp_path: Path) -> None:
+    path = _copy(plan_xlsx, tmp_path / plan_xlsx.name)
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("Nhật ký")["A1"] = "nhật ký công tác của tôi"
+    wb.save(path)
+    book = OpenpyxlAdapter(path)
+    out = dispatch("btnAllocate", book)
+    assert out.exit_code == EXIT_OK and out.renamed == {"Nhật ký": "Nhật ký (2)"}
+    after = openpyxl.load_workbook(path)
+    assert after["Nhật ký"]["A1"].value == "nhật ký công tác của tôi"
+    assert marked_sheets(path) == set(out.written) and "Nhật ký" not in marked_sheets(path)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_missing_file_is_a_located_message(tmp_path: Path, lang: str) -> None:
+    book = OpenpyxlAdapter(tmp_path / "khong_co.xlsx")
+    out = dispatch("btnAllocate", book, lang=lang)
+    assert out.exit_code == EXIT_USAGE
+    text = book.alerts[-1].text
+    assert "khong_co.xlsx" in text and ("Không tìm thấy" if lang == "vi" else "was not found") in text
+    assert "Unexpected" not in text and "không mong đợi" not in text
+
+
+def test_a_file_that_is_not_a_workbook_is_a_located_message(tmp_path: Path) -> None:
+    for name, data in (("ke_hoach.csv", b"a,b\n1,2\n"), ("hong.xlsx", b"this is not a zip")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        book = OpenpyxlAdapter(path)
+        out = dispatch("btnValidate", book)
+        assert out.exit_code == EXIT_USAGE, name
+        assert name in book.alerts[-1].text and ".xlsx" in book.alerts[-1].text and "không mong đợi" not in book.alerts[-1].text
+        assert path.read_bytes() == data
+
+
+def test_a_workbook_open_in_excel_is_refused_before_any_work(plan_xlsx: Path, tmp_path: Path) -> None:
+    path = _copy(plan_xlsx, tmp_path / plan_xlsx.name)
+    (tmp_path / f"~${path.name}").write_bytes(b"owner")  # Excel's lock file beside an open workbook
+    before = path.read_bytes()
+    book = OpenpyxlAdapter(path)
+    out = dispatch("btnAllocate", book, lang="en")
+    assert out.exit_code == EXIT_USAGE and path.read_bytes() == before
+    assert "open in another program" in book.alerts[-1].text and path.name in book.alerts[-1].text
+
+
+def test_a_folder_named_like_a_workbook(tmp_path: Path) -> None:
+    (tmp_path / "x.xlsx").mkdir()
+    book = OpenpyxlAdapter(tmp_path / "x.xlsx")
+    assert dispatch("btnValidate", book).exit_code == EXIT_USAGE and "thư mục" in book.alerts[-1].text
+
+
+def test_a_plan_with_errors_writes_the_errors_sheet(plan_xlsx: Path, tmp_path: Path) -> None:
+    path = _copy(plan_xlsx, tmp_path / plan_xlsx.name)
+    wb = openpyxl.load_workbook(path)
+    wb["Địa bàn"]["E4"] = "nhiều lắm"  # the population of the first district
+    wb.save(path)
+    book = OpenpyxlAdapter(path)
+    assert dispatch("btnValidate", book).exit_code == EXIT_INVALID
+    assert "Địa bàn!E4" in book.alerts[-1].text and "Lỗi" in openpyxl.load_workbook(path).sheetnames

@@ -213,7 +213,8 @@ def test_document_figures():
     assert {r.cadence.value for r in hn.reporting} == {"semiannual", "annual", "ad_hoc"}
 
     tc = built("tanchau_2022")
-    assert tc["plan_with_province.json"].program.total - tc["plan.json"].program.total == 100_000_000
+    without = budgetlib.apply_scenario(tc["plan.json"], tc["plan.json"].scenarios[0])
+    assert tc["plan.json"].program.total - without.program.total == 100_000_000
     units = tc["plan.json"].units
     kinds = [u.kind.value for u in units]
     assert kinds.count("Xã") == 11 and kinds.count("Thị trấn") == 1
@@ -223,10 +224,17 @@ def test_document_figures():
 @needs_allocator
 def test_tanchau_provincial_money_only_adds_the_pilot():
     folder = EXAMPLES / "tanchau_2022"
-    _, base = allocation_of(str(folder / "plan.json"))
-    _, more = allocation_of(str(folder / "plan_with_province.json"))
+    plan, more = allocation_of(str(folder / "plan.json"))
+    (scenario,) = plan.scenarios  # «Không có kinh phí tỉnh»: the province allocates nothing
+    without = budgetlib.apply_scenario(plan, scenario)
+    assert without.budget_total == without.program.total == plan.program.total - 100_000_000
+    base = allocate(without)
+    assert base.ok and common.reconcile(without, base) == []
     assert more.total - base.total == 100_000_000
+    assert not base.by("unit", "task")[:, base.tasks.index("MH")].any()  # no pilot without the province
     for t, task in enumerate(base.tasks):
+        if task == "MH":
+            continue
         other = more.tasks.index(task)
         np.testing.assert_array_equal(base.by("unit", "task")[:, t], more.by("unit", "task")[:, other])
     pilot = more.by("unit", "task")[:, more.tasks.index("MH")]

@@ -1,36 +1,92 @@
-"""The ribbon's buttons as data: id → action, labels and help text.
+"""The ribbon as data: groups, buttons, their icons and what Python does with each id.
 
-The ribbon XML (``excel/customUI.xml``) is the source of what Excel shows; this table is what Python
-does with each id, and the guide and the ``--help`` text are written from the same names. A test
-checks that both list the same ids.
+Everything the ribbon shows comes from here and from the message catalogue
+(``budgetlib/locales/*/addin.toml``, codes ``addin.ribbon.<key>.label|screentip|supertip`` and
+``addin.ribbon.group.<key>``, where ``btnAllocate``'s key is ``allocate``): ``budgetlib addin build`` writes ``customUI.xml`` and the VBA that
+answers the ribbon's ``getLabel``/``getScreentip``/``getSupertip`` callbacks from this table, the
+guide and ``--help`` name the same buttons, and tests check the icons against Microsoft's list of
+Excel control ids.
+
+Adding a button is a row here, its texts in both catalogues and, if no existing action fits, a
+handler in :mod:`budgetlib.addin.dispatch`. A button whose work is one pipeline function returning a
+:class:`~budgetlib.pipeline.RunOutcome` needs no handler::
+
+    Button("btnSaveVersion", "grpReport", "FileSaveAs", "pipeline", pipeline="run_save_version")
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Button", "BUTTONS", "BUTTON_IDS", "button", "python_command"]
+from ..core.i18n import tr
+from ..core.lang import Lang
+
+__all__ = ["Group", "Button", "GROUPS", "BUTTONS", "BUTTON_IDS", "button", "python_command", "TAB_ID"]
+
+TAB_ID = "tabNganSach"
+
+
+def _key(control_id: str) -> str:
+    """The catalogue key of a control id: ``btnAllocate`` → ``allocate``, ``grpData`` → ``data``."""
+    return control_id[3:].lower() if control_id[:3] in ("btn", "grp") else control_id.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+
+    @property
+    def key(self) -> str:
+        return _key(self.id)
+
+    def label(self, lang: str | Lang) -> str:
+        return tr(f"addin.ribbon.group.{self.key}", lang)
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    id: str
-    group_vi: str
-    label_vi: str
-    label_en: str
-    action: str  # name of the handler in budgetlib.addin.dispatch
-    needs_plan: bool  # reads the calling workbook's input sheets
+    """One ribbon button.
 
+    ``action`` names a handler in :mod:`budgetlib.addin.dispatch`; the generic ``"pipeline"`` action
+    calls ``budgetlib.pipeline.<pipeline>`` on the workbook and writes the sheets it returns, pruning
+    stale result sheets as ``prune`` says (``"all"``: every other budgetlib sheet after a successful
+    run, as ``budgetlib allocate`` leaves a workbook; ``"errors"``: an old errors sheet when the run
+    found no problem; ``"none"``)."""
+
+    id: str
+    group: str
+    image: str  # imageMso: a built-in Excel control id
+    action: str
+    pipeline: str = ""
+    prune: str = "none"
+    needs_plan: bool = True  # reads the calling workbook's input sheets
+
+    @property
+    def key(self) -> str:
+        """The button's catalogue key (``btnAllocate`` → ``allocate``)."""
+        return _key(self.id)
+
+    def label(self, lang: str | Lang) -> str:
+        return tr(f"addin.ribbon.{self.key}.label", lang)
+
+    def screentip(self, lang: str | Lang) -> str:
+        return tr(f"addin.ribbon.{self.key}.screentip", lang)
+
+    def supertip(self, lang: str | Lang) -> str:
+        return tr(f"addin.ribbon.{self.key}.supertip", lang)
+
+
+GROUPS: tuple[Group, ...] = (Group("grpData"), Group("grpAllocate"), Group("grpReport"), Group("grpHelp"))
 
 BUTTONS: tuple[Button, ...] = (
-    Button("btnNew", "Dữ liệu", "Sổ mới", "New workbook from template", "new_workbook", False),
-    Button("btnValidate", "Dữ liệu", "Kiểm tra", "Validate", "validate", True),
-    Button("btnAllocate", "Phân bổ", "Phân bổ", "Allocate", "allocate", True),
-    Button("btnCompare", "Phân bổ", "So sánh phương án", "Compare scenarios", "compare", True),
-    Button("btnRefresh", "Báo cáo", "Làm mới báo cáo", "Refresh report sheets", "refresh", True),
-    Button("btnLog", "Báo cáo", "Nhật ký chạy", "Open run log", "open_log", False),
-    Button("btnGuide", "Trợ giúp", "Hướng dẫn", "Guide", "guide", False),
-    Button("btnVersion", "Trợ giúp", "Phiên bản", "Version", "version", False),
+    Button("btnNew", "grpData", "FileNew", "new_workbook", needs_plan=False),
+    Button("btnValidate", "grpData", "DataValidation", "pipeline", pipeline="run_validate", prune="errors"),
+    Button("btnAllocate", "grpAllocate", "CalculateNow", "pipeline", pipeline="run_allocate", prune="all"),
+    Button("btnCompare", "grpAllocate", "ViewSideBySide", "compare"),
+    Button("btnRefresh", "grpReport", "RefreshAll", "refresh"),
+    Button("btnLog", "grpReport", "FileOpen", "open_log", needs_plan=False),
+    Button("btnGuide", "grpHelp", "Help", "guide", needs_plan=False),
+    Button("btnVersion", "grpHelp", "FileProperties", "version", needs_plan=False),
 )
 
 BUTTON_IDS: tuple[str, ...] = tuple(b.id for b in BUTTONS)
@@ -42,6 +98,8 @@ def button(button_id: str) -> Button:
     return _BY_ID[button_id]
 
 
-def python_command(button_id: str, *, addin: str, xlwings: str) -> str:
+def python_command(button_id: str, *, addin: str, xlwings: str, lang: str) -> str:
     """The exact statement the add-in's VBA (``BudgetlibRibbon.PythonCommand``) passes to RunPython."""
-    return f"import budgetlib.addin as a; a.on_button('{button_id}', addin='{addin}', xlwings='{xlwings}')"
+    return (
+        f"import budgetlib.addin as a; a.on_button('{button_id}', addin='{addin}', xlwings='{xlwings}', lang='{lang}')"
+    )

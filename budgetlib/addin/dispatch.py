@@ -1,17 +1,24 @@
 """What each ribbon button does, written against a small book interface so it runs without Excel.
 
 :func:`dispatch` takes a button id and a :class:`BookAdapter` — the live workbook through xlwings
-(:class:`budgetlib.addin.xlbook.XlwingsBook`) or an openpyxl workbook
-(:class:`budgetlib.addin.filebook.OpenpyxlAdapter`, for tests and batch use) — and runs the same
-pipeline as the CLI (:mod:`budgetlib.pipeline`): read the input sheets as grids, validate, allocate,
-and hand the result :class:`~budgetlib.io.grid.SheetSpec` list to the adapter to draw.
+(:class:`budgetlib.addin.xlbook.XlwingsBook`) or an ``.xlsx`` file
+(:class:`budgetlib.addin.filebook.OpenpyxlAdapter`, for batch use and support staff) — and runs the
+same pipeline as the CLI (:mod:`budgetlib.pipeline`): read the input sheets as grids, validate,
+allocate, and hand the result :class:`~budgetlib.io.grid.SheetSpec` list to the adapter to draw.
 
 Guarantees, whatever the adapter:
 
-* input sheets are never written: a result whose name is an existing non-result sheet is refused;
-* every sheet is built before the first one is written, and the adapter writes all or nothing;
-* problems with the user's data are shown (``Lỗi`` sheet + message box), not raised;
+* only sheets carrying budgetlib's marker are replaced or removed; a sheet of the user's with a
+  result sheet's name is left alone and the result is written next to it
+  (:mod:`budgetlib.addin.placement`), and the message says so;
+* every sheet is built before the first one is written; a failed write is rolled back or reported
+  exactly as it stands (:class:`~budgetlib.addin.errors.WriteReport`) — never "nothing changed"
+  unless that was checked;
+* problems with the user's data and with the workbook file (missing, not ``.xlsx``, locked,
+  protected) are shown located and in the user's language, not raised;
 * an unexpected exception is logged with its traceback (:func:`log_path`) and shown readably.
+
+Every text comes from the catalogue (``budgetlib/locales/*/addin.toml``).
 """
 
 from __future__ import annotations
@@ -22,32 +29,37 @@ import os
 import platform
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from .._version import __version__
-from ..core.i18n import Msg
-from ..core.problems import Problem, Severity
+from ..core.i18n import LocalizedError, Msg, tr
+from ..core.lang import DEFAULT_LANG, Lang, as_lang
+from ..core.problems import PlanInvalid, Problem, Severity
 from ..io.grid import Grid, SheetSpec, TableRef
-from .buttons import BUTTONS, button
+from .buttons import BUTTONS, Button, button
+from .errors import BookError, WriteFailed, WriteReport
+from .placement import base_result_name, place_results
 
 __all__ = [
     "BookAdapter",
     "Outcome",
     "dispatch",
     "log_path",
+    "resolve_lang",
     "EXIT_OK",
     "EXIT_INVALID",
     "EXIT_INFEASIBLE",
     "EXIT_USAGE",
     "EXIT_CRASH",
-    "ResultSheetConflict",
 ]
 
 EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3, 4
-TITLE = "budgetlib – Ngân sách"
-_MAX_LISTED = 8  # problems listed in a message box; the Lỗi sheet has them all
+LANG_ENV = "BUDGETLIB_LANG"
+_MAX_LISTED = 8  # problems listed in a message box; the errors sheet has them all
+_ECHO = 240  # a problem's text in a message box is cut here
 
 
 class BookAdapter(Protocol):
@@ -64,40 +76,47 @@ class BookAdapter(Protocol):
 
     def sheet_names(self) -> list[str]: ...
 
+    def sheet_marks(self) -> dict[str, bool]:
+        """Sheet name → carries budgetlib's result marker."""
+
     def grid(self, name: str) -> Grid: ...
 
     def tables(self) -> list[TableRef]: ...
 
-    def write_sheets(self, specs: Sequence[SheetSpec], *, remove: Sequence[str] = ()) -> None:
-        """Create or replace the sheets of ``specs`` and delete ``remove``, all or nothing; nothing else changes."""
+    def check_writable(self) -> None:
+        """Raise :class:`BookError` when results cannot go into this workbook (before any work)."""
 
-    def new_book(self, specs: Sequence[SheetSpec], *, name: str) -> None:
+    def notices(self) -> list[str]:
+        """Catalogue codes (``addin.book.*``) worth telling after a successful write."""
+
+    def write_sheets(self, specs: Sequence[SheetSpec], *, remove: Sequence[str] = ()) -> WriteReport:
+        """Create or replace the marked sheets of ``specs``, delete the marked ones in ``remove``."""
+
+    def new_book(self, specs: Sequence[SheetSpec], *, name: str) -> WriteReport:
         """Open a new workbook holding ``specs`` (the template)."""
 
     def status(self, text: str | None) -> None:
         """Show progress (Excel's status bar); None gives the bar back to Excel."""
 
-    def alert(self, text: str, *, title: str = TITLE, critical: bool = False) -> None:
+    def alert(self, text: str, *, title: str, critical: bool = False) -> None:
         """A message box."""
 
     def open_path(self, path: Path) -> None:
         """Open a file with the OS (the run log, the guide)."""
 
 
-class ResultSheetConflict(Exception):
-    """A result sheet would overwrite a sheet that is not a budgetlib result (an input sheet)."""
-
-
 @dataclass
 class Outcome:
-    """What one click did: exit code (0 ok, 1 invalid plan, 2 infeasible, 3 unknown button, 4 crash),
-    the message shown, the sheets written and removed, and the problems found."""
+    """What one click did: exit code (0 ok, 1 invalid plan, 2 infeasible, 3 the workbook or the
+    add-in stands in the way, 4 crash), the message shown, the sheets written, removed and
+    renamed (usual name → name used), and the problems found."""
 
     button: str
     exit_code: int
     message: str = ""
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     opened: list[Path] = field(default_factory=list)
 
@@ -129,6 +148,20 @@ def _logger() -> logging.Logger:
     return log
 
 
+def resolve_lang(lang: str | Lang | None) -> Lang:
+    """The language of a click: the one the ribbon passes, else ``BUDGETLIB_LANG``, else Vietnamese.
+
+    A value budgetlib does not speak falls back to Vietnamese (and is logged): a button must not
+    fail over a setting."""
+    for candidate in (lang, os.environ.get(LANG_ENV)):
+        if candidate:
+            try:
+                return as_lang(candidate)
+            except ValueError:
+                logging.getLogger("budgetlib.addin").warning("unknown language %r; using %s", candidate, DEFAULT_LANG.value)
+    return DEFAULT_LANG
+
+
 # ---------------------------------------------------------------------------------------------
 # Dispatch
 
@@ -137,88 +170,124 @@ def _logger() -> logging.Logger:
 class _Context:
     button: str
     book: BookAdapter
-    lang: str
+    lang: Lang
     log: logging.Logger
     addin_version: str | None
     xlwings_vba: str | None
+    written: list[str] = field(default_factory=list)  # sheets this click has written so far
+
+    def t(self, code: str, **params: Any) -> str:
+        return tr(code, self.lang, **params)
 
     @property
-    def vi(self) -> bool:
-        return self.lang == "vi"
+    def title(self) -> str:
+        return self.t("addin.title")
 
-    def t(self, vi: str, en: str) -> str:
-        return vi if self.vi else en
+    def alert(self, text: str, *, critical: bool = False) -> None:
+        self.book.alert(text, title=self.title, critical=critical)
 
     def progress(self, *args: Any, **kwargs: Any) -> None:
-        """Progress callback for the pipeline: whatever it reports goes to the status bar."""
-        words = [a.render(self.lang) if isinstance(a, Msg) else str(a) for a in args if isinstance(a, (str, Msg))]
-        numbers = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
-        text = " ".join(words) or " ".join(f"{k}={v}" for k, v in kwargs.items() if isinstance(v, (str, int, float)))
+        """Progress callback for the pipeline (``done, total, step``): shown on the status bar."""
+        numbers = [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+        steps = [a for a in args if isinstance(a, (str, Msg))] + [v for v in kwargs.values() if isinstance(v, (str, Msg))]
+        step = steps[0] if steps else ""
+        step_text = step.render(self.lang) if isinstance(step, Msg) else step
         if len(numbers) >= 2 and numbers[1]:
-            text = f"{text} ({numbers[0]}/{numbers[1]})".strip()
-        self.book.status(f"budgetlib: {text}" if text else "budgetlib …")
+            text = self.t("addin.status.progress", step=step_text, done=numbers[0], total=numbers[1])
+        else:
+            text = self.t("addin.status.step", step=step_text)
+        self.book.status(text)
 
 
 def dispatch(
     button_id: str,
     book: BookAdapter,
     *,
-    lang: str | None = None,
+    lang: str | Lang | None = None,
     addin_version: str | None = None,
     xlwings_vba: str | None = None,
 ) -> Outcome:
     """Run the action of ``button_id`` on ``book``; never raises for a user's problem or a crash."""
-    lang = lang or os.environ.get("BUDGETLIB_LANG", "vi")
-    ctx = _Context(button_id, book, "en" if lang == "en" else "vi", _logger(), addin_version, xlwings_vba)
-    ctx.log.info("click %s book=%s addin=%s xlwings_vba=%s", button_id, _safe_name(book), addin_version, xlwings_vba)
+    ctx = _Context(button_id, book, resolve_lang(lang), _logger(), addin_version, xlwings_vba)
+    ctx.log.info(
+        "click %s book=%s addin=%s xlwings_vba=%s lang=%s",
+        button_id, _safe_name(book), addin_version, xlwings_vba, ctx.lang.value,
+    )
     try:
         try:
             action = button(button_id)
         except KeyError:
-            msg = ctx.t(
-                f"Nút {button_id!r} không có trong budgetlib {__version__}: add-in và gói Python khác phiên bản. "
-                "Hãy chạy `budgetlib addin install` rồi khởi động lại Excel.",
-                f"Button {button_id!r} is unknown to budgetlib {__version__}: the add-in and the Python package "
-                "differ. Run `budgetlib addin install` and restart Excel.",
-            )
-            book.alert(msg, critical=True)
+            msg = ctx.t("addin.unknown_button", button=button_id, version=__version__)
+            ctx.alert(msg, critical=True)
             ctx.log.warning("unknown button %s", button_id)
             return Outcome(button_id, EXIT_USAGE, msg)
         _warn_version_mismatch(ctx)
-        book.status(f"budgetlib: {action.label_vi if ctx.vi else action.label_en} …")
-        outcome = _HANDLERS[action.action](ctx)
+        book.status(ctx.t("addin.status.running", label=action.label(ctx.lang)))
+        outcome = _HANDLERS[action.action](ctx, action)
         ctx.log.info(
-            "done %s exit=%s written=%s removed=%s problems=%d",
-            button_id, outcome.exit_code, outcome.written, outcome.removed, len(outcome.problems),
+            "done %s exit=%s written=%s removed=%s renamed=%s problems=%d",
+            button_id, outcome.exit_code, outcome.written, outcome.removed, outcome.renamed, len(outcome.problems),
         )
         return outcome
-    except Exception as exc:  # noqa: BLE001 - the boundary: show it, log it, never crash Excel's call
+    except BookError as exc:
+        msg = exc.message(ctx.lang)
+        ctx.log.warning("workbook %s: %s", exc.code, exc)
+        return _show(ctx, Outcome(button_id, EXIT_USAGE, msg, list(ctx.written)), critical=True)
+    except PlanInvalid as exc:
+        msg = "\n".join([ctx.t("addin.unreadable", count=len(exc.problems)), _problem_lines(ctx, exc.problems)])
+        ctx.log.warning("unreadable workbook: %s", exc)
+        return _show(ctx, Outcome(button_id, EXIT_INVALID, msg, list(ctx.written), problems=list(exc.problems)), critical=True)
+    except WriteFailed as exc:
+        ctx.log.error("write failed %s: %s\n%s", button_id, exc, "".join(traceback.format_exception(exc.cause)))
+        msg = _write_failed_message(ctx, exc)
+        return _show(ctx, Outcome(button_id, EXIT_CRASH, msg, list(exc.report.written), list(exc.report.removed)), critical=True)
+    except Exception as exc:
         ctx.log.error("crash %s\n%s", button_id, traceback.format_exc())
-        msg = ctx.t(
-            f"Lỗi không mong đợi khi chạy nút {button_id}:\n{type(exc).__name__}: {exc}\n\n"
-            "Không trang kết quả nào bị ghi dở; dữ liệu nhập không bị thay đổi.\n"
-            f"Chi tiết kỹ thuật đã ghi vào nhật ký: {log_path()}\n(bấm \"Nhật ký chạy\" để mở).",
-            f"Unexpected error running {button_id}:\n{type(exc).__name__}: {exc}\n\n"
-            "No result sheet was half-written; your input was not changed.\n"
-            f"Technical details are in the run log: {log_path()}\n(click \"Nhật ký chạy\" to open it).",
+        state = (
+            ctx.t("addin.crash.written", sheets=ctx.written) if ctx.written else ctx.t("addin.crash.nothing_written")
         )
-        try:
-            book.alert(msg, critical=True)
-        except Exception:  # noqa: BLE001 - Excel itself gone: the log has it
-            ctx.log.error("could not show the error\n%s", traceback.format_exc())
-        return Outcome(button_id, EXIT_CRASH, msg)
+        msg = ctx.t("addin.crash.message", button=button_id, error=f"{type(exc).__name__}: {exc}", state=state, log=str(log_path()),
+                    log_button=button("btnLog").label(ctx.lang))
+        return _show(ctx, Outcome(button_id, EXIT_CRASH, msg, list(ctx.written)), critical=True)
     finally:
         try:
             book.status(None)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
+
+
+def _show(ctx: _Context, outcome: Outcome, *, critical: bool) -> Outcome:
+    try:
+        ctx.alert(outcome.message, critical=critical)
+    except Exception:
+        ctx.log.error("could not show the message\n%s", traceback.format_exc())
+    return outcome
 
 
 def _safe_name(book: BookAdapter) -> str:
     try:
         return book.name
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "?"
+
+
+def _write_failed_message(ctx: _Context, exc: WriteFailed) -> str:
+    r = exc.report
+    cause = exc.cause
+    error = cause.message(ctx.lang) if isinstance(cause, LocalizedError) else f"{type(cause).__name__}: {cause}"
+    if r.rolled_back:
+        return ctx.t("addin.write.rolled_back", error=error, log=str(log_path()))
+    parts = [ctx.t("addin.write.partial", error=error)]
+    if r.written:
+        parts.append(ctx.t("addin.write.partial_written", sheets=r.written))
+    if r.removed:
+        parts.append(ctx.t("addin.write.partial_removed", sheets=r.removed))
+    if r.leftovers:
+        parts.append(ctx.t("addin.write.partial_leftovers", sheets=r.leftovers))
+    if not (r.written or r.removed or r.leftovers):
+        parts.append(ctx.t("addin.write.partial_unknown"))
+    parts.append(ctx.t("addin.write.partial_advice", log=str(log_path())))
+    return "\n".join(parts)
 
 
 def _warn_version_mismatch(ctx: _Context) -> None:
@@ -226,30 +295,18 @@ def _warn_version_mismatch(ctx: _Context) -> None:
 
     if ctx.button == "btnVersion":
         return  # that button shows the versions itself
-    issues = _version_issues(ctx.addin_version, ctx.xlwings_vba, importlib.metadata.version("xlwings"), ctx.vi)
+    issues = _version_issues(ctx, importlib.metadata.version("xlwings"))
     if issues:
         ctx.log.warning("version mismatch: %s", "; ".join(issues))
-        ctx.book.alert("\n".join(issues), critical=False)
+        ctx.alert("\n".join(issues), critical=False)
 
 
-def _version_issues(addin: str | None, xlwings_vba: str | None, xlwings_py: str, vi: bool) -> list[str]:
+def _version_issues(ctx: _Context, xlwings_py: str) -> list[str]:
     out = []
-    if addin and addin != __version__:
-        out.append(
-            f"Add-in được tạo bởi budgetlib {addin} nhưng Python đang dùng budgetlib {__version__}. "
-            "Hãy chạy `budgetlib addin install` rồi khởi động lại Excel."
-            if vi
-            else f"The add-in was built by budgetlib {addin} but Python has budgetlib {__version__}. "
-            "Run `budgetlib addin install` and restart Excel."
-        )
-    if xlwings_vba and xlwings_vba != xlwings_py:
-        out.append(
-            f"Mã VBA xlwings trong add-in là {xlwings_vba} nhưng gói Python xlwings là {xlwings_py}. "
-            "Hãy chạy `budgetlib addin install` (tạo lại add-in theo xlwings đang cài)."
-            if vi
-            else f"The add-in's xlwings VBA is {xlwings_vba} but the Python xlwings package is {xlwings_py}. "
-            "Run `budgetlib addin install` (rebuilds the add-in for the installed xlwings)."
-        )
+    if ctx.addin_version and ctx.addin_version != __version__:
+        out.append(ctx.t("addin.mismatch.addin", addin=ctx.addin_version, package=__version__))
+    if ctx.xlwings_vba and ctx.xlwings_vba != xlwings_py:
+        out.append(ctx.t("addin.mismatch.xlwings", vba=ctx.xlwings_vba, python=xlwings_py))
     return out
 
 
@@ -257,52 +314,55 @@ def _version_issues(addin: str | None, xlwings_vba: str | None, xlwings_py: str,
 # Writing results
 
 
-def _write(ctx: _Context, specs: Sequence[SheetSpec], *, remove: Sequence[str] = ()) -> tuple[list[str], list[str]]:
-    """Check that no input sheet is touched, then let the adapter write everything at once."""
-    from ..pipeline import is_result_sheet
-
-    existing = set(ctx.book.sheet_names())
-    for spec in specs:
-        if spec.kind == "input":
-            raise ValueError(f"internal error: {spec.name!r} is an input sheet spec, not a result")
-        if spec.name in existing and not is_result_sheet(spec.name):
-            raise ResultSheetConflict(spec.name)
-    names = {s.name for s in specs}
-    gone = [n for n in remove if n in existing and n not in names and is_result_sheet(n)]
-    total = len(specs)
-    ctx.book.status(ctx.t(f"budgetlib: đang ghi {total} trang kết quả …", f"budgetlib: writing {total} result sheet(s) …"))
-    ctx.book.write_sheets(list(specs), remove=gone)
-    return [s.name for s in specs], gone
+def _write(ctx: _Context, specs: Sequence[SheetSpec], *, remove: Sequence[str] = ()) -> WriteReport:
+    """Place the specs (a user's own sheet keeps its name), then let the adapter write them all at once."""
+    marks = ctx.book.sheet_marks()
+    placement = place_results(specs, marks, remove=remove, tables=ctx.book.tables())
+    if placement.renamed_tables:
+        ctx.log.info("table names taken by the user's sheets, renamed: %s", placement.renamed_tables)
+    if not placement.specs and not placement.remove:
+        return WriteReport()
+    ctx.book.status(ctx.t("addin.status.writing", count=len(placement.specs)))
+    report = ctx.book.write_sheets(placement.specs, remove=placement.remove)
+    report.renamed = dict(placement.renamed)
+    ctx.written.extend(report.written)
+    return report
 
 
-def _error_sheet_names(lang: str) -> list[str]:
-    from ..io.workbook.results import result_sheet_name
+def _known_names() -> set[str]:
+    from ..io.workbook.results import RESULT_SHEETS
 
-    return [result_sheet_name("errors", lang)]
+    return {name for pair in RESULT_SHEETS.values() for name in pair}
+
+
+def _kind(name: str) -> str:
+    """``log``, ``errors``, ``comparison`` or ``report`` for a (placed) result sheet's name."""
+    from ..io.workbook.results import RESULT_SHEETS
+
+    base = base_result_name(name, _known_names())
+    for key in ("log", "errors", "comparison"):
+        if base in RESULT_SHEETS[key]:
+            return key
+    return "report"
+
+
+def _ours(ctx: _Context) -> list[str]:
+    """The workbook's sheets that carry budgetlib's marker, in workbook order."""
+    return [n for n, marked in ctx.book.sheet_marks().items() if marked]
+
+
+def _error_sheet_names(ctx: _Context) -> list[str]:
+    return [n for n in _ours(ctx) if _kind(n) == "errors"]
 
 
 def _problem_lines(ctx: _Context, problems: Sequence[Problem]) -> str:
-    def short(text: str, limit: int = 240) -> str:
-        return text if len(text) <= limit else text[: limit - 1] + "…"
+    def short(text: str) -> str:
+        return text if len(text) <= _ECHO else text[: _ECHO - 1] + "…"
 
     shown = [f"• {short(p.render(ctx.lang))}" for p in problems[:_MAX_LISTED]]
     if len(problems) > _MAX_LISTED:
-        shown.append(ctx.t(f"… và {len(problems) - _MAX_LISTED} lỗi khác", f"… and {len(problems) - _MAX_LISTED} more"))
+        shown.append(ctx.t("addin.more", count=len(problems) - _MAX_LISTED))
     return "\n".join(shown)
-
-
-def _guarded(ctx: _Context, run: Callable[[], Outcome]) -> Outcome:
-    try:
-        return run()
-    except ResultSheetConflict as exc:
-        msg = ctx.t(
-            f"Sổ này có trang \"{exc}\" không phải trang kết quả của budgetlib; budgetlib không ghi đè dữ liệu nhập. "
-            "Hãy đổi tên trang đó rồi bấm lại.",
-            f"This workbook has a sheet \"{exc}\" that is not a budgetlib result; budgetlib never overwrites input. "
-            "Rename that sheet and try again.",
-        )
-        ctx.book.alert(msg, critical=True)
-        return Outcome(ctx.button, EXIT_USAGE, msg)
 
 
 def _source_kwargs(ctx: _Context) -> dict[str, Any]:
@@ -311,128 +371,106 @@ def _source_kwargs(ctx: _Context) -> dict[str, Any]:
     from ..pipeline import sha256_file
 
     kwargs: dict[str, Any] = {"source_name": ctx.book.name}
-    saved = getattr(ctx.book, "saved_file", None)
+    saved = ctx.book.saved_file
     if saved is not None:
-        kwargs["input_sha256"] = sha256_file(saved)
+        try:
+            kwargs["input_sha256"] = sha256_file(saved)
+        except OSError as exc:
+            ctx.log.warning("no checksum for %s: %s", saved, exc)
     return kwargs
 
 
-def _show_run(ctx: _Context, outcome: Any, written: list[str], removed: list[str], ok_message: str) -> Outcome:
-    problems = list(outcome.problems)
-    if outcome.exit_code == EXIT_OK:
+def _renamed_lines(ctx: _Context, report: WriteReport) -> list[str]:
+    return [ctx.t("addin.renamed", user=old, ours=new) for old, new in sorted(report.renamed.items())]
+
+
+def _finish(ctx: _Context, run: Any, report: WriteReport, ok_message: str) -> Outcome:
+    """The message for a run whose sheets were written, in the three cases the pipeline has."""
+    problems = list(run.problems)
+    extra = _renamed_lines(ctx, report) + [ctx.t(code, file=ctx.book.name) for code in ctx.book.notices()]
+    errors_sheet = next((n for n in report.written if _kind(n) == "errors"), None)
+    if run.exit_code == EXIT_OK:
         warnings = [p for p in problems if p.severity is Severity.WARNING]
-        msg = ok_message
+        parts = [ok_message]
         if warnings:
-            msg += "\n\n" + ctx.t(f"{len(warnings)} cảnh báo (xem trang Lỗi):", f"{len(warnings)} warning(s) (see the errors sheet):")
-            msg += "\n" + _problem_lines(ctx, warnings)
-        ctx.book.alert(msg)
-        return Outcome(ctx.button, EXIT_OK, msg, written, removed, problems)
-    if outcome.exit_code == EXIT_INVALID:
+            parts += ["", ctx.t("addin.warnings", count=len(warnings), sheet=errors_sheet or ""), _problem_lines(ctx, warnings)]
+        msg = "\n".join([*parts, "", *extra] if extra else parts)
+        return _show(ctx, Outcome(ctx.button, EXIT_OK, msg, report.written, report.removed, report.renamed, problems), critical=False)
+    if run.exit_code == EXIT_INVALID:
         errors = [p for p in problems if p.severity is Severity.ERROR]
-        msg = ctx.t(
-            f"Kế hoạch có {len(errors)} lỗi; chưa phân bổ. Xem trang \"Lỗi\" (mỗi lỗi ghi rõ ô):",
-            f"The plan has {len(errors)} error(s); nothing was allocated. See the errors sheet (each names its cell):",
-        ) + "\n" + _problem_lines(ctx, errors)
-        ctx.book.alert(msg, critical=True)
-        return Outcome(ctx.button, EXIT_INVALID, msg, written, removed, problems)
-    msg = ctx.t(
-        "Không có phương án phân bổ thỏa mọi ràng buộc. Các ràng buộc xung đột (xem trang \"Giải thích\" và \"Lỗi\"):",
-        "No allocation satisfies every constraint. Conflicting constraints (see the explanation and errors sheets):",
-    ) + "\n" + _problem_lines(ctx, [p for p in problems if p.code in ("infeasible", "conflict")] or problems)
-    ctx.book.alert(msg, critical=True)
-    return Outcome(ctx.button, outcome.exit_code, msg, written, removed, problems)
+        parts = [ctx.t("addin.invalid", count=len(errors), sheet=errors_sheet or ""), _problem_lines(ctx, errors)]
+    else:
+        conflicts = [p for p in problems if p.severity is Severity.ERROR] or problems
+        explanation = next((n for n in report.written if base_result_name(n, _known_names()) in ("Giải thích", "Explanation")), "")
+        parts = [ctx.t("addin.infeasible", explanation=explanation, errors=errors_sheet or ""), _problem_lines(ctx, conflicts)]
+    msg = "\n".join([*parts, "", *extra] if extra else parts)
+    return _show(ctx, Outcome(ctx.button, run.exit_code, msg, report.written, report.removed, report.renamed, problems), critical=True)
 
 
 # ---------------------------------------------------------------------------------------------
 # Handlers (BUTTONS[*].action → function)
 
 
-def _validate(ctx: _Context) -> Outcome:
-    from ..pipeline import run_validate
+def _pipeline(ctx: _Context, action: Button) -> Outcome:
+    """The generic button: one pipeline function, its sheets written, stale results pruned."""
+    import inspect
 
-    def run() -> Outcome:
-        outcome = run_validate(ctx.book, lang=ctx.lang, **_source_kwargs(ctx))
-        # A stale error sheet from an earlier run must not survive a clean check.
-        remove = [] if outcome.problems else _error_sheet_names(ctx.lang)
-        written, removed = _write(ctx, outcome.sheets, remove=remove)
-        plan = outcome.plan
-        ok = ctx.t("Kế hoạch hợp lệ.", "The plan is valid.")
-        if plan is not None:
-            from ..core.money import format_amount
+    from .. import pipeline
 
-            ok += f"\n{plan.program.name}: {format_amount(plan.program.total, lang=ctx.lang)}"
-        return _show_run(ctx, outcome, written, removed, ok)
-
-    return _guarded(ctx, run)
-
-
-def _sheet_kind(name: str) -> str:
-    """``log``, ``errors``, ``comparison`` or ``report`` for a result sheet's name (either language)."""
-    from ..io.workbook.results import RESULT_SHEETS
-
-    for key in ("log", "errors", "comparison"):
-        if name in RESULT_SHEETS[key]:
-            return key
-    return "report"
+    ctx.book.check_writable()
+    run_fn = getattr(pipeline, action.pipeline)
+    kwargs: dict[str, Any] = {"lang": ctx.lang.value, **_source_kwargs(ctx)}
+    if "progress" in inspect.signature(run_fn).parameters:
+        kwargs["progress"] = ctx.progress
+    before = _ours(ctx)
+    run = run_fn(ctx.book, **kwargs)
+    remove: list[str] = []
+    if action.prune == "all" and run.exit_code == EXIT_OK:
+        remove = before
+    elif action.prune == "errors" and not run.problems:
+        remove = [n for n in before if _kind(n) == "errors"]
+    report = _write(ctx, run.sheets, remove=remove)
+    return _finish(ctx, run, report, _ok_message(ctx, action, run, report))
 
 
-def _allocate(ctx: _Context) -> Outcome:
-    from ..pipeline import is_result_sheet, run_allocate
-
-    def run() -> Outcome:
-        existing = [n for n in ctx.book.sheet_names() if is_result_sheet(n)]
-        outcome = run_allocate(ctx.book, lang=ctx.lang, progress=ctx.progress, **_source_kwargs(ctx))
-        sheets = list(outcome.sheets)
-        remove: list[str] = []
-        if outcome.exit_code == EXIT_OK:
-            # As the CLI: after a successful run the workbook holds exactly this run's results
-            # (stale year sheets of a changed period, an old comparison or error sheet go).
-            remove = [n for n in existing if n not in {s.name for s in sheets}]
-        written, removed = _write(ctx, sheets, remove=remove)
-        ok = ""
-        if outcome.allocation is not None and outcome.exit_code == EXIT_OK:
-            from ..core.money import format_amount
-
-            ok = ctx.t(
-                f"Đã phân bổ {format_amount(outcome.allocation.total, lang='vi')}; đã ghi {len(written)} trang: {', '.join(written)}.",
-                f"Allocated {format_amount(outcome.allocation.total, lang='en')}; wrote {len(written)} sheet(s): {', '.join(written)}.",
-            )
-        return _show_run(ctx, outcome, written, removed, ok)
-
-    return _guarded(ctx, run)
+def _ok_message(ctx: _Context, action: Button, run: Any, report: WriteReport) -> str:
+    plan = getattr(run, "plan", None)
+    allocation = getattr(run, "allocation", None)
+    return ctx.t(
+        f"addin.done.{action.key}",
+        program=plan.program.name if plan is not None else "",
+        total=int(plan.program.total) if plan is not None else 0,
+        allocated=int(allocation.total) if allocation is not None else 0,
+        count=len(report.written),
+        sheets=report.written,
+    )
 
 
-def _refresh(ctx: _Context) -> Outcome:
+def _refresh(ctx: _Context, action: Button) -> Outcome:
     """Rebuild the report sheets the workbook already has (allocation reports, comparison) from the current inputs."""
-    from ..pipeline import is_result_sheet, run_allocate, run_validate
+    from ..pipeline import run_allocate, run_validate
 
-    def run() -> Outcome:
-        existing = [n for n in ctx.book.sheet_names() if is_result_sheet(n)]
-        reports = [n for n in existing if _sheet_kind(n) == "report"]
-        has_comparison = any(_sheet_kind(n) == "comparison" for n in existing)
-        if not reports and not has_comparison:
-            msg = ctx.t(
-                "Sổ này chưa có trang báo cáo nào; hãy bấm \"Phân bổ\" hoặc \"So sánh phương án\" trước.",
-                "This workbook has no report sheets yet; click \"Phân bổ\" (Allocate) or \"So sánh phương án\" (Compare) first.",
-            )
-            ctx.book.alert(msg)
-            return Outcome(ctx.button, EXIT_USAGE, msg)
-        if reports:
-            outcome = run_allocate(ctx.book, lang=ctx.lang, progress=ctx.progress, **_source_kwargs(ctx))
-        else:
-            outcome = run_validate(ctx.book, lang=ctx.lang, **_source_kwargs(ctx))
-        if outcome.exit_code != EXIT_OK or outcome.plan is None:
-            written, removed = _write(ctx, outcome.sheets)
-            return _show_run(ctx, outcome, written, removed, "")
-        sheets = [s for s in outcome.sheets if s.name in reports or _sheet_kind(s.name) == "log"]
-        if has_comparison:
-            sheets += _comparison_sheets(ctx, outcome.plan)[1]
-        remove = [] if outcome.problems else _error_sheet_names(ctx.lang)
-        written, removed = _write(ctx, sheets, remove=remove)
-        ok = ctx.t(f"Đã làm mới {len(written)} trang: {', '.join(written)}.", f"Refreshed {len(written)} sheet(s): {', '.join(written)}.")
-        return _show_run(ctx, outcome, written, removed, ok)
-
-    return _guarded(ctx, run)
+    ctx.book.check_writable()
+    ours = _ours(ctx)
+    reports = [n for n in ours if _kind(n) == "report"]
+    comparisons = [n for n in ours if _kind(n) == "comparison"]
+    if not reports and not comparisons:
+        msg = ctx.t("addin.refresh.nothing", allocate=button("btnAllocate").label(ctx.lang), compare=button("btnCompare").label(ctx.lang))
+        return _show(ctx, Outcome(ctx.button, EXIT_USAGE, msg), critical=False)
+    if reports:
+        run = run_allocate(ctx.book, lang=ctx.lang.value, progress=ctx.progress, **_source_kwargs(ctx))
+    else:
+        run = run_validate(ctx.book, lang=ctx.lang.value, **_source_kwargs(ctx))
+    if run.exit_code != EXIT_OK or run.plan is None:
+        return _finish(ctx, run, _write(ctx, run.sheets), "")
+    # The sheets the workbook has (under whatever name they were placed), the log, and the comparison.
+    have = {base_result_name(n, {s.name for s in run.sheets}) for n in reports}
+    sheets = [s for s in run.sheets if s.name in have or _kind(s.name) == "log"]
+    if comparisons:
+        sheets += _comparison_sheets(ctx, run.plan)[1]
+    remove = [] if run.problems else _error_sheet_names(ctx)
+    report = _write(ctx, sheets, remove=remove)
+    return _finish(ctx, run, report, ctx.t("addin.done.refresh", count=len(report.written), sheets=report.written))
 
 
 def _comparison_sheets(ctx: _Context, plan: Any) -> tuple[str, list[SheetSpec]]:
@@ -443,44 +481,37 @@ def _comparison_sheets(ctx: _Context, plan: Any) -> tuple[str, list[SheetSpec]]:
     # "proportional vs the chosen policy"; a plan that chose proportional is compared with the
     # closest policy that meets every constraint, so the sheet still shows what the constraints cost.
     other = chosen if chosen != "proportional" else "min_deviation"
-    return other, compare_policies(plan, ("proportional", other), lang=ctx.lang, progress=ctx.progress)
+    return other, compare_policies(plan, ("proportional", other), lang=ctx.lang.value, progress=ctx.progress)
 
 
-def _compare(ctx: _Context) -> Outcome:
+def _compare(ctx: _Context, action: Button) -> Outcome:
     from ..pipeline import run_validate
 
-    def run() -> Outcome:
-        checked = run_validate(ctx.book, lang=ctx.lang, **_source_kwargs(ctx))
-        if checked.exit_code != EXIT_OK or checked.plan is None:
-            written, removed = _write(ctx, checked.sheets)
-            return _show_run(ctx, checked, written, removed, "")
-        other, sheets = _comparison_sheets(ctx, checked.plan)
-        remove = [] if checked.problems else _error_sheet_names(ctx.lang)
-        written, removed = _write(ctx, sheets, remove=remove)
-        msg = ctx.t(
-            f"Đã so sánh phương án \"proportional\" với \"{other}\" trên trang {', '.join(written)}.",
-            f"Compared \"proportional\" with \"{other}\" on sheet {', '.join(written)}.",
-        )
-        return _show_run(ctx, checked, written, removed, msg)
-
-    return _guarded(ctx, run)
+    ctx.book.check_writable()
+    checked = run_validate(ctx.book, lang=ctx.lang.value, **_source_kwargs(ctx))
+    if checked.exit_code != EXIT_OK or checked.plan is None:
+        return _finish(ctx, checked, _write(ctx, checked.sheets), "")
+    other, sheets = _comparison_sheets(ctx, checked.plan)
+    remove = [] if checked.problems else _error_sheet_names(ctx)
+    report = _write(ctx, sheets, remove=remove)
+    msg = ctx.t(
+        "addin.done.compare",
+        base=Msg("addin.policy.proportional"), other=Msg(f"addin.policy.{other}"), sheets=report.written,
+    )
+    return _finish(ctx, checked, report, msg)
 
 
-def _new_workbook(ctx: _Context) -> Outcome:
+def _new_workbook(ctx: _Context, action: Button) -> Outcome:
     from .template import template_sheets
 
-    specs = template_sheets(lang=ctx.lang)
-    name = "Ke_hoach_moi.xlsx"
-    ctx.book.new_book(specs, name=name)
-    msg = ctx.t(
-        f"Đã tạo sổ kế hoạch mới ({len(specs)} trang). Điền dữ liệu vào các trang nhập rồi bấm \"Kiểm tra\".",
-        f"Created a new plan workbook ({len(specs)} sheets). Fill in the input sheets, then click \"Kiểm tra\" (Validate).",
-    )
+    specs = template_sheets(lang=ctx.lang.value)
+    report = ctx.book.new_book(specs, name=ctx.t("addin.new_book_name"))
+    msg = ctx.t("addin.done.new", count=len(specs), validate=button("btnValidate").label(ctx.lang))
     ctx.book.status(msg)
-    return Outcome(ctx.button, EXIT_OK, msg, [s.name for s in specs])
+    return Outcome(ctx.button, EXIT_OK, msg, report.written)
 
 
-def _open_log(ctx: _Context) -> Outcome:
+def _open_log(ctx: _Context, action: Button) -> Outcome:
     path = log_path()
     for h in ctx.log.handlers:
         h.flush()
@@ -488,7 +519,7 @@ def _open_log(ctx: _Context) -> Outcome:
     return Outcome(ctx.button, EXIT_OK, str(path), opened=[path])
 
 
-def _guide(ctx: _Context) -> Outcome:
+def _guide(ctx: _Context, action: Button) -> Outcome:
     from .guide import guide_html
 
     path = guide_html()
@@ -496,33 +527,33 @@ def _guide(ctx: _Context) -> Outcome:
     return Outcome(ctx.button, EXIT_OK, str(path), opened=[path])
 
 
-def _version(ctx: _Context) -> Outcome:
+def _version(ctx: _Context, action: Button) -> Outcome:
     import importlib.metadata
 
     xlwings_py = importlib.metadata.version("xlwings")
+    unknown = ctx.t("addin.version.unknown")
     lines = [
-        f"budgetlib (Python): {__version__}",
-        f"Add-in: {ctx.addin_version or '?'}",
-        f"xlwings (Python): {xlwings_py}",
-        f"xlwings (VBA): {ctx.xlwings_vba or '?'}",
-        f"Python {platform.python_version()}: {sys.executable}",
-        ctx.t(f"Nhật ký: {log_path()}", f"Run log: {log_path()}"),
+        ctx.t("addin.version.package", version=__version__),
+        ctx.t("addin.version.addin", version=ctx.addin_version or unknown),
+        ctx.t("addin.version.xlwings_python", version=xlwings_py),
+        ctx.t("addin.version.xlwings_vba", version=ctx.xlwings_vba or unknown),
+        ctx.t("addin.version.python", version=platform.python_version(), path=sys.executable),
+        ctx.t("addin.version.log", path=str(log_path())),
     ]
-    issues = _version_issues(ctx.addin_version, ctx.xlwings_vba, xlwings_py, ctx.vi)
-    lines += ["", *issues] if issues else ["", ctx.t("Các phiên bản khớp nhau.", "All versions match.")]
+    issues = _version_issues(ctx, xlwings_py)
+    lines += ["", *issues] if issues else ["", ctx.t("addin.version.match")]
     msg = "\n".join(lines)
-    ctx.book.alert(msg, critical=bool(issues))
-    return Outcome(ctx.button, EXIT_USAGE if issues else EXIT_OK, msg)
+    return _show(ctx, Outcome(ctx.button, EXIT_USAGE if issues else EXIT_OK, msg), critical=bool(issues))
 
 
-_HANDLERS: dict[str, Callable[[_Context], Outcome]] = {
+_HANDLERS: dict[str, Callable[[_Context, Button], Outcome]] = {
     "new_workbook": _new_workbook,
-    "validate": _validate,
-    "allocate": _allocate,
+    "pipeline": _pipeline,
     "compare": _compare,
     "refresh": _refresh,
     "open_log": _open_log,
     "guide": _guide,
     "version": _version,
 }
-assert {b.action for b in BUTTONS} == set(_HANDLERS), "every button needs a handler"
+if not {b.action for b in BUTTONS} <= set(_HANDLERS):  # pragma: no cover - a programming error, caught at import
+    raise RuntimeError("every button needs a handler")

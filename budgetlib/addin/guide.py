@@ -33,7 +33,11 @@ def _inline(text: str) -> str:
     return text
 
 
-def markdown_to_html(md: str, *, title: str = "budgetlib – Hướng dẫn") -> str:
+def markdown_to_html(md: str, *, title: str | None = None) -> str:
+    """The guide's Markdown as a standalone HTML page (the guide is Vietnamese, so is its title)."""
+    from ..core.i18n import tr
+
+    title = title if title is not None else tr("addin.guide.title", "vi")
     out: list[str] = []
     lines = md.splitlines()
     i = 0
@@ -74,7 +78,7 @@ def markdown_to_html(md: str, *, title: str = "budgetlib – Hướng dẫn") ->
             continue
         elif line.startswith("|"):
             flush()
-            rows = []
+            rows: list[str] = []
             while i < len(lines) and lines[i].startswith("|"):
                 cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
                 if not all(re.fullmatch(r":?-+:?", c) for c in cells):

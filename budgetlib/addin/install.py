@@ -10,35 +10,49 @@ folder without starting Excel, so this also works from a plain terminal and in t
 * Linux: Excel does not run there; we say so and where the built file is.
 
 The add-in is always rebuilt for the Python running the install, so its ``budgetlib.conf`` sheet
-points at that interpreter (override with ``interpreter=``).
+points at that interpreter (override with ``interpreter=``); inside a conda environment on Windows
+it also gets ``Conda Path``/``Conda Env`` (:func:`budgetlib.addin.build.conda_settings`).
+
+Excel opens *every* file in XLSTART at start-up and keeps the add-in open (locked on Windows) while
+it runs. So the add-in is built in a temporary folder outside XLSTART, copied next to XLSTART (its
+parent folder, same disk) and renamed into place in one step; an add-in Excel holds open is refused
+with a message before anything is copied, and no temporary file is ever left in XLSTART (leftovers
+of older versions, ``.budgetlib.xlam.tmp``, are removed).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import ADDIN_NAME, BuildResult, build_addin
+from ..core.i18n import LocalizedError, Msg
+from .build import ADDIN_NAME, BuildResult, build_addin, conda_settings
 
-__all__ = ["InstallResult", "startup_dir", "install_addin", "uninstall_addin", "NotSupported"]
+__all__ = ["InstallResult", "startup_dir", "install_addin", "uninstall_addin", "NotSupported", "AddinLocked", "leftovers"]
 
 
-class NotSupported(RuntimeError):
+class NotSupported(LocalizedError):
     """Excel add-ins cannot be installed on this OS (Linux); the message says what to do instead."""
+
+
+class AddinLocked(LocalizedError):
+    """The installed add-in is open in Excel (or read-only) and cannot be replaced or removed."""
 
 
 @dataclass(frozen=True)
 class InstallResult:
     path: Path
     build: BuildResult
-    notes: tuple[str, ...] = ()
+    notes: tuple[Msg, ...] = ()
+    removed_leftovers: tuple[Path, ...] = ()
 
 
-def startup_dir(platform: str | None = None, *, home: Path | None = None, environ: dict[str, str] | None = None) -> Path:
+def startup_dir(platform: str | None = None, *, home: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """The user's XLSTART folder for ``platform`` (default: this OS)."""
     platform = platform or sys.platform
     home = home or Path.home()
@@ -51,14 +65,57 @@ def startup_dir(platform: str | None = None, *, home: Path | None = None, enviro
             home / "Library" / "Group Containers" / "UBF8T346G9.Office" / "User Content.localized"
             / "Startup.localized" / "Excel"
         )
-    raise NotSupported(
-        "Excel không chạy trên Linux nên không cài add-in ở đây được. Hãy chạy `budgetlib addin build -o budgetlib.xlam`, "
-        "chép tệp sang máy Windows/macOS có Python và budgetlib, rồi chạy `budgetlib addin install` trên máy đó "
-        "(hoặc mở Excel > File > Options > Add-ins > Go… > Browse… và chọn tệp).\n"
-        "Excel does not run on Linux, so there is nowhere to install the add-in. Build it with "
-        "`budgetlib addin build -o budgetlib.xlam`, copy it to a Windows/macOS PC that has Python and budgetlib, and run "
-        "`budgetlib addin install` there (or add it in Excel via File > Options > Add-ins > Go… > Browse…)."
-    )
+    raise NotSupported("addin.install.linux")
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Temporary files an install left in ``folder`` (older versions wrote ``.budgetlib.xlam.tmp``)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name.startswith(f".{ADDIN_NAME}") and p.name.endswith(".tmp"))
+
+
+def _check_replaceable(path: Path) -> None:
+    """:class:`AddinLocked` when Excel holds ``path`` open or it cannot be written."""
+    owner = path.with_name(f"~${path.name}")
+    if owner.exists():
+        raise AddinLocked("addin.install.locked", path=str(path))
+    if not path.exists():
+        return
+    try:
+        # Excel keeps an open add-in with write sharing denied: on Windows this open fails.
+        with open(path, "r+b"):
+            pass
+    except PermissionError:
+        raise AddinLocked("addin.install.locked", path=str(path)) from None
+
+
+def _put(built: Path, path: Path) -> None:
+    """``built`` → ``path`` in one rename, staged next to (not inside) the target folder."""
+    folder = path.parent
+    stage_dir = folder.parent if os.access(folder.parent, os.W_OK) else None
+    if stage_dir is None:
+        # No writable parent (an unusual --dir): copy straight over; still never a temporary file here.
+        try:
+            shutil.copyfile(built, path)
+        except PermissionError:
+            raise AddinLocked("addin.install.locked", path=str(path)) from None
+        return
+    fd, stage_name = tempfile.mkstemp(prefix=".budgetlib-install-", suffix=".xlam", dir=stage_dir)
+    os.close(fd)
+    stage = Path(stage_name)
+    try:
+        shutil.copyfile(built, stage)
+        try:
+            os.replace(stage, path)
+        except PermissionError:
+            raise AddinLocked("addin.install.locked", path=str(path)) from None
+        except OSError:
+            # Another disk (EXDEV) or a filesystem without rename-over: copy, then the stage goes.
+            shutil.copyfile(stage, path)
+    finally:
+        if stage.exists():
+            stage.unlink()
 
 
 def _mac_applescript(home: Path) -> Path | None:
@@ -80,49 +137,72 @@ def _mac_applescript(home: Path) -> Path | None:
 
 def install_addin(
     *,
-    target_dir: "str | Path | None" = None,
+    target_dir: str | Path | None = None,
     interpreter: str | None = None,
     platform: str | None = None,
     home: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    lang: str | None = None,
 ) -> InstallResult:
-    """Build the add-in for ``interpreter`` (default: this Python) straight into XLSTART.
+    """Build the add-in for ``interpreter`` (default: this Python) and put it in XLSTART.
 
-    ``target_dir`` overrides the folder (e.g. a shared add-in folder); ``platform`` and ``home``
-    exist for tests. Raises :class:`NotSupported` on Linux unless ``target_dir`` is given.
+    ``target_dir`` overrides the folder (e.g. a shared add-in folder); ``platform``, ``home`` and
+    ``environ`` exist for tests. ``lang`` pins the ribbon's language (default: Excel's). Raises
+    :class:`NotSupported` on Linux unless ``target_dir`` is given, :class:`AddinLocked` when the
+    installed add-in is open in Excel.
     """
     platform = platform or sys.platform
     home = home or Path.home()
-    folder = Path(target_dir) if target_dir is not None else startup_dir(platform, home=home)
+    env = os.environ if environ is None else environ
+    folder = Path(target_dir) if target_dir is not None else startup_dir(platform, home=home, environ=env)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ADDIN_NAME
-    lock = folder / f"~${ADDIN_NAME}"
-    if lock.exists():
-        raise PermissionError(
-            f"{path} đang mở trong Excel; hãy thoát Excel rồi chạy lại. / "
-            f"{path} is open in Excel; quit Excel and run again."
-        )
-    if platform == "darwin":
-        built = build_addin(path, interpreter_mac=interpreter or sys.executable)
-    elif platform == "win32":
-        built = build_addin(path, interpreter_win=interpreter or sys.executable)
-    else:
-        built = build_addin(path, interpreter=interpreter or sys.executable)
-    notes: list[str] = []
+    removed = []
+    for stale in leftovers(folder):
+        try:
+            stale.unlink()
+            removed.append(stale)
+        except OSError:
+            pass
+    _check_replaceable(path)
+    python = interpreter or sys.executable
+    conda = conda_settings(env) if platform == "win32" else None
+    with tempfile.TemporaryDirectory(prefix="budgetlib-install-") as tmp:
+        built_path = Path(tmp) / ADDIN_NAME
+        if platform == "darwin":
+            built = build_addin(built_path, interpreter_mac=python, lang=lang)
+        elif platform == "win32":
+            built = build_addin(built_path, interpreter_win=python, conda=conda, lang=lang)
+        else:
+            built = build_addin(built_path, interpreter=python, lang=lang)
+        _put(built_path, path)
+    built = BuildResult(path, built.xlwings_version, built.addin_version, built.config, built.sources)
+    notes: list[Msg] = []
+    if conda is not None:
+        notes.append(Msg("addin.install.conda", path=conda[0], env=conda[1]))
     if platform == "darwin":
         script = _mac_applescript(home)
         if script is not None:
-            notes.append(f"xlwings AppleScript: {script}")
-        notes.append("Thoát hẳn Excel (Cmd-Q) rồi mở lại. / Quit Excel (Cmd-Q) and start it again.")
+            notes.append(Msg("addin.install.applescript", path=str(script)))
+        notes.append(Msg("addin.install.restart_mac"))
     else:
-        notes.append("Khởi động lại Excel để thấy tab \"Ngân sách\". / Restart Excel to see the \"Ngân sách\" tab.")
-    return InstallResult(path, built, tuple(notes))
+        notes.append(Msg("addin.install.restart"))
+    return InstallResult(path, built, tuple(notes), tuple(removed))
 
 
-def uninstall_addin(*, target_dir: "str | Path | None" = None, platform: str | None = None, home: Path | None = None) -> Path | None:
+def uninstall_addin(
+    *, target_dir: str | Path | None = None, platform: str | None = None, home: Path | None = None
+) -> Path | None:
     """Remove the installed add-in; returns its path, or None when it was not installed."""
     folder = Path(target_dir) if target_dir is not None else startup_dir(platform, home=home)
     path = folder / ADDIN_NAME
+    for stale in leftovers(folder):
+        stale.unlink(missing_ok=True)
     if not path.exists():
         return None
-    path.unlink()
+    _check_replaceable(path)
+    try:
+        path.unlink()
+    except PermissionError:
+        raise AddinLocked("addin.install.locked", path=str(path)) from None
     return path

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..io.atomic import OutputLocked
@@ -83,7 +84,7 @@ def summary_tables(outcome: Any, lang: str, dims: tuple[str, ...] = ("unit",)) -
         t.add_column("Chênh lệch" if vi else "Difference", justify="right")
         for k, x, b in zip(keys, alloc, base):
             diff = int(x) - int(b)
-            t.add_row(str(k), names.get(k, ""), _fmt(x, lang), _fmt(b, lang), ("[red]" if diff < 0 else "") + _fmt(diff, lang))
+            t.add_row(escape(str(k)), escape(names.get(k, "")), _fmt(x, lang), _fmt(b, lang), ("[red]" if diff < 0 else "") + _fmt(diff, lang))
         t.add_row("Tổng cộng" if vi else "Total", "", _fmt(alloc.sum(), lang), _fmt(base.sum(), lang), _fmt(int(alloc.sum()) - int(base.sum()), lang), style="bold")
         tables.append(t)
     return tables

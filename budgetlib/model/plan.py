@@ -18,6 +18,7 @@ from ..core.lang import Lang
 from ..core.money import MoneyUnit
 from .attributes import resolve_attribute
 from .policy import AllocationPolicy
+from .scenario import Scenario
 from .types import Code, Money, Text, check_printable
 
 __all__ = [
@@ -311,6 +312,7 @@ class Plan(_Frozen):
     reporting: list[ReportingRule] = Field(default_factory=list)
     allocation: AllocationPolicy | None = None
     assumptions: list[Assumption] = Field(default_factory=list)
+    scenarios: list[Scenario] = Field(default_factory=list, exclude_if=lambda v: not v)  # what-ifs (model/scenario.py); omitted from files when empty
 
     # Convenience look-ups (cheap; models are immutable).
     def unit(self, code: str) -> AdminUnit:

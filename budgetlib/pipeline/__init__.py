@@ -28,6 +28,10 @@ from .run import (
 )
 from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
 
+from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
+from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
+from .curve import CurveOutcome, run_curve
+
 __all__ = [
     "EXIT_OK",
     "EXIT_INVALID",
@@ -42,6 +46,19 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+    "run_scenarios",
+    "run_scenario",
+    "compare",
+    "ScenarioResult",
+    "ScenarioComparison",
+    "ScenariosOutcome",
+    "BatchOptions",
+    "BatchReport",
+    "discover",
+    "plan_batch",
+    "run_batch",
+    "run_curve",
+    "CurveOutcome",
     # the version store (pipeline/store.py)
     "StoreOutcome",
     "save_version",

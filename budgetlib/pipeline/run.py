@@ -178,9 +178,10 @@ class _Log:
         return [(tr(f"log.{k}", self.lang), v) for k, v in self.entries]
 
 
-def _base_log(lang: Lang, *, source_name: str, input_sha256: str | None) -> _Log:
+def _base_log(lang: Lang, *, source_name: str, input_sha256: str | None, run_time: datetime | None = None) -> _Log:
     log = _Log(lang)
-    log.add("run_time", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    when = run_time.astimezone(UTC) if run_time is not None else datetime.now(UTC)
+    log.add("run_time", when.strftime("%Y-%m-%d %H:%M:%S"))
     log.add("version", __version__)
     log.add("python", platform.python_version())
     if source_name:
@@ -191,20 +192,20 @@ def _base_log(lang: Lang, *, source_name: str, input_sha256: str | None) -> _Log
 
 
 def _validated(
-    book: PlanSource, lang: Lang, source_name: str, input_sha256: str | None
+    book: PlanSource, lang: Lang, source_name: str, input_sha256: str | None, run_time: datetime | None = None
 ) -> tuple[Plan | None, list[Problem], Callable[[str], str | None], _Log]:
     plan, problems, locate = _read(book)
     if source_name:
         problems = [p if p.source.file else p.relocated(p.source.with_file(source_name)) for p in problems]
-    return plan, problems, locate, _base_log(lang, source_name=source_name, input_sha256=input_sha256)
+    return plan, problems, locate, _base_log(lang, source_name=source_name, input_sha256=input_sha256, run_time=run_time)
 
 
 def run_validate(
-    book: PlanSource, *, lang: str | Lang = Lang.VI, source_name: str = "", input_sha256: str | None = None
+    book: PlanSource, *, lang: str | Lang = Lang.VI, source_name: str = "", input_sha256: str | None = None, run_time: datetime | None = None
 ) -> RunOutcome:
     """Read and check a plan; ``sheets`` holds the ``Lỗi`` and ``Nhật ký`` sheets when there are problems."""
     lang = as_lang(lang)
-    return _checked_outcome(*_validated(book, lang, source_name, input_sha256))
+    return _checked_outcome(*_validated(book, lang, source_name, input_sha256, run_time))
 
 
 def _checked_outcome(plan: Plan | None, problems: list[Problem], locate: Callable[[str], str | None], log: _Log) -> RunOutcome:
@@ -260,11 +261,14 @@ def run_allocate(
     progress: Progress | None = None,
     source_name: str = "",
     input_sha256: str | None = None,
+    run_time: datetime | None = None,
     version_ref: str | None = None,
 ) -> RunOutcome:
     """Read, validate and allocate; return the result sheets (or the error sheets) to write.
 
-    ``policy`` overrides the kind of the plan's allocation policy (its constraints are kept);
+    ``run_time`` is the time the run log shows (a batch gives all its runs the batch's time, so the
+    same batch writes the same bytes; default: now). ``policy`` overrides the kind of the plan's
+    allocation policy (its constraints are kept);
     ``years`` restricts the run to some years. Exit code 1 when the plan has errors (no allocation
     is attempted), 2 when the allocation is infeasible (the diagnosis is on the ``Giải thích``
     sheet and in ``problems``). ``version_ref`` names the stored version the plan came from
@@ -273,7 +277,7 @@ def run_allocate(
     from ..io.workbook.results import error_sheets as _error_sheets
 
     lang = as_lang(lang)
-    plan, problems, locate, log = _validated(book, lang, source_name, input_sha256)
+    plan, problems, locate, log = _validated(book, lang, source_name, input_sha256, run_time)
     if plan is None or any(p.severity is Severity.ERROR for p in problems):
         return _checked_outcome(plan, problems, locate, log)
     if version_ref:

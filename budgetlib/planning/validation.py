@@ -38,6 +38,7 @@ from ..model.plan import (
     Task,
     TaskRole,
 )
+from .scenarios import check_scenarios
 from ..model.policy import (
     AllocationPolicy,
     Constraint,
@@ -278,6 +279,7 @@ PLAN_CHECKS: list[Check] = [
     check_policy_references,
     check_unused,
     check_zero_need,
+    check_scenarios,  # planning/scenarios.py (batch helper)
 ]
 """Every cross-reference and reconciliation check run by :func:`validate_plan`, in order."""
 

@@ -11,17 +11,18 @@ huyện Tân Châu, UBND huyện Tân Châu, 21/02/2022):
 * agency roles (IV.1–11), incl. the border posts Cà Tum, Tân Hà, Tổng Lê Chân, Suối Lam (IV.7)
   and UBND các xã, thị trấn, which each make their own plan and report (IV.11).
 
-Two scenarios, written as two plan files (both allocated by ``scenarios.py``):
+One plan, two scenarios (``budgetlib scenarios examples/tanchau_2022/plan.json`` compares them):
 
-* ``plan.json`` — without the provincial allocation: state budget and mobilised resources only;
-* ``plan_with_province.json`` — the same plus the province's allocation, which funds the pilot model.
+* the plan itself — **with** the province's allocation, which funds the pilot model;
+* the scenario «Không có kinh phí tỉnh» — the province allocates nothing: its source is dropped, and
+  the pilot model's earmark and costed target no longer apply (the model exists only if funded).
 
 Units: Huyện Tân Châu (706) and its 11 xã + 1 thị trấn with official codes
 (``examples/data/tanchau_tayninh_2022_*.csv``); the policy allocates at commune level. Commune
 population is not in the data except for the thị trấn (``locality_extra_facts.csv``), so the need
 driver uses ``population_est`` (assumption A5). Amounts are assumptions (A1…).
 
-Run: ``python examples/tanchau_2022/build_plan.py`` (rewrites both plan files deterministically).
+Run: ``python examples/tanchau_2022/build_plan.py`` (rewrites ``plan.json`` deterministically).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from budgetlib import (  # noqa: E402
     AllocationPolicy,
     Cadence,
     CapConstraint,
+    DropConstraint,
+    DropSource,
     EarmarkConstraint,
     EligibilityConstraint,
     FloorConstraint,
@@ -49,6 +52,7 @@ from budgetlib import (  # noqa: E402
     Plan,
     Program,
     ReportingRule,
+    Scenario,
     SourceKind,
     Target,
     TargetConstraint,
@@ -139,7 +143,12 @@ def load_units() -> list[AdminUnit]:
     return units
 
 
-def build(*, with_province: bool) -> Plan:
+WITHOUT_PROVINCE = "Không có kinh phí tỉnh"
+PILOT_EARMARK = "Kinh phí tỉnh phân bổ cho mô hình thí điểm tại Thị trấn Tân Châu"
+PILOT_TARGET = "01 mô hình thí điểm (100 triệu đồng)"
+
+
+def build(*, with_province: bool = True) -> Plan:
     units = load_units()
     tasks = TASKS + ([PILOT] if with_province else [])
     sources = SOURCES + ([PROVINCE_SOURCE] if with_province else [])
@@ -163,15 +172,21 @@ def build(*, with_province: bool) -> Plan:
                               unit="mô hình", values={2022: 1}, task="MH"))
         constraints += [
             EligibilityConstraint(name="Mô hình thí điểm chỉ tại Thị trấn Tân Châu", tasks=["MH"], units=[TOWN]),
-            EarmarkConstraint(name="Kinh phí tỉnh phân bổ cho mô hình thí điểm tại Thị trấn Tân Châu", unit=TOWN, task="MH", amount=PROVINCE_ALLOCATION),
-            TargetConstraint(name="01 mô hình thí điểm (100 triệu đồng)", target="CT2", task="MH", unit_cost=PROVINCE_ALLOCATION,
+            EarmarkConstraint(name=PILOT_EARMARK, unit=TOWN, task="MH", amount=PROVINCE_ALLOCATION),
+            TargetConstraint(name=PILOT_TARGET, target="CT2", task="MH", unit_cost=PROVINCE_ALLOCATION,
                              capacity_attribute="pilot_site", baseline_attribute="slot_done"),
         ]
-    scenario = "có kinh phí tỉnh phân bổ" if with_province else "không có kinh phí tỉnh phân bổ"
+    scenarios = [
+        Scenario(
+            name=WITHOUT_PROVINCE,
+            description="Tỉnh không phân bổ chỉ tiêu và kinh phí (II.1.b, III): chỉ ngân sách nhà nước và nguồn huy động; không có mô hình thí điểm",
+            changes=[DropSource(source="NS_TINH"), DropConstraint(constraint=PILOT_EARMARK), DropConstraint(constraint=PILOT_TARGET)],
+        )
+    ] if with_province else []
     return Plan(
         program=Program(
-            code="TC-PCMD-2022-TINH" if with_province else "TC-PCMD-2022",
-            name=f"Kế hoạch phòng, chống mại dâm năm 2022 trên địa bàn huyện Tân Châu ({scenario})",
+            code="TC-PCMD-2022",
+            name="Kế hoạch phòng, chống mại dâm năm 2022 trên địa bàn huyện Tân Châu",
             authority="Ủy ban nhân dân huyện Tân Châu",
             locality="Huyện Tân Châu, tỉnh Tây Ninh",
             level="district",
@@ -194,11 +209,12 @@ def build(*, with_province: bool) -> Plan:
                           description="Kiểm tra, giám sát, đánh giá, tổng hợp kết quả thực hiện Kế hoạch (IV.1)"),
         ],
         allocation=AllocationPolicy(kind="min_deviation", level="commune", rounding_unit=ROUNDING, deviation="relative", constraints=constraints),
+        scenarios=scenarios,
         assumptions=assumptions(
             [
                 ("A1", "Ngân sách nhà nước (huyện, xã) 250 triệu đồng năm 2022 là giả định: Kế hoạch không nêu số tiền.", "The 250 million VND of state budget for 2022 is assumed: the plan gives no amount."),
-                ("A2", "Kinh phí tỉnh phân bổ (kịch bản «có tỉnh») 100 triệu đồng, chỉ dùng cho mô hình thí điểm (II.1.b), đặt tại Thị trấn Tân Châu; Kế hoạch không nêu số tiền và địa điểm.",
-                 "The province's allocation (scenario 'with province') is 100 million VND, for the pilot model only (II.1.b), placed in Thị trấn Tân Châu; the plan gives neither amount nor place."),
+                ("A2", "Kinh phí tỉnh phân bổ 100 triệu đồng, chỉ dùng cho mô hình thí điểm (II.1.b), đặt tại Thị trấn Tân Châu; Kế hoạch không nêu số tiền và địa điểm. Kịch bản «Không có kinh phí tỉnh» là trường hợp tỉnh không phân bổ.",
+                 "The province's allocation is 100 million VND, for the pilot model only (II.1.b), placed in Thị trấn Tân Châu; the plan gives neither amount nor place. The scenario 'Không có kinh phí tỉnh' (without the province's money) is the case where the province allocates nothing."),
                 ("A3", "Cơ cấu theo nhiệm vụ: TT 30%, HT 20%, NL 15%, PH 10%, KT 25%; nguồn: ngân sách nhà nước 95%, huy động 5% (chỉ TT, HT).", "Task shares: TT 30%, HT 20%, NL 15%, PH 10%, KT 25%; sources: state budget 95%, mobilised 5% (TT and HT only)."),
                 ("A4", "Xã biên giới (border = 1): Tân Hà, Tân Đông, Tân Hòa — suy từ tên các đồn biên phòng ở mục IV.7; không có trong dữ liệu.", "Border communes (border = 1): Tân Hà, Tân Đông, Tân Hòa — read from the border posts named in IV.7; not in the data."),
                 ("A5", "Dân số ước tính (population_est): Thị trấn Tân Châu 6.902 người (2019, dữ liệu); 11 xã chia đều phần còn lại của dân số huyện năm 2019 (134.743 − 6.902) vì không có số liệu từng xã.",
@@ -211,7 +227,7 @@ def build(*, with_province: bool) -> Plan:
 
 
 def build_all() -> dict[str, Plan]:
-    return {"plan.json": build(with_province=False), "plan_with_province.json": build(with_province=True)}
+    return {"plan.json": build()}
 
 
 if __name__ == "__main__":

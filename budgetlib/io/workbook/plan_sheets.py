@@ -352,6 +352,10 @@ def plan_sheets(plan: Plan, *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
                 sheet.records(tdef, table_records(tdef, data))
         sheet.spec.freeze = _FREEZE.get(key, "A4")
         sheets.append(sheet.spec)
+    if plan.scenarios:  # the Kịch bản sheet (the batch helper's module)
+        from .scenarios import scenario_sheet
+
+        sheets.append(scenario_sheet(plan, lang=lang))
     return sheets
 
 

@@ -153,7 +153,26 @@ class _Reading:
         policy = self._policy()
         if policy is not None:
             data["allocation"] = policy
+        scenarios = self._scenarios(policy)
+        if scenarios:
+            data["scenarios"] = scenarios
         return data
+
+    def _scenarios(self, policy: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The Kịch bản sheet (the batch helper's reader, :mod:`.scenarios`), located the same way."""
+        from .scenarios import read_scenario_sheet
+
+        fields = {}
+        for c in (policy or {}).get("constraints", []):
+            field = _value_field(c)
+            if field is not None:
+                fields[c["name"]] = field
+        scenarios, problems, cells = read_scenario_sheet(self.book, unit=self.cells.ctx.unit, constraint_fields=fields)
+        self.problems += problems
+        for path, address in cells.items():
+            sheet, _, cell = address.rpartition("!")
+            self.locs.map[path] = Source(sheet=sheet or None, cell=cell or None)
+        return scenarios
 
     def _join_failed(self, tdef: TableDef) -> None:
         """A joined table that could not be read: its parents' lists are unknown, not empty."""
@@ -221,16 +240,32 @@ class _Reading:
         return str(src) if src is not None else None
 
 
+def _value_field(constraint: dict[str, Any]) -> str | None:
+    """The field a scenario's change of this constraint sets by default (None if it is unreadable)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from ...model.policy import Constraint
+    from ...planning.scenarios import value_field
+
+    try:
+        return value_field(TypeAdapter(Constraint).validate_python(constraint))
+    except ValidationError:
+        return None
+
+
 def _position(p: Problem, order: dict[str, int]) -> tuple[int, int, int]:
+    """Where a problem sorts: its sheet's place in the book, then row, then column."""
     src = p.source
     if src.sheet is None:
         return (-1, 0, 0)
     cell = (src.cell or "").split(":")[0]
-    letters = "".join(ch for ch in cell if ch.isalpha())
+    letters = "".join(ch for ch in cell if ch.isalpha()).upper()
+    digits = "".join(ch for ch in cell if ch.isdigit())
     col = 0
-    for ch in letters.upper():
+    for ch in letters:
         col = col * 26 + ord(ch) - 64
-    return (order.get(src.sheet, len(order)), src.row or 0, col)
+    row = src.row if src.row is not None else int(digits) if digits else 0
+    return (order.get(src.sheet, len(order)), row, col)
 
 
 def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem], Locate]:

@@ -16,7 +16,7 @@ import numpy as np
 from ...core.problems import Problem
 from ...model.plan import Plan
 from ...model.result import Allocation
-from ..grid import AMOUNT_FORMAT, DECIMAL_FORMAT, PERCENT_FORMAT, CellValue, ChartSpec, SheetSpec, TableSpec, cell_ref, column_letter, range_ref
+from ..grid import AMOUNT_FORMAT, DECIMAL_FORMAT, PERCENT_FORMAT, CellValue, ChartSpec, Formula, SheetSpec, TableSpec, cell_ref, column_letter, range_ref
 
 __all__ = [
     "RESULT_SHEETS",
@@ -163,12 +163,12 @@ def year_sheets(plan: Plan | None, allocation: Allocation, *, lang: str = "vi") 
         for u in range(nu):
             r = first + u
             spec.rows.append(
-                [allocation.units[u], units.get(allocation.units[u], ""), *(int(v) for v in per[u, :, yi]), f"=SUM({range_ref(r, 3, r, last_col)})"]
+                [allocation.units[u], units.get(allocation.units[u], ""), *(int(v) for v in per[u, :, yi]), Formula(f"=SUM({range_ref(r, 3, r, last_col)})")]
             )
         last = first + nu - 1
         tr = _add(
             spec,
-            [total, None, *(f"=SUM({range_ref(first, c, last, c)})" for c in range(3, last_col + 2))],
+            [total, None, *(Formula(f"=SUM({range_ref(first, c, last, c)})") for c in range(3, last_col + 2))],
             bold=True,
         )
         spec.column_formats = {c: AMOUNT_FORMAT for c in range(2, last_col + 1)}
@@ -210,10 +210,10 @@ def summary_sheet(plan: Plan | None, allocation: Allocation, *, lang: str = "vi"
         for i, key in enumerate(keys):
             r = first + i
             spec.rows.append(
-                [key, labels.get(key, ""), int(alloc[i]), int(prop[i]), f"=C{r}-D{r}", f'=IF(D{r}=0,"",E{r}/D{r})']
+                [key, labels.get(key, ""), int(alloc[i]), int(prop[i]), Formula(f"=C{r}-D{r}"), Formula(f'=IF(D{r}=0,"",E{r}/D{r})')]
             )
         last = first + len(keys) - 1
-        tr = _add(spec, [total, None, f"=SUM(C{first}:C{last})", f"=SUM(D{first}:D{last})", f"=C{last + 1}-D{last + 1}", f'=IF(D{last + 1}=0,"",E{last + 1}/D{last + 1})'], bold=True)
+        tr = _add(spec, [total, None, Formula(f"=SUM(C{first}:C{last})"), Formula(f"=SUM(D{first}:D{last})"), Formula(f"=C{last + 1}-D{last + 1}"), Formula(f'=IF(D{last + 1}=0,"",E{last + 1}/D{last + 1})')], bold=True)
         _fmt_range(spec, 3, first, tr, AMOUNT_FORMAT)
         _fmt_range(spec, 4, first, tr, AMOUNT_FORMAT)
         _fmt_range(spec, 5, first, tr, AMOUNT_FORMAT)
@@ -431,10 +431,10 @@ def comparison_sheet(plan: Plan | None, allocations: Sequence[tuple[str, Allocat
         r = first + i
         spec.rows.append(
             [u, units.get(u, ""), *(t.get(u, 0) for t in totals),
-             *(f"={column_letter(3 + j)}{r}-C{r}" for j in range(1, k))]
+             *(Formula(f"={column_letter(3 + j)}{r}-C{r}") for j in range(1, k))]
         )
     last = first + len(first_alloc.units) - 1
-    _add(spec, ["Tổng cộng" if vi else "Total", None, *(f"=SUM({range_ref(first, c, last, c)})" for c in range(3, 3 + k + (k - 1)))], bold=True)
+    _add(spec, ["Tổng cộng" if vi else "Total", None, *(Formula(f"=SUM({range_ref(first, c, last, c)})") for c in range(3, 3 + k + (k - 1)))], bold=True)
     spec.column_formats = {c: AMOUNT_FORMAT for c in range(2, 2 + k + (k - 1))}
     spec.format_from_row = first
     spec.column_widths = {0: 12, 1: 26, **{c: 18 for c in range(2, 2 + 2 * k)}}

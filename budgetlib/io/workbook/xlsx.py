@@ -34,7 +34,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from ...model.plan import Plan
 from ..reproducible import make_reproducible
 from ..atomic import OutputLocked, atomic_path
-from ..grid import SheetSpec, column_index, column_letter
+from ..grid import Formula, SheetSpec, column_index, column_letter
 from .plan_sheets import plan_sheets
 from .books import LARGE_FILE_BYTES, CalamineBook, OpenpyxlBook, _unescape, open_book, read_workbook
 from .results import is_result_sheet
@@ -79,7 +79,7 @@ def _attrs(spec: SheetSpec, r: int, c: int, v: Any, header_rows: set[int], as_te
         fmt = spec.cell_formats.get(ref)
     if fmt is None and r >= spec.format_from_row:
         fmt = spec.column_formats.get(c - 1)
-    if isinstance(v, str):
+    if isinstance(v, str) and not isinstance(v, Formula):  # text takes no number format; a formula keeps its own
         fmt = None
     title = r in spec.title_rows
     header = r in header_rows
@@ -359,6 +359,18 @@ def _written_by_us(ws: Any) -> bool:
     return isinstance(title, str) and title.startswith(("Phân bổ năm", "Allocation "))
 
 
+def _abandon(wb: Any) -> None:
+    """After a failed save, close openpyxl's per-sheet writer generators now and quietly; otherwise the
+    garbage collector closes them at exit and prints two "Exception ignored" tracebacks per sheet."""
+    for ws in getattr(wb, "_sheets", []):
+        for gen in (getattr(ws, "_rows", None), getattr(getattr(ws, "_writer", None), "xf", None)):
+            if gen is not None:
+                try:
+                    gen.close()
+                except Exception:  # the save already failed; its error is what the user sees
+                    pass
+
+
 def _save(wb: Workbook, path: Path, *, backup: bool = False) -> None:
     mode = _file_mode(path)
     tails = wb.__dict__.pop("_budgetlib_tails", [])
@@ -383,9 +395,13 @@ def write_sheets(specs: Sequence[SheetSpec], path: "str | Path") -> Path:
     """A new workbook with exactly these sheets (write-only mode), written atomically."""
     path = Path(path)
     wb = Workbook(write_only=True)
-    for spec in specs:
-        render_sheet(wb, spec)
-    _save(wb, path)
+    try:
+        for spec in specs:
+            render_sheet(wb, spec)
+        _save(wb, path)
+    except BaseException:
+        _abandon(wb)
+        raise
     return path
 
 
@@ -431,7 +447,11 @@ def write_result_workbook(
         if is_result_sheet(name) and _written_by_us(wb[name]):
             del wb[name]
     wb.__dict__["_budgetlib_formula_cache"] = _formula_cache(wb, source)
-    for spec in results:
-        render_sheet(wb, spec)
-    _save(wb, out, backup=in_place)
+    try:
+        for spec in results:
+            render_sheet(wb, spec)
+        _save(wb, out, backup=in_place)
+    except BaseException:
+        _abandon(wb)
+        raise
     return out
