@@ -38,6 +38,7 @@ from ..model.plan import (
     Task,
     TaskRole,
 )
+from ..model.scenario import Scenario
 from .scenarios import check_scenarios
 from ..model.policy import (
     AllocationPolicy,
@@ -367,6 +368,7 @@ _ITEM_MODELS: dict[str, Any] = {
     "budget_lines": BudgetLine,
     "reporting": ReportingRule,
     "assumptions": Assumption,
+    "scenarios": Scenario,
 }
 _CONSTRAINT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Constraint)
 
