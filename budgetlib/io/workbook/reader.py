@@ -213,8 +213,10 @@ class _Reading:
         for p in found.problems:
             if not is_consequence(p, self.locs, self.unread):
                 self.problems.append(relocate(p, self.locs))
-        errors = any(p.severity is Severity.ERROR for p in [*self.cells.problems, *self.problems])
-        return None if errors else found.plan
+        # A plan only if its data validates as a whole; beside problems at cells it lacks what
+        # they could not read (for information: front ends refuse to allocate with any error).
+        valid = not any(p.severity is Severity.ERROR for p in found.problems)
+        return found.plan if valid else None
 
     def uncached_formulas(self) -> None:
         """Formulas saved without their value (a file written by a program that does not
@@ -271,8 +273,9 @@ def _position(p: Problem, order: dict[str, int]) -> tuple[int, int, int]:
 def read_plan_grids_located(book: GridBook) -> tuple[Plan | None, list[Problem], Locate]:
     """Read a plan from a book: ``(plan or None, every problem, locate)``. ``locate(json_path)``
     gives the cell a value came from (``"Sheet!D7"`` or None), to place later findings such as
-    an infeasibility diagnosis naming ``allocation.constraints[2]``. Never raises for bad data;
-    the plan is None when there is any error."""
+    an infeasibility diagnosis naming ``allocation.constraints[2]``. Never raises for bad data.
+    The plan is None when its data does not validate; when some cell could not be read, a plan
+    may still come back, without what could not be read (every problem says so)."""
     reading = _Reading(book)
     reading.uncached_formulas()
     if not reading.read_tables():
@@ -291,6 +294,6 @@ def read_plan_grids(book: GridBook) -> Plan:
     """Read a plan from a :class:`~budgetlib.io.grid.GridBook`; raise :class:`PlanInvalid` with every
     error (warnings do not prevent reading)."""
     plan, problems = read_plan_grids_with_problems(book)
-    if plan is None:
+    if plan is None or any(p.severity is Severity.ERROR for p in problems):
         raise PlanInvalid(problems)
     return plan
