@@ -73,7 +73,7 @@ def test_hostile_file_gets_a_located_message_within_memory_and_time(corpus, case
     out = corpus / f"{case}_ket_qua.xlsx"
     commands = [["validate", str(path)]]
     if not path.is_dir():  # ``allocate FOLDER`` is a batch run over the folder's plans, by design
-        commands.append(["allocate", str(path), "-o", str(out), "--json", str(corpus / f"{case}.json.out"), "-q", "--lang", "en"])
+        commands.append(["allocate", str(path), "-o", str(out), "--json", str(corpus / f"{case}_ket_qua.json"), "-q", "--lang", "en"])
     for result in run_cli(*commands):
         text = result["out"] + result["err"]
         assert result["code"] in (1, 3), text[-2000:]
