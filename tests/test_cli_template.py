@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -90,3 +91,34 @@ def test_the_units_file_is_never_the_output(capsys, tmp_path):
     code, text = run(capsys, "template", str(out), "--units", str(out), "--force", "--lang", "en")
     assert code == 3 and "both the table of units and the file to create" in text
     assert out.read_bytes() == b"not mine to overwrite"
+
+
+_VIETNAMESE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u0300-\u0323àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.I)
+
+
+_PROPER_NAMES = ("Hải Phòng", "Hồng Bàng")  # place names in examples stay as they are
+
+
+def _vietnamese(text: str) -> bool:
+    for name in _PROPER_NAMES:
+        text = text.replace(name, "")
+    return bool(_VIETNAMESE.search(text))
+
+
+def test_an_english_template_speaks_english():
+    """Every text of a blank English workbook is English: sheet names, titles, hints, headers,
+    dropdowns, the guide, the notes — but for the column that shows each header in Vietnamese."""
+    from budgetlib.io.workbook import template_sheets
+
+    found = []
+    for spec in template_sheets(lang="en"):
+        guide = spec.name == "Guide"
+        for r, row in enumerate(spec.rows):
+            for c, v in enumerate(row):
+                if isinstance(v, str) and _vietnamese(v) and not (guide and c == 2 and r > 8):
+                    found.append((spec.name, r + 1, c + 1, v))
+        found += [(spec.name, ref, "note", text) for ref, text in spec.comments.items() if _vietnamese(text.partition("\n")[2])]
+        found += [(spec.name, v.ref, "list", v.values) for v in spec.validations if any(_vietnamese(x) for x in v.values)]
+        if _vietnamese(spec.name):
+            found.append((spec.name, "name"))
+    assert not found
