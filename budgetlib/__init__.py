@@ -65,6 +65,10 @@ from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, S
 from .planning.scenarios import apply_scenario
 from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
 from .allocator import allocate
+from .model.actuals import Actuals, Disbursement, IndicatorResult, Period
+from .model.cycle import CycleState
+from .model.plan import CarryOver
+from .cycle import Chain, Prior, Revision, carry_over, chain, in_force, revise
 from .store import Stage, VersionRef, open_store, plan_hash
 
 __all__ = [
@@ -138,6 +142,20 @@ __all__ = [
     "validate_plan",
     # allocation
     "allocate",
+    # the yearly cycle
+    "Actuals",
+    "Disbursement",
+    "IndicatorResult",
+    "Period",
+    "CarryOver",
+    "CycleState",
+    "Prior",
+    "Revision",
+    "Chain",
+    "carry_over",
+    "revise",
+    "in_force",
+    "chain",
     # version store (budgetlib.store; SQLAlchemy is imported when a store is opened)
     "open_store",
     "plan_hash",

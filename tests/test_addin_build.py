@@ -10,13 +10,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pyopenvba
 import pytest
 
-pyopenvba = pytest.importorskip("pyopenvba")
-
-from budgetlib import __version__  # noqa: E402
-from budgetlib.addin import BUTTON_IDS  # noqa: E402
-from budgetlib.addin.build import (  # noqa: E402
+from budgetlib import __version__
+from budgetlib.addin import BUTTON_IDS
+from budgetlib.addin.build import (
     ADDIN_NAME,
     RESOURCES,
     build_addin,
@@ -26,9 +25,9 @@ from budgetlib.addin.build import (  # noqa: E402
     source_dir,
     vba_procedures,
 )
-from budgetlib.addin.install import AddinLocked, NotSupported, install_addin, startup_dir, uninstall_addin  # noqa: E402
-from budgetlib.addin.ribbon import customui_xml  # noqa: E402
-from budgetlib.cli import main  # noqa: E402
+from budgetlib.addin.install import AddinLocked, NotSupported, install_addin, startup_dir, uninstall_addin
+from budgetlib.addin.ribbon import customui_xml
+from budgetlib.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCEL = ROOT / "excel"

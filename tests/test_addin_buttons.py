@@ -16,17 +16,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
-openpyxl = pytest.importorskip("openpyxl")
-pytest.importorskip("pyopenvba")
+from budgetlib.addin.build import ADDIN_NAME, build_addin
+from budgetlib.addin.xlbook import XlwingsBook
+from budgetlib.io import load_plan
+from budgetlib.io.workbook import write_plan_workbook
 
-from budgetlib.addin.build import ADDIN_NAME, build_addin  # noqa: E402
-from budgetlib.addin.xlbook import XlwingsBook  # noqa: E402
-from budgetlib.io import load_plan  # noqa: E402
-from budgetlib.io.workbook import write_plan_workbook  # noqa: E402
-
-from .addin_standin import MAC_MEMBERS, VbaSession  # noqa: E402
+from .addin_standin import MAC_MEMBERS, VbaSession
 
 ROOT = Path(__file__).resolve().parent.parent
 HAIPHONG = ROOT / "examples" / "haiphong_2011_2015" / "plan.json"

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("pyopenvba")
-
 import budgetlib.addin as addin
 from budgetlib import __version__
 from budgetlib.addin import BUTTON_IDS, dispatch, log_path, python_command

@@ -6,17 +6,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-pytest.importorskip("pyopenvba")
-openpyxl = pytest.importorskip("openpyxl")
-
-import budgetlib.addin.doctor as doctor  # noqa: E402
-from budgetlib import __version__  # noqa: E402
-from budgetlib.addin.build import ADDIN_NAME  # noqa: E402
-from budgetlib.addin.doctor import diagnose, read_config_file, render, xlwings_supported  # noqa: E402
-from budgetlib.addin.install import install_addin  # noqa: E402
-from budgetlib.cli import main  # noqa: E402
+import budgetlib.addin.doctor as doctor
+from budgetlib import __version__
+from budgetlib.addin.build import ADDIN_NAME
+from budgetlib.addin.doctor import diagnose, read_config_file, render, xlwings_supported
+from budgetlib.addin.install import install_addin
+from budgetlib.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pyopenvba")
-
 from budgetlib import __version__
 from budgetlib.addin import BUTTON_IDS, BUTTONS, GROUPS, python_command
 from budgetlib.addin.build import ADDIN_NAME, build_addin, ribbon_callbacks

@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("pyopenvba")
-
 import xlwings
 from xlwings import base_classes
 

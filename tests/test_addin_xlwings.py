@@ -12,9 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("pyopenvba")
-
 import xlwings
 
 from budgetlib.addin import dispatch

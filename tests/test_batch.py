@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import budgetlib
 from budgetlib.cli import main
 from budgetlib.pipeline.batch import MANIFEST_NAME, BatchOptions, discover, plan_batch, run_batch
@@ -155,7 +153,7 @@ def test_resume_recomputes_nothing_unchanged(tmp_path):
 
 def test_serial_and_local_cluster_give_byte_identical_outputs(tmp_path):
     """The test starts a real LocalCluster of worker *processes* and runs the batch on it."""
-    distributed = pytest.importorskip("distributed")
+    import distributed
     plans = tmp_path / "kh"
     for name in ("a", "b", "c"):
         _write(plans / f"{name}.json", _tiny(name.upper()))

@@ -21,19 +21,42 @@ CLICK_ENGLISH = re.compile(r"Usage:|\bOptions\b|\bArguments\b|\bCommands\b|Show 
 VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE)
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
+class Ran:
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
 
-    full_env = {**os.environ, "COLUMNS": "120", **(env or {})}
-    full_env.pop("BUDGETLIB_LANG", None) if env is None else None
-    return subprocess.run([sys.executable, "-m", "budgetlib", *args], capture_output=True, text=True, encoding="utf-8", env=full_env)
+
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """The CLI in this process (as ``budgetlib …`` would run it): exit code, stdout, stderr."""
+    from budgetlib.cli import main
+
+    monkeypatch.delenv("BUDGETLIB_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "120")
+
+    def call(*args: str, env: dict[str, str] | None = None) -> Ran:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        for key in env or {}:
+            monkeypatch.delenv(key)
+        return Ran(code, out.out, out.err)
+
+    return call
+
+
+def test_the_console_script_runs_in_a_fresh_process():
+    out = subprocess.run([sys.executable, "-m", "budgetlib", "nocmd", "--lang", "en"], capture_output=True, text=True, encoding="utf-8")
+    assert out.returncode == 3 and "no such command" in out.stderr
 
 
 COMMANDS = ["schema", "validate", "summary", "template", "allocate", "report"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
-def test_help_is_in_one_language(command):
+def test_help_is_in_one_language(command, run):
     args = [command] if command else []
     vi = run(*args, "--help")
     en = run(*args, "--help", "--lang", "en")
@@ -45,7 +68,7 @@ def test_help_is_in_one_language(command):
         assert " / " not in vi.stdout  # no "vi / en" double help texts
 
 
-def test_help_of_own_commands_has_an_example():
+def test_help_of_own_commands_has_an_example(run):
     for command in ("schema", "validate", "summary"):
         assert "Ví dụ:" in run(command, "--help").stdout
         assert "Example:" in run(command, "--help", "--lang", "en").stdout
@@ -62,7 +85,7 @@ def test_help_of_own_commands_has_an_example():
         (["validate", "khong-co.json"], "không tìm thấy tệp «khong-co.json»", "file “khong-co.json” not found"),
     ],
 )
-def test_usage_errors_are_translated_and_exit_3(args, vi, en):
+def test_usage_errors_are_translated_and_exit_3(args, vi, en, run):
     out_vi = run(*args)
     out_en = run(*args, "--lang", "en")
     assert out_vi.returncode == 3 and out_en.returncode == 3
@@ -71,20 +94,20 @@ def test_usage_errors_are_translated_and_exit_3(args, vi, en):
     assert not VIETNAMESE.search(out_en.stderr), out_en.stderr
 
 
-def test_a_missing_file_is_the_same_usage_error_for_every_command(tmp_path):
+def test_a_missing_file_is_the_same_usage_error_for_every_command(tmp_path, run):
     missing = str(tmp_path / "khong-co.json")
     codes = {cmd: run(cmd, missing).returncode for cmd in ("validate", "summary")}
     assert set(codes.values()) == {3}, codes
 
 
-def test_a_folder_named_like_a_plan_is_a_usage_error(tmp_path):
+def test_a_folder_named_like_a_plan_is_a_usage_error(tmp_path, run):
     folder = tmp_path / "x.json"
     folder.mkdir()
     out = run("validate", str(folder))
     assert out.returncode == 3 and "là một thư mục" in out.stderr
 
 
-def test_lang_is_read_before_the_command_and_from_the_environment():
+def test_lang_is_read_before_the_command_and_from_the_environment(run):
     assert lang_from_argv(["validate", "--lang", "en", "p.json"]) is Lang.EN
     assert lang_from_argv(["--lang=en", "validate"]) is Lang.EN
     assert lang_from_argv(["validate"]) is Lang.VI
@@ -92,7 +115,7 @@ def test_lang_is_read_before_the_command_and_from_the_environment():
     assert "Usage:" in out.stdout
 
 
-def test_user_names_are_not_rich_markup(tmp_path):
+def test_user_names_are_not_rich_markup(tmp_path, run):
     import json
 
     from .conftest import tiny_plan_data

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import pytest
 
 import budgetlib
 from budgetlib import Level, load_plan, plan_to_json
+from budgetlib.allocator import allocate, cheapest_budget
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -38,12 +39,12 @@ DATA_FILES = {
 COMMUNE_FACTS = {"25516": "Thị trấn Tân Châu (25516)"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def builder(folder: str):
     return common.load_builder(folder)
 
 
-@lru_cache(maxsize=None)
+@cache
 def built(folder: str) -> dict:
     return builder(folder).build_all()
 
@@ -127,15 +128,8 @@ def test_units_match_copied_data(folder, name):
 
 # --- allocation ---------------------------------------------------------------------------------
 
-try:
-    from budgetlib.allocator import allocate, cheapest_budget
-except ImportError:  # pragma: no cover - only while the allocator is being written
-    allocate = cheapest_budget = None
 
-needs_allocator = pytest.mark.skipif(allocate is None, reason="budgetlib.allocator.allocate is not available")
-
-
-@lru_cache(maxsize=None)
+@cache
 def allocation_of(path: str):
     p = Path(path)
     if p.suffix == ".xlsx":
@@ -147,7 +141,6 @@ def allocation_of(path: str):
     return plan, allocate(plan)
 
 
-@needs_allocator
 @pytest.mark.parametrize(("folder", "name"), PLAN_FILES, ids=IDS)
 def test_allocation_reconciles_and_reports_every_target(folder, name):
     plan, allocation = allocation_of(str(EXAMPLES / folder / name))
@@ -164,14 +157,8 @@ def test_allocation_reconciles_and_reports_every_target(folder, name):
             assert a.shortfall > 0
 
 
-@needs_allocator
 @pytest.mark.parametrize(("folder", "name"), PLAN_FILES, ids=IDS)
 def test_workbook_and_json_give_identical_allocations(folder, name):
-    pytest.importorskip("openpyxl")
-    try:
-        from budgetlib.io.workbook import read_workbook  # noqa: F401
-    except ImportError:
-        pytest.skip("the workbook reader (budgetlib.io.workbook.read_workbook) is not available yet")
     book = (EXAMPLES / folder / name).with_suffix(".xlsx")
     assert book.exists(), f"{book} missing: budgetlib template {book} --example {book.with_suffix('.json')}"
     plan_json, from_json = allocation_of(str(EXAMPLES / folder / name))
@@ -221,7 +208,6 @@ def test_document_figures():
     assert all(u.parent == "706" for u in units if u.level is Level.COMMUNE)
 
 
-@needs_allocator
 def test_tanchau_provincial_money_only_adds_the_pilot():
     folder = EXAMPLES / "tanchau_2022"
     plan, more = allocation_of(str(folder / "plan.json"))
@@ -241,7 +227,6 @@ def test_tanchau_provincial_money_only_adds_the_pilot():
     assert {more.units[i]: int(v) for i, v in enumerate(pilot) if v} == {"25516": 100_000_000}
 
 
-@needs_allocator
 def test_quangbinh_cheapest_budget_and_shortfall():
     plan, allocation = allocation_of(str(EXAMPLES / "quangbinh_2017" / "plan.json"))
     assert all(a.met for a in allocation.attainment)

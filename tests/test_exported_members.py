@@ -13,7 +13,7 @@ def test_all_exports_exist():
 
 def test_public_names_are_exported():
     public = {n for n in dir(budgetlib) if not n.startswith("_")}
-    modules = {"core", "model", "constraints", "planning", "io", "cli", "allocator", "pipeline", "addin", "store"}
+    modules = {"core", "model", "constraints", "planning", "io", "cli", "allocator", "pipeline", "addin", "cycle", "store", "calc"}
     assert public - modules - set(budgetlib.__all__) == set()
 
 

@@ -5,6 +5,8 @@ from . import cmd_addin  # noqa: F401  (registers commands)
 from . import cmd_template  # noqa: F401  (registers commands)
 from . import cmd_allocate  # noqa: F401  (registers commands)
 from . import cmd_report  # noqa: F401  (registers commands)
+from . import cmd_lo  # noqa: F401  (registers commands)
+from . import cmd_cycle  # noqa: F401  (registers commands)
 from . import cmd_scenarios  # noqa: F401  (registers commands)
 from . import cmd_store  # noqa: F401  (registers commands)
 from .app import ExitCode, app, main

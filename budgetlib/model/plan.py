@@ -11,7 +11,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from ..core.i18n import LocalizedError, tr
 from ..core.lang import Lang
@@ -29,6 +29,7 @@ __all__ = [
     "UnitKind",
     "Role",
     "SourceKind",
+    "CarryOver",
     "Cadence",
     "Program",
     "AdminUnit",
@@ -94,6 +95,13 @@ class SourceKind(StrEnum):
     CENTRAL_SUPPORT = "central_support"  # trung ương hỗ trợ
     SOCIALIZATION = "socialization"  # xã hội hóa
     OTHER = "other"
+
+
+class CarryOver(StrEnum):
+    """What becomes of a source's money that a unit has not disbursed when a budget year closes."""
+
+    UNIT = "unit"  # chuyển nguồn: stays with the unit, added to its allocation of the same task next year
+    POOL = "pool"  # returns to the program's pool and is re-split with next year's budget
 
 
 class Cadence(StrEnum):
@@ -242,12 +250,25 @@ class Task(_Frozen):
 
 
 class FundingSource(_Frozen):
-    """A funding source; ``tasks`` restricts which tasks it may fund (None = any)."""
+    """A funding source; ``tasks`` restricts which tasks it may fund (None = any).
+
+    ``carry_over`` declares what happens to undisbursed money when a year closes (see
+    :mod:`budgetlib.planning.execution`); ``None`` (not declared) is not written to JSON.
+    """
 
     code: Code
     name: Text
     kind: SourceKind = SourceKind.OTHER
     tasks: list[Code] | None = None
+    carry_over: CarryOver | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_undeclared(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Plans written before carry-over existed keep their exact JSON.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("carry_over") is None:
+            data.pop("carry_over", None)
+        return data
 
 
 class Target(_Frozen):

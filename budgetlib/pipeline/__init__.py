@@ -11,6 +11,7 @@ One module per concern: :mod:`.run` (validate, allocate, compare policies); furt
 here and are re-exported below.
 """
 
+from .cycle import CycleOutcome, run_carry_over, run_chain, run_progress, run_revise
 from .run import (
     EXIT_INFEASIBLE,
     EXIT_INVALID,
@@ -46,6 +47,11 @@ __all__ = [
     "sha256_file",
     "is_result_sheet",
     "load_book_or_plan",
+    "CycleOutcome",
+    "run_progress",
+    "run_revise",
+    "run_carry_over",
+    "run_chain",
     "run_scenarios",
     "run_scenario",
     "compare",

@@ -30,7 +30,7 @@ from ...core.i18n import Msg, catalogue, tr
 from ...core.lang import Lang, as_lang
 from ...core.money import MoneyUnit
 from ...core.text import fold
-from ...model.plan import Cadence, Level, Role, SourceKind, UnitKind
+from ...model.plan import Cadence, CarryOver, Level, Role, SourceKind, UnitKind
 from ...model.policy import DeviationWeighting, PolicyKind
 
 __all__ = [
@@ -276,6 +276,7 @@ ENUMS: dict[str, EnumDef] = {
     "unit_kind": EnumDef.of(UnitKind, "workbook.enum.unit_kind"),
     "role": EnumDef.of(Role, "workbook.enum.role"),
     "source_kind": EnumDef.of(SourceKind, "workbook.enum.source_kind"),
+    "carry_over": EnumDef.of(CarryOver, "workbook.enum.carry_over"),
     "cadence": EnumDef.of(Cadence, "workbook.enum.cadence"),
     "policy_kind": EnumDef.of(PolicyKind, "workbook.enum.policy_kind"),
     "deviation": EnumDef.of(DeviationWeighting, "workbook.enum.deviation"),
@@ -379,6 +380,7 @@ TABLES: tuple[TableDef, ...] = (
             F("name", required=True, width=32),
             F("kind", K.ENUM, enum="source_kind", width=26),
             F("tasks", K.LIST, width=24),
+            F("carry_over", K.ENUM, enum="carry_over", width=26),
         ),
         path="sources", required=True,
     ),
