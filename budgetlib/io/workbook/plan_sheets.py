@@ -311,7 +311,7 @@ def _header_width(header: str) -> float:
 
 
 def _list_source(sheet: str, col: int, first: int, last: int) -> str:
-    return f"={quote_sheet(sheet)}!{range_ref(first, col, max(last, first) + EXTRA_ROWS, col, absolute=True)}"
+    return f"={quote_sheet(sheet)}!{range_ref(first, col, last + EXTRA_ROWS, col, absolute=True)}"
 
 
 def _plan_data(plan: Plan) -> dict[str, Any]:
