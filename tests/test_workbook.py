@@ -103,7 +103,7 @@ def test_template_has_tables_dropdowns_comments_and_frozen_headers(haiphong_xlsx
     ws = wb["Địa bàn"]
     assert set(ws.tables) == {"DiaBan"}
     assert ws.freeze_panes == "C4"
-    assert "English: Unit code" in ws["A3"].comment.text
+    assert "Tiếng Anh: Unit code" in ws["A3"].comment.text
     dv = {str(v.sqref).split(":")[0]: v.formula1 for v in wb["Phân công"].data_validations.dataValidation}
     assert "'Nhiệm vụ'!$A$4" in dv["A4"] and "'Cơ quan'!$A$4" in dv["B4"]
     assert '"Chủ trì,Phối hợp"' == dv["C4"]
@@ -228,7 +228,7 @@ def test_a_dozen_mistakes_give_a_dozen_located_messages(tmp_path, haiphong_xlsx)
 
 def test_missing_program_sheet_is_reported():
     plan, problems = read_plan_grids_with_problems(DictBook({"Sheet1": [["a"]]}))
-    assert plan is None and problems[0].code == "missing_sheet"
+    assert plan is None and [p.code for p in problems] == ["workbook.missing_program"]
 
 
 def test_formulas_without_cached_values_are_reported(tmp_path, haiphong_xlsx):
@@ -238,7 +238,7 @@ def test_formulas_without_cached_values_are_reported(tmp_path, haiphong_xlsx):
     wb.save(path)
     with pytest.raises(PlanInvalid) as info:
         read_workbook(path)
-    p = next(p for p in info.value.problems if p.code == "uncached_formula")
+    p = next(p for p in info.value.problems if p.code == "workbook.uncached_formula")
     assert p.location == "Địa bàn!E4" and "lưu lại" in p.message("vi")
 
 
