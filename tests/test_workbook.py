@@ -103,7 +103,7 @@ def test_template_has_tables_dropdowns_comments_and_frozen_headers(haiphong_xlsx
     ws = wb["Địa bàn"]
     assert set(ws.tables) == {"DiaBan"}
     assert ws.freeze_panes == "C4"
-    assert "Tiếng Anh: Unit code" in ws["A3"].comment.text
+    assert ws["A3"].comment.text == "Mã đơn vị hành chính theo danh mục (ví dụ 303)."  # one language only
     dv = {str(v.sqref).split(":")[0]: v.formula1 for v in wb["Phân công"].data_validations.dataValidation}
     assert "'Nhiệm vụ'!$A$4" in dv["A4"] and "'Cơ quan'!$A$4" in dv["B4"]
     assert '"Chủ trì,Phối hợp"' == dv["C4"]
