@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from budgetlib import PlanInvalid
-from budgetlib.core.problems import Problem, Source
+from budgetlib.core.problems import Source
 from budgetlib.io import OutputLocked, load_plan, load_plan_file
 from budgetlib.io.grid import DictBook, Formula, Grid, SheetSpec
 from budgetlib.io.workbook import (
@@ -120,10 +120,10 @@ def _shuffle_units(grid_rows):
     header_at = next(i for i, r in enumerate(grid_rows) if r and r[0] == "Mã địa bàn")
     rows = [list(r) + [None] * (12 - len(r)) for r in grid_rows[header_at:]]
     out = [["Danh sách địa bàn (bảng do cán bộ tự làm)"], [], []]
-    header = ["Ghi chu"] + ["Ten dia ban", "Ma dia ban"] + rows[0][2:]
+    header = ["Ghi chu", "Ten dia ban", "Ma dia ban", *rows[0][2:]]
     out.append(header)
     for r in rows[1:]:
-        out.append(["x"] + [r[1], r[0]] + r[2:])
+        out.append(["x", r[1], r[0], *r[2:]])
         out.append([])
     return out
 
