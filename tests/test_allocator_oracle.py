@@ -20,19 +20,37 @@ def _close(a, b):
     return abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
 
+def _margin_allowance(plan, allocation):
+    """How far the reported objective may sit from the textbook optimum: coupling rows are tightened
+    by two rounding units per coefficient so that whole-đồng amounts keep them (docs/allocation.md),
+    which moves the optimum by at most a few rounding units per cell, in the objective's own unit."""
+    _B, p, _lo, _hi = arrays(plan)
+    unit = plan.allocation.rounding_unit
+    if plan.allocation.kind == "min_deviation":
+        per_cell = 1 / p[p > 0] if plan.allocation.deviation == "relative" else np.ones(int((p > 0).sum()))
+        return 8 * unit * float(per_cell.sum())
+    if plan.allocation.kind == "max_min":
+        return 8 * unit / float(p[p > 0].min())
+    return 8 * unit * p.size * 5 / 1e6  # max_outcome: at most 5 outcome units per triệu
+
+
 def _check_result(plan, allocation, expected):
     if expected is None:
         assert not allocation.ok
         assert allocation.diagnosis is not None and allocation.diagnosis.conflicts
         return
     assert allocation.ok, allocation.diagnosis
-    assert _close(allocation.objective, expected), (allocation.objective, expected)
+    has_coupling = any(c.type in ("absorption", "stability", "target", "unit_share") for c in plan.allocation.constraints)
+    slack = _margin_allowance(plan, allocation) if has_coupling else 0.0
+    assert abs(allocation.objective - expected) <= 1e-6 * max(1.0, abs(expected)) + slack, (allocation.objective, expected)
     assert_allocation_conserves(plan, allocation)
-    # bounds in whole đồng: floors, caps (share of budget) and eligibility
-    B, p, lo, hi = arrays(plan)
+    # bounds in whole đồng: floors (amounts) exactly, caps (share of budget, fractional đồng) to
+    # within one đồng, eligibility exactly
+    _B, _p, lo, hi = arrays(plan)
     x = allocation.amounts.sum(axis=3).transpose(1, 2, 0)  # [T, Y, U]
     assert (x >= np.ceil(lo - 1e-6)).all()
-    assert (x <= np.floor(hi + 1e-6)).all()
+    assert (x <= np.ceil(hi - 1e-6)).all()
+    assert (x[hi == 0] == 0).all()
 
 
 @FAST
@@ -63,7 +81,7 @@ def test_max_min_bisection_matches_linprog(seed, U, T, Y, coupling, eligibility)
     finally:
         _maxmin.BISECTION_MIN_CELLS = saved
     _check_result(plan, result, Oracle(plan).max_min())
-    if result.ok:
+    if result.ok and result.solver != "closed-form":  # the reference share is optimal when nothing couples
         assert all(c.shadow_price is None for c in result.constraints if c.kind == "budget")
         assert any("chia đôi" in line for line in result.explanation("vi"))
 
@@ -81,7 +99,7 @@ def test_proportional_matches_bisection_water_filling(seed, U, T, Y, eligibility
     plan = make_plan(seed, U=U, T=T, Y=Y, kind="proportional", eligibility=eligibility)
     a = allocate(plan)
     assert_allocation_conserves(plan, a)
-    B, p, lo, hi = arrays(plan)
+    B, _p, lo, hi = arrays(plan)
     w = np.array([[t.need.constant + sum(c * u.attributes[k] for k, c in t.need.terms.items()) for u in plan.units] for t in plan.tasks])
     eff_hi = np.where(w[:, None, :] > 0, hi, lo)
     if (eff_hi.sum(axis=2) < B).any() or (lo.sum(axis=2) > B).any():
@@ -104,7 +122,7 @@ def test_pulp_and_highspy_backends_agree(seed, kind):
     assert a.status == b.status
     if a.ok:
         assert _close(a.objective, b.objective)
-        assert a.solver == "pulp-highs" and b.solver == "highspy"
+        assert (a.solver, b.solver) in (("pulp-highs", "highspy"), ("closed-form", "closed-form"))
 
 
 @pytest.mark.skipif(not cbc_available(), reason="CBC is not available in this PuLP")

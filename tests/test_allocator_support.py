@@ -114,6 +114,7 @@ class Oracle:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.B, self.p, self.lo, self.hi = arrays(plan)
+        self.ref = reference(plan)  # deviations, coverage and curve widths are relative to it
         T, Y, U = self.p.shape
         self.shape = (T, Y, U)
         self.n = T * Y * U
@@ -195,14 +196,20 @@ class Oracle:
         n, nc = self.n, self.n_target_cols()
         ncols = 2 * n + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
-        p = self.p.ravel() / M
+        p = self.ref.ravel() / M
         for k in range(n):  # e ≥ |x − p|
             r = np.zeros(ncols); r[k] = 1; r[n + k] = -1; A_ub.append(r); b_ub.append(p[k])
             r = np.zeros(ncols); r[k] = -1; r[n + k] = -1; A_ub.append(r); b_ub.append(-p[k])
         ta, tb, tbounds = self.target_block(ncols, 2 * n)
         A_ub += ta; b_ub += tb
         cost = np.zeros(ncols)
-        cost[n:2 * n] = 1 / p if relative else 1.0
+        if relative:  # 1/p; a cell with p = 0 is weighted as the smallest positive p of its task-year
+            pb = p.reshape(self.shape)
+            pmin = np.where(pb > 0, pb, np.inf).min(axis=2, keepdims=True)
+            pmin = np.where(np.isfinite(pmin), pmin, 1.0)
+            cost[n:2 * n] = (1 / np.where(pb > 0, pb, pmin)).ravel()
+        else:
+            cost[n:2 * n] = 1.0
         res = linprog(cost, A_ub=np.array(A_ub) if A_ub else None, b_ub=b_ub or None, A_eq=np.array(A_eq), b_eq=b_eq,
                       bounds=self.x_bounds() + [(0, None)] * n + tbounds, method="highs")
         if res.status == 2:
@@ -214,7 +221,7 @@ class Oracle:
         n, nc = self.n, self.n_target_cols()
         ncols = n + 1 + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
-        p = self.p.ravel() / M
+        p = self.ref.ravel() / M
         lo, hi = self.lo.ravel(), self.hi.ravel()
         for k in range(n):
             if p[k] > 0 and hi[k] > lo[k]:  # x ≥ z·p
@@ -239,7 +246,7 @@ class Oracle:
             for y in range(Y):
                 for u in range(U):
                     for sg in cv.segments:
-                        segs.append((self.idx(t, y, u), None if sg.width is None else sg.width * self.p[t, y, u] / M, sg.outcome_per_million))
+                        segs.append((self.idx(t, y, u), None if sg.width is None else sg.width * self.ref[t, y, u] / M, sg.outcome_per_million))
         ncols = n + len(segs) + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
         for k in range(n):  # Σ s ≤ x
@@ -260,6 +267,20 @@ class Oracle:
             return None
         assert res.status == 0, res.message
         return -res.fun
+
+
+def reference(plan: Plan) -> np.ndarray:
+    """The reference share of docs/allocation.md: each task-year water-filled over its units within
+    the cell bounds (bisection), independently of the allocator."""
+    B, p, lo, hi = arrays(plan)
+    w = np.array([[t.need.constant + sum(c * u.attributes[k] for k, c in t.need.terms.items()) for u in plan.units] for t in plan.tasks])
+    ref = p.copy()
+    T, Y, U = p.shape
+    for t in range(T):
+        for y in range(Y):
+            if B[t, y] > 0 and lo[t, y].sum() <= B[t, y] <= np.where(w[t] > 0, hi[t, y], lo[t, y]).sum():
+                ref[t, y] = water_fill(B[t, y], w[t], lo[t, y], hi[t, y])
+    return ref
 
 
 def water_fill(total: float, w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetlib import AmountError, ApportionError, MoneyUnit, apportion, capped_proportional, format_amount, parse_amount
+from budgetlib import (
+    AmountError,
+    ApportionError,
+    MoneyUnit,
+    apportion,
+    capped_proportional,
+    format_amount,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +176,28 @@ def test_capped_proportional_matches_bisection(data):
         a, b = (m, b) if g(m) < total else (a, m)
     ref = np.clip(b * w, lo, eff_hi)
     assert np.allclose(x, ref, atol=1e-6 * max(1, total))
+
+
+# Totals up to the safe limit and weights many orders of magnitude apart: floats lose digits there,
+# the integers must still reconcile exactly and keep their bounds.
+@given(
+    total=st.integers(min_value=0, max_value=10**17),
+    weights=st.lists(st.sampled_from([0.0, 1e-12, 1e-6, 0.3, 1.0, 7.5, 5.5e5, 1e9]), min_size=1, max_size=8),
+    unit=st.sampled_from([1, 10, 1000, 10**6]),
+    cap_scale=st.none() | st.floats(min_value=0.1, max_value=3.0),
+)
+def test_apportion_reconciles_at_extreme_magnitudes(total, weights, unit, cap_scale):
+    upper = None if cap_scale is None else [int(total * cap_scale)] * len(weights)
+    try:
+        parts = apportion(total, weights, unit=unit, upper=upper)
+    except ApportionError:
+        return
+    assert int(parts.sum()) == total
+    assert (parts >= 0).all()
+    if upper is not None:
+        assert (parts <= np.asarray(upper)).all()
+
+
+def test_water_filling_with_weights_twelve_orders_apart():
+    x = capped_proportional(1000, [5.5e5, 1e-12, 0.0], [0, 0, 0], [918, 1560, 1411])
+    assert np.isclose(x.sum(), 1000) and x[0] == 918 and np.isclose(x[1], 82) and x[2] == 0

@@ -69,7 +69,13 @@ class Data:
     row_specs: list[RowSpec] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     ineligible: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), bool))  # [T, Y, U]
+    ref: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))
+    """[T, Y, U] the reference share: the need-based split over the units that can receive money
+    (the proportional policy's water-filling: eligibility, earmarks, floors and caps respected)."""
+    ref_failed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # [T, Y] blocks that cannot be split
     row_margin: float = 0.0
+    M: float = 1e6
+    """đồng per LP money unit (``_model.money_scale``)."""
     """đồng per unit of |coefficient| by which constraint rows are tightened so that rounding to
     the rounding unit keeps them (2 rounding units; 0 when the tightened model is infeasible)."""
 
@@ -89,6 +95,18 @@ class Data:
     @property
     def hi(self) -> np.ndarray:
         return np.minimum(self.hi_amt, self.hi_rel)
+
+    @property
+    def lo_int(self) -> np.ndarray:
+        """Cell floors for whole-đồng amounts: amounts as given; a floor relative to the budget or the
+        need share (fractional đồng) is met to within one đồng — a ×1,0 proportional floor is
+        exactly the proportional split, whose whole-đồng amounts are ⌊p⌋ or ⌈p⌉."""
+        return np.maximum(self.lo_amt, np.floor(self.lo_rel + 1e-6))
+
+    @property
+    def hi_int(self) -> np.ndarray:
+        """Cell caps for whole-đồng amounts (relative caps to within one đồng, as for floors)."""
+        return np.minimum(self.hi_amt, np.ceil(self.hi_rel - 1e-6))
 
     @property
     def lo_src(self) -> np.ndarray:
@@ -121,19 +139,23 @@ class Data:
         arr[mask] = np.where(take, new, cur)
         src[mask] = np.where(take, g, src[mask])
 
-    def put_floor(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool) -> None:
-        """Raise the lower bound of the ``mask`` cells to ``values`` (amount or budget-relative bound)."""
+    def put_floor(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool, ties: bool = False) -> None:
+        """Raise the lower bound of the ``mask`` cells to ``values`` (amount or budget-relative
+        bound); ``ties``: this constraint also takes over cells where it equals the current bound
+        (an earmark is named even when a floor asks the same amount)."""
+        better = np.greater_equal if ties else np.greater
         if relative:
-            self._put(self.lo_rel, self.lo_rel_src, mask, values, g, np.greater)
+            self._put(self.lo_rel, self.lo_rel_src, mask, values, g, better)
         else:
-            self._put(self.lo_amt, self.lo_amt_src, mask, values, g, np.greater)
+            self._put(self.lo_amt, self.lo_amt_src, mask, values, g, better)
 
-    def put_cap(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool) -> None:
+    def put_cap(self, mask: np.ndarray, values: np.ndarray, g: int, *, relative: bool, ties: bool = False) -> None:
         """Lower the upper bound of the ``mask`` cells to ``values``."""
+        better = np.less_equal if ties else np.less
         if relative:
-            self._put(self.hi_rel, self.hi_rel_src, mask, values, g, np.less)
+            self._put(self.hi_rel, self.hi_rel_src, mask, values, g, better)
         else:
-            self._put(self.hi_amt, self.hi_amt_src, mask, values, g, np.less)
+            self._put(self.hi_amt, self.hi_amt_src, mask, values, g, better)
 
     def location(self, g: Group) -> str:
         """The JSON path of the plan where a group was declared (``allocation.constraints[2]``)."""
@@ -165,10 +187,12 @@ class Data:
         return self.tasks[t].name
 
 
-def _need(task, units) -> np.ndarray:
+def _need(task, units, columns: dict[str, np.ndarray]) -> np.ndarray:
     w = np.full(len(units), float(task.need.constant))
     for attr, coef in task.need.terms.items():
-        w += coef * np.array([float(u.attributes.get(attr, 0.0)) for u in units])
+        if attr not in columns:  # one pass over the units per attribute, shared by every task
+            columns[attr] = np.array([float(u.attributes.get(attr, 0.0)) for u in units])
+        w += coef * columns[attr]
     return w
 
 
@@ -187,7 +211,8 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         if line.task in ti and line.year in yi and line.source in si:
             B3[ti[line.task], yi[line.year], si[line.source]] += line.amount
     B = B3.sum(axis=2).astype(float)
-    w = np.array([_need(t, units) for t in tasks]).reshape(T, U)
+    columns: dict[str, np.ndarray] = {}
+    w = np.array([_need(t, units, columns) for t in tasks]).reshape(T, U)
     wsum = w.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(wsum[:, None] > 0, w / np.where(wsum[:, None] > 0, wsum[:, None], 1.0), 0.0)
@@ -200,13 +225,20 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         np.full(shape, -1), np.full(shape, -1), np.full(shape, -1), np.full(shape, -1),
         budget_group=np.zeros((T, Y), np.int64), ineligible=np.zeros(shape, bool),
     )
+    from ._model import money_scale
+
+    d.M = money_scale(B)
     for t in range(T):
         for y in range(Y):
             d.budget_group[t, y] = len(d.groups)
             d.groups.append(Group(f"{tasks[t].name} {years[y]}", ConstraintKind.BUDGET, None, t, y))
+    earmarks = []
     for c in policy.constraints:
         kind = kind_of(c)
-        kind.apply(d, c, d.add_group(c.name, kind.kind, c))
+        g = d.add_group(c.name, kind.kind, c)
+        kind.apply(d, c, g)
+        if kind.kind == ConstraintKind.EARMARK:
+            earmarks.append((kind, c, g))
     # Eligibility takes precedence over floors (a floor for "every unit" means every eligible unit);
     # an earmark on an ineligible unit stays a conflict.
     kinds = np.array([g.kind.value for g in d.groups] + [""])  # index −1 → ""
@@ -214,4 +246,29 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
         clear = d.ineligible & (kinds[src] == ConstraintKind.FLOOR.value)
         arr[clear] = 0.0
         src[clear] = -1
+    # an earmark stands even where a larger floor (now cleared by eligibility) had taken its cell:
+    # an earmark on an ineligible unit remains a conflict
+    for kind, c, g in earmarks:
+        kind.apply(d, c, g)
+    d.ref = reference_share(d)
     return d
+
+
+def reference_share(d: Data) -> np.ndarray:
+    """Water-fill each funded task-year over its units: x = clip(λ·w, lo, hi), Σx = B[t,y]
+    (zero-need units stay at their floor). A block that cannot be split (floors above the budget,
+    caps below it) keeps the raw need share; the pre-checks name it."""
+    from ..core.money import ApportionError, capped_proportional
+
+    T, Y, _U = d.shape
+    ref = d.p.copy()
+    lo, hi = d.lo, d.hi
+    d.ref_failed = np.zeros((T, Y), bool)
+    for t in range(T):
+        for y in range(Y):
+            if d.B[t, y] > 0:
+                try:
+                    ref[t, y] = capped_proportional(d.B[t, y], d.w[t], lo[t, y], hi[t, y])
+                except (ApportionError, ValueError):
+                    d.ref_failed[t, y] = True
+    return ref

@@ -55,20 +55,28 @@ def _named(d: Data, gids: list[int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def check_need(d: Data, proportional: bool) -> list[Conflict]:
     out = []
+    hi, lo = d.hi, d.lo
     for t, task in enumerate(d.tasks):
-        if d.B[t].sum() > 0 and d.w[t].sum() <= 0:
-            i = d.plan.tasks.index(task)
-            budget = _money(d.B[t].sum())
-            out.append(
-                Conflict(
-                    name=task.name,
-                    kind=ConstraintKind.NEED,
-                    msg=Msg("alloc.conflict.need", task=task.code, budget=budget, formula=task.need.formula()),
-                    amounts={"budget": budget},
-                    names=(task.name,),
-                    locations=(f"tasks[{i}].need",),
-                )
-            )
+        if d.B[t].sum() <= 0:
+            continue
+        i = d.plan.tasks.index(task)
+        budget = _money(d.B[t].sum())
+        if d.w[t].sum() <= 0:
+            out.append(Conflict(name=task.name, kind=ConstraintKind.NEED, amounts={"budget": budget},
+                                msg=Msg("alloc.conflict.need", task=task.code, budget=budget, formula=task.need.formula()),
+                                names=(task.name,), locations=(f"tasks[{i}].need",)))
+            continue
+        # the need that counts is that of the units that can receive money: an ineligible unit's
+        # need is no basis for splitting among the others
+        for y in range(len(d.years)):
+            if d.B[t, y] > lo[t, y].sum() + 0.5 and (d.w[t] * (hi[t, y] > 0)).sum() <= 0:
+                closing = _groups(d, d.hi_src[t, y][(d.w[t] > 0) & (hi[t, y] <= 0)])
+                names, locs = _named(d, closing)
+                out.append(Conflict(name=task.name, kind=ConstraintKind.NEED, amounts={"budget": _money(d.B[t, y])},
+                                    msg=Msg("alloc.conflict.need_receivable", task=task.code, year=d.years[y], budget=_money(d.B[t, y]),
+                                            formula=task.need.formula(), names=list(names)),
+                                    names=(task.name, *names), locations=(f"tasks[{i}].need", *locs)))
+                break
     return out
 
 
@@ -220,13 +228,21 @@ def _diagnosis(d: Data, groups: list[int], method: DiagnosisMethod) -> Diagnosis
     conflicts = [_conflict_for_group(d, g) for g in seen]
     return Diagnosis(
         method=method,
-        msg=Msg("alloc.diagnosis.conflicting", members=join([c.msg for c in conflicts])),
+        msg=Msg("alloc.diagnosis.conflicting", members=join([c.msg for c in conflicts])) if conflicts else Msg("alloc.diagnosis.budgets_alone"),
         conflicts=tuple(conflicts),
     )
 
 
+IIS_MIN_CELLS = 20_000
+"""Below this many cells the deletion filter runs over every named group without HiGHS's IIS."""
+
+
 def diagnose_lp(d: Data, lp: LP) -> Diagnosis:
-    """Minimal conflicting set for an infeasible form-x model: HiGHS IIS, else a deletion filter."""
+    """Minimal conflicting set for an infeasible form-x model: a deletion filter over the named
+    groups (small models), or over the groups of HiGHS's IIS (large models, where one LP per group
+    would be slow). Either way the set is minimal: every member was tested for removal."""
+    if d.n <= IIS_MIN_CELLS:
+        return _diagnosis(d, deletion_filter(d, lp), DiagnosisMethod.DELETION_FILTER)
     sol = solve_highspy(lp, iis=True)
     rg = lp.row_group
     if sol.iis_rows is not None or sol.iis_cols is not None:
@@ -247,10 +263,14 @@ def deletion_filter(d: Data, lp: LP, candidates: set[int] | None = None) -> list
     lb, ub, _cost, rlo, rhi, start, idx, val = lp.arrays()
     rg = lp.row_group
     lsrc, hsrc = d.lo_src.ravel(), d.hi_src.ravel()
-    cand = sorted(set(rg.tolist()) | set(int(g) for g in np.concatenate([lsrc, hsrc]) if g >= 0))
+    # the task-year budgets are the plan's data, always kept: a conflicting set is a minimal set of
+    # named constraints that cannot hold together with the budgets
+    budgets = {g for g, grp in enumerate(d.groups) if grp.kind == ConstraintKind.BUDGET}
+    cand = sorted((set(rg.tolist()) | {int(g) for g in np.concatenate([lsrc, hsrc]) if g >= 0}) - budgets)
     active = set(cand)
 
     def infeasible(groups: set[int]) -> bool:
+        groups = groups | budgets
         sub = LP()
         l2, u2 = lb.copy(), ub.copy()
         n = min(d.n, lb.size)
@@ -264,8 +284,8 @@ def deletion_filter(d: Data, lp: LP, candidates: set[int] | None = None) -> list
         sub.add_rows(np.where(keep, rlo, -INF), np.where(keep, rhi, INF), rows, idx, val, rg)
         return solve_highspy(sub).status == "infeasible"
 
-    if candidates is not None and infeasible(set(candidates)):
-        cand = sorted(candidates)
+    if candidates is not None and infeasible(set(candidates) - budgets):
+        cand = sorted(set(candidates) - budgets)
         active = set(cand)
     for g in cand:
         trial = active - {g}

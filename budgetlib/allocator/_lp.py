@@ -386,5 +386,8 @@ def solve(lp: LP, *, backend: str = "auto", solver: str = "highs", ranging: bool
     if solver == "cbc":
         return solve_pulp(lp, solver="cbc")
     if backend == "pulp" or (backend == "auto" and lp.n_cols <= PULP_MAX_COLUMNS):
-        return solve_pulp(lp, solver="highs", ranging=ranging)
+        sol = solve_pulp(lp, solver="highs", ranging=ranging)
+        if not sol.status.startswith("error") or backend == "pulp":
+            return sol
+        # PuLP reported "not solved" (seen on tiny degenerate models): the same arrays straight to HiGHS
     return solve_highspy(lp, ranging=ranging, ipm=ipm)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._data import Data
 from ._lp import LP, Solution, _highs_lp, _read_highs, new_highs
-from ._model import Builder, Layout, M, covered_cells
+from ._model import Builder, Layout, covered_cells
 
 __all__ = ["BISECTION_MIN_CELLS", "maxmin_bisection"]
 
@@ -44,8 +44,8 @@ def maxmin_bisection(d: Data, *, relative: bool) -> tuple[float, Solution, Layou
     _T, _Y, U = d.shape
     covered = covered_cells(d)
     funded = np.repeat((d.B > 0).ravel(), U)
-    lo = np.where(funded, d.lo.ravel(), 0.0)[covered] / M
-    hi = np.where(funded, d.hi.ravel(), 0.0)[covered] / M
+    lo = np.where(funded, d.lo.ravel(), 0.0)[covered] / d.M
+    hi = np.where(funded, d.hi.ravel(), 0.0)[covered] / d.M
     p = lay.pM[covered]
     cols = np.concatenate([lay.dp[covered], lay.dn[covered]]).astype(np.int32)
 
@@ -63,7 +63,7 @@ def maxmin_bisection(d: Data, *, relative: bool) -> tuple[float, Solution, Layou
     # z·Σp exceeds its budget, and no cell can go above its cap.
     block = covered // U
     blocks, local = np.unique(block, return_inverse=True)
-    budget = d.B.ravel()[blocks] / M
+    budget = d.B.ravel()[blocks] / d.M
     share = np.bincount(local, weights=p, minlength=blocks.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         z_hi = float(min(np.min(np.where(share > 0, budget / share, np.inf)), np.min(np.where(p > 0, hi / p, np.inf))))

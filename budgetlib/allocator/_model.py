@@ -19,7 +19,18 @@ from ..model.result import ConstraintKind
 from ._data import INF, Data, RowSpec
 from ._lp import LP
 
-M = 1e6  # đồng per LP money unit (1 triệu đồng)
+TRIEU = 1e6  # reports give shadow prices per 1 triệu đồng
+M = TRIEU  # đồng per LP money unit for plans of ordinary size (see money_scale)
+
+
+def money_scale(B: np.ndarray) -> float:
+    """đồng per LP money unit: 1 triệu đồng for ordinary plans, less for tiny ones, so that the
+    largest task-year budget is at least ~10³ LP units. Amounts near HiGHS's tolerances (1e-7)
+    make its answers meaningless and its IIS code crash (a plan totalling 8 đ in triệu is 8e-6)."""
+    top = float(np.max(B)) if B.size else 0.0
+    if top <= 0:
+        return TRIEU
+    return float(10 ** min(6, max(0, int(np.floor(np.log10(top))) - 3)))
 
 
 @dataclass
@@ -34,13 +45,14 @@ class Layout:
     seg: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list)  # (cells, cols, slope)
     k: dict[int, int] = field(default_factory=dict)  # scaled budgets: task → column
     row_const: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    row_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))  # rounding margin per row (LP units), added back in reports
+    row_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    M: float = TRIEU  # đồng per LP money unit  # rounding margin per row (LP units), added back in reports
 
     def x_value(self, col: np.ndarray) -> np.ndarray:
         """Cell amounts in đồng (flat) from a column solution."""
         if self.form == "x":
-            return col[self.x] * M
-        return (self.pM + col[self.dp] - col[self.dn]) * M
+            return col[self.x] * self.M
+        return (self.pM + col[self.dp] - col[self.dn]) * self.M
 
 
 class Builder:
@@ -51,13 +63,15 @@ class Builder:
         self.const: list[np.ndarray] = []
         self.shift: list[np.ndarray] = []  # per row: how much the rounding margin tightened it (LP units)
         self._margin = 0.0  # while adding constraint rows: d.row_margin in LP units
+        M = self.M = d.M
+        self.lay.M = M
         lo, hi = (d.lo.ravel() if lo is None else lo) / M, (d.hi.ravel() if hi is None else hi) / M
         _T, _Y, U = d.shape
         funded = np.repeat((d.B > 0).ravel(), U)
         # cells of task-years without budget are zero (their bounds are not applied)
         lo = np.where(funded, lo, 0.0)
         hi = np.where(funded, hi, 0.0)
-        self.lay.pM = d.p.ravel() / M
+        self.lay.pM = d.ref.ravel() / M  # deviations are measured from the reference share
         if form == "x":
             self.lay.x = self.lp.add_vars(d.n, lo, hi)
         else:
@@ -112,13 +126,13 @@ class Builder:
         m = len(blocks)
         cells = ((bt * Y + by)[:, None] * U + np.arange(U)[None, :]).ravel()
         rows = np.repeat(np.arange(m), U)
-        rhs = d.B[bt, by] / M
+        rhs = d.B[bt, by] / self.M
         groups = d.budget_group[bt, by]
         if not scaled:
             self.xrows(rhs, rhs, rows, cells, np.ones(cells.size), groups, bt * Y + by)
         else:
             for t in sorted(set(bt.tolist())):
-                self.lay.k[t] = int(self.lp.add_vars(1, 0.0, INF, float(d.B[t].sum() / M))[0])
+                self.lay.k[t] = int(self.lp.add_vars(1, 0.0, INF, float(d.B[t].sum() / self.M))[0])
             kcols = np.array([self.lay.k[t] for t in bt])
             self.xrows(np.zeros(m), np.zeros(m), rows, cells, np.ones(cells.size), groups, bt * Y + by, extra=(np.arange(m), kcols, -rhs))
 
@@ -135,7 +149,7 @@ class Builder:
                 continue
             m = cells.size
             kcols = np.array([self.lay.k[int(t)] for t in tcell[cells]])
-            extra = (np.arange(m), kcols, -flat[cells] / M)
+            extra = (np.arange(m), kcols, -flat[cells] / self.M)
             lo, hi = (np.zeros(m), np.full(m, INF)) if sense > 0 else (np.full(m, -INF), np.zeros(m))
             self.xrows(lo, hi, np.arange(m), cells, np.ones(m), src.ravel()[cells], cells, extra=extra)
 
@@ -147,7 +161,7 @@ class Builder:
         self.constraint_rows(scaled, only=only)
 
     def constraint_rows(self, scaled: bool = False, *, only: Callable[[RowSpec], bool] | None = None):
-        self._margin = self.d.row_margin / M
+        self._margin = self.d.row_margin / self.M
         try:
             for r in self.d.row_specs:
                 if only is None or only(r):
@@ -161,11 +175,13 @@ class Builder:
         T, Y, U = d.shape
         p = self.lay.pM.reshape(T, Y, U)
         if relative:
-            # 1/p; a unit with p = 0 is weighted as the smallest positive p of its task-year
+            # 1/p; a unit with p = 0 is weighted as the smallest positive p of its task-year, and no
+            # share counts below 10⁻⁶ of the block's largest (weights of 10¹¹ break the solver)
             pos = np.where(p > 0, p, np.inf)
             pmin = pos.min(axis=2, keepdims=True)
             pmin = np.where(np.isfinite(pmin), pmin, 1.0)
-            weight = 1.0 / np.where(p > 0, p, pmin)
+            floor = 1e-6 * p.max(axis=2, keepdims=True)
+            weight = 1.0 / np.maximum(np.where(p > 0, p, pmin), np.where(floor > 0, floor, 1.0))
         else:
             weight = np.ones_like(p)
         weight = weight.ravel()
@@ -182,9 +198,10 @@ class Builder:
         """
         d = self.d
         _T, _Y, U = d.shape
-        self.lay.z = int(self.lp.add_vars(1, 0.0, INF, -1.0)[0])
         covered = covered_cells(d)
         m = covered.size
+        # no covered cell (every funded cell fixed or without need): the coverage is not defined, z = 0
+        self.lay.z = int(self.lp.add_vars(1, 0.0, INF if m else 0.0, -1.0)[0])
         if m:
             block = covered // U  # t·Y + y
             blocks, local = np.unique(block, return_inverse=True)
@@ -212,9 +229,9 @@ class Builder:
             cols = []
             for seg in curve.segments:
                 ub = np.full(cells.size, INF) if seg.width is None else seg.width * self.lay.pM[cells]
-                col = self.lp.add_vars(cells.size, 0.0, ub, sign * seg.outcome_per_million)
+                col = self.lp.add_vars(cells.size, 0.0, ub, sign * seg.outcome_per_million * self.M / TRIEU)
                 cols.append(col)
-                self.lay.seg.append((cells, col, seg.outcome_per_million))
+                self.lay.seg.append((cells, col, seg.outcome_per_million * self.M / TRIEU))
             k = len(cols)
             m = cells.size
             rows = np.tile(np.arange(m), k)
@@ -233,11 +250,11 @@ class Builder:
 
 
 def covered_cells(d: Data) -> np.ndarray:
-    """Cells in the max-min coverage ratio: p > 0, not fixed (earmark, ineligible, no budget)."""
+    """Cells in the max-min coverage ratio: reference share > 0, not fixed (earmark, ineligible, no budget)."""
     lo, hi = d.lo.ravel(), d.hi.ravel()
     _T, _Y, U = d.shape
     funded = np.repeat((d.B > 0).ravel(), U)
-    return np.flatnonzero((d.p.ravel() > 0) & funded & (hi > lo))
+    return np.flatnonzero((d.ref.ravel() > 0) & funded & (hi > lo))
 
 
 def maxmin_group(d: Data) -> int:

@@ -6,10 +6,11 @@ import numpy as np
 
 from ..constraints.registry import kind_of
 from ..core.i18n import Msg
+from ..model.policy import PolicyKind
 from ..model.result import Allocation, AllocationStatus, ConstraintKind, ConstraintReport, Named, TargetAttainment
 from ._data import Data
 from ._diagnose import place
-from ._model import M
+from ._model import TRIEU, covered_cells
 
 MAX_ROWS_PER_GROUP = 5
 """Binding rows reported individually for each named constraint (the group row summarises all)."""
@@ -58,7 +59,7 @@ class _RowView:
 def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView | None, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
     grp = d.groups[g]
     _T, Y, U = d.shape
-    rs = M if money else 1.0
+    rs = d.M if money else 1.0
     assert fin.act is not None
     act = fin.act[rows].copy()
     lo, hi = fin.lo[rows], fin.hi[rows]
@@ -79,7 +80,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     if dual is not None and dual.dual is not None:
         ok = rows < dual.dual.size
         duals[ok] = dual.dual[rows[ok]]
-    shadow = solved.sign * duals * solved.scale
+    shadow = solved.sign * duals * solved.scale * (TRIEU / d.M if money else 1.0)  # per triệu đồng (per item)
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
     def ranging(r):
@@ -160,11 +161,11 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
         if lay.form == "x":
             dual = cd[lay.x[cells]]
         else:
-            p = d.p.ravel()[cells]
+            p = d.ref.ravel()[cells]
             dp, dn = cd[lay.dp[cells]], cd[lay.dn[cells]]
             dual = np.where(bound > p, dp, 0.0) - np.where(bound < p, dn, 0.0)
         dual = np.where(binding, dual, 0.0)
-    shadow = (solved.sign * dual * solved.scale) if solved is not None else dual
+    shadow = (solved.sign * dual * solved.scale * TRIEU / d.M) if solved is not None else dual
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
     def report(i, summary):
@@ -280,12 +281,21 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
     return out
 
 
-def _rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
+def rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
     """Coupling constraints checked on the integer amounts (rounding can move them by < 1 unit per cell)."""
     out: list[Msg] = []
     for r in d.row_specs:
         out += r.kind.rounded_violations(d, r.constraint, r.group, r.spec, cells)
     return out
+
+
+def closed_form_objective(d: Data) -> float | None:
+    """The objective of an LP policy solved without an LP (the reference share is optimal)."""
+    if d.policy.kind is PolicyKind.MIN_DEVIATION:
+        return 0.0
+    if d.policy.kind is PolicyKind.MAX_MIN:
+        return 1.0 if covered_cells(d).size else 0.0
+    return None
 
 
 def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
@@ -302,9 +312,15 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(Msg("alloc.explain.objective_number", label=obj.label, value=float(v)))
         if solved.duals is None:
             notes.append(Msg("alloc.explain.bisection"))
-    else:
+    elif policy.kind is PolicyKind.PROPORTIONAL:
         skipped = [c for c in policy.constraints if kind_of(c).coupling]
         notes += [Msg("alloc.explain.not_applied", name=c.name) for c in skipped]
+    else:  # an LP policy whose optimum is the reference share itself (no coupling row binds)
+        value = closed_form_objective(d)
+        if value is not None:
+            notes.append(Msg("alloc.explain.objective_number", label=obj.label, value=value))
+        notes.append(Msg("alloc.explain.reference_optimal"))
+        notes += [Msg("alloc.explain.slack_at_reference", name=c.name) for c in policy.constraints if kind_of(c).coupling]
     budget = [r for r in reports if r.kind == ConstraintKind.BUDGET and r.shadow_price]
     budget.sort(key=lambda r: (-abs(r.shadow_price), r.task or "", r.year or 0))
     notes += [r.msg for r in budget[:3] if r.msg is not None]
@@ -317,7 +333,7 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(r.msg)
     notes += [a.msg for a in att if a.msg is not None]
     notes.append(Msg("alloc.explain.rounding", unit=int(policy.rounding_unit)))
-    notes += _rounding_residuals(d, cells)
+    notes += rounding_residuals(d, cells)
     return notes
 
 
@@ -332,7 +348,7 @@ def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndar
         status=AllocationStatus.OPTIMAL,
         amounts=amounts,
         **allocation_identity(d),
-        objective=_r(solved.objective) if solved is not None else None,
+        objective=_r(solved.objective) if solved is not None else closed_form_objective(d),
         objective_label=objective_labels(d).label,
         constraints=tuple(reports),
         attainment=tuple(att),
@@ -352,6 +368,7 @@ def allocation_identity(d: Data) -> dict:
         years=tuple(d.years),
         sources=tuple(s.code for s in d.sources),
         baseline=np.transpose(d.p, (2, 0, 1)).copy(),
+        reference=np.transpose(d.ref, (2, 0, 1)).copy(),
         rounding_unit=d.policy.rounding_unit,
         unit_names=dict(d.unit_names),
         task_names=dict(d.task_names),

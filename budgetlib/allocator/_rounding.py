@@ -1,4 +1,9 @@
-"""From LP floats to integer đồng that reconcile exactly, per task-year and per source."""
+"""From LP floats to integer đồng that reconcile exactly, per task-year and per source.
+
+Cell bounds are whole đồng already (``_data`` rounds floors up and caps down), and the pre-checks
+guarantee Σ lo ≤ B ≤ Σ hi in whole đồng, so every block below has an integer solution; the
+rounding never fails and never leaves a đồng unallocated, whatever the LP returned.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +13,66 @@ from ..core.money import ApportionError, apportion
 from ._data import Data
 
 
+def _fits(z: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray) -> bool:
+    """``z`` sums to ``total`` within [lo, hi] (checked: a split is only used if it reconciles)."""
+    return bool(int(z.sum()) == total and (z >= lo).all() and (z <= hi).all())
+
+
+def _greedy(total: int, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Integers in [lo, hi] summing to ``total`` (needs Σlo ≤ total ≤ Σhi), close to ``x``:
+    start from ⌊x⌋ clipped, then move the difference through the cells with the largest remainders."""
+    x = np.where(np.isfinite(x), x, 0.0)
+    z = np.clip(np.floor(x), lo, hi).astype(np.int64)
+    diff = int(total - z.sum())
+    frac = x - np.floor(x)
+    if diff > 0:
+        room = hi - z
+        order = np.lexsort((np.arange(z.size), -frac))  # largest remainder first, then index
+        take = np.minimum(room[order], np.maximum(diff - np.concatenate([[0], np.cumsum(room[order])[:-1]]), 0))
+        z[order] += take
+    elif diff < 0:
+        room = z - lo
+        order = np.lexsort((np.arange(z.size), frac))  # smallest remainder gives back first
+        need = -diff
+        take = np.minimum(room[order], np.maximum(need - np.concatenate([[0], np.cumsum(room[order])[:-1]]), 0))
+        z[order] -= take
+    return z
+
+
 def round_block(total: int, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, unit: int) -> np.ndarray:
-    """Integers summing to ``total``, close to ``x``, within [lo, hi] in whole ``unit`` where possible.
+    """Integers summing to ``total``, close to ``x``, within [lo, hi], in whole ``unit`` where possible.
 
     Fixed cells (lo = hi, e.g. earmarks) keep their exact amount; the rest is apportioned by
-    largest remainder with ``x`` as weights. Falls back to 1 đồng units if the bounds cannot be
-    met in whole units (reported by the caller as a rounding note).
+    largest remainder with ``x`` as weights (the sub-unit residue to the largest part); if the
+    bounds cannot be met in whole units, in whole đồng; as a last resort by a greedy pass that
+    always succeeds when Σlo ≤ total ≤ Σhi.
     """
     n = x.size
     out = np.zeros(n, np.int64)
-    lo_i = np.ceil(np.maximum(lo, 0) - 1e-6).astype(np.int64)
-    hi_f = np.where(np.isfinite(hi), np.floor(hi + 1e-6), float(total))
-    hi_i = np.minimum(hi_f, float(total)).astype(np.int64)
+    lo_i = np.clip(np.ceil(np.maximum(lo, 0) - 1e-6), 0, total).astype(np.int64)
+    hi_i = np.clip(np.where(np.isfinite(hi), np.floor(hi + 1e-6), float(total)), 0, total).astype(np.int64)
+    hi_i = np.maximum(hi_i, lo_i)
     fixed = lo_i >= hi_i
     out[fixed] = lo_i[fixed]
     rest = int(total - out[fixed].sum())
     free = np.flatnonzero(~fixed)
     if free.size == 0:
         return out
-    weights = np.maximum(x[free], 0.0)
-    if weights.sum() <= 0:
-        weights = np.maximum(p[free], 0.0) + (1.0 if np.maximum(p[free], 0).sum() <= 0 else 0.0)
-    for u in (unit, 1):
-        try:
-            out[free] = apportion(rest, weights, unit=u, lower=lo_i[free], upper=hi_i[free])
-            return out
-        except ApportionError:
-            continue
-    out[free] = apportion(rest, weights + 1e-12)
+    xf = np.clip(np.where(np.isfinite(x[free]), x[free], 0.0), lo_i[free], hi_i[free])
+    weights = xf.copy()
+    if not weights.sum() > 0:
+        pf = np.where(np.isfinite(p[free]), np.maximum(p[free], 0.0), 0.0)
+        weights = pf if pf.sum() > 0 else np.ones(free.size)
+    if np.isfinite(weights).all() and rest >= 0:
+        for u in (unit, 1):
+            try:
+                got = apportion(rest, weights, unit=u, lower=lo_i[free], upper=hi_i[free])
+            except (ApportionError, ValueError):
+                continue
+            if _fits(got, rest, lo_i[free], hi_i[free]):
+                out[free] = got
+                return out
+    out[free] = _greedy(rest, xf * (rest / xf.sum()) if xf.sum() > 0 else weights * (rest / weights.sum()), lo_i[free], hi_i[free])
     return out
 
 
@@ -44,13 +81,30 @@ def round_cells(d: Data, x: np.ndarray, unit: int) -> np.ndarray:
     T, Y, U = d.shape
     x = x.reshape(T, Y, U)
     out = np.zeros((T, Y, U), np.int64)
-    lo, hi = d.lo, d.hi
+    lo, hi = d.lo_int, d.hi_int
     for t in range(T):
         for y in range(Y):
             total = int(d.B3[t, y].sum())
             if total > 0:
-                out[t, y] = round_block(total, x[t, y], lo[t, y], hi[t, y], d.p[t, y], unit)
+                out[t, y] = round_block(total, x[t, y], lo[t, y], hi[t, y], d.ref[t, y], unit)
     return out
+
+
+def _northwest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A non-negative integer matrix with row sums ``a`` and column sums ``b`` (Σa = Σb)."""
+    m = np.zeros((a.size, b.size), np.int64)
+    ra, rb = a.astype(np.int64).copy(), b.astype(np.int64).copy()
+    i = j = 0
+    while i < a.size and j < b.size:
+        v = min(ra[i], rb[j])
+        m[i, j] += v
+        ra[i] -= v
+        rb[j] -= v
+        if ra[i] == 0:
+            i += 1
+        if j < b.size and rb[j] == 0:
+            j += 1
+    return m
 
 
 def split_sources(a: np.ndarray, b: np.ndarray, unit: int) -> np.ndarray:
@@ -61,6 +115,8 @@ def split_sources(a: np.ndarray, b: np.ndarray, unit: int) -> np.ndarray:
     """
     U, S = a.size, b.size
     m = np.zeros((U, S), np.int64)
+    if int(a.sum()) != int(b.sum()):  # pragma: no cover - the rounding reconciles every block
+        raise AssertionError(f"unit amounts {int(a.sum())} đ and source totals {int(b.sum())} đ differ")
     rem = a.astype(np.int64).copy()
     srcs = np.flatnonzero(b > 0)
     if srcs.size == 0:
@@ -69,12 +125,15 @@ def split_sources(a: np.ndarray, b: np.ndarray, unit: int) -> np.ndarray:
         col = None
         for u in (unit, 1):
             try:
-                col = apportion(int(b[s]), rem.astype(float), unit=u, upper=rem)
-                break
-            except ApportionError:
+                got = apportion(int(b[s]), rem.astype(float), unit=u, upper=rem)
+            except (ApportionError, ValueError):
                 continue
-        if col is None:  # pragma: no cover - Σrem ≥ b[s] always holds
-            raise AssertionError("source split failed")
+            if _fits(got, int(b[s]), np.zeros_like(rem), rem):
+                col = got
+                break
+        if col is None:  # every source but this one already placed: fill in reading order
+            m[:, srcs] += _northwest(rem, b[srcs] - m[:, srcs].sum(axis=0))
+            return m
         m[:, s] = col
         rem -= col
     m[:, srcs[-1]] = rem
@@ -91,3 +150,59 @@ def to_amounts(d: Data, cells: np.ndarray, unit: int) -> np.ndarray:
             if d.B3[t, y].sum() > 0:
                 out[:, t, y, :] = split_sources(cells[t, y], d.B3[t, y], unit)
     return out
+
+
+MIP_MAX_CELLS = 20_000
+"""Rounding is repaired with a MIP only up to this many cells (national models keep their margin)."""
+
+
+def repair_mip(d: Data, x: np.ndarray, *, time_limit: float = 5.0) -> np.ndarray | None:
+    """Whole-đồng amounts [T, Y, U] that satisfy every row of the model (budgets, coupling
+    constraints) and every cell bound, each cell ⌊x⌋ or ⌈x⌉ of the LP amounts, found by HiGHS MIP;
+    None when no such rounding exists (or the MIP is too large or too slow)."""
+    import highspy
+
+    from ._lp import _highs_lp, new_highs
+    from ._model import Builder
+
+    if d.n > MIP_MAX_CELLS:
+        return None
+    saved = d.row_margin, d.M
+    d.row_margin, d.M = 0.0, 1.0  # rows in whole đồng, no rounding margin
+    try:
+        b = Builder(d, "x")
+        b.common()
+        lp, lay = b.done()
+    finally:
+        d.row_margin, d.M = saved
+    xs = np.where(np.isfinite(x), x, 0.0)
+    model = _highs_lp(lp, False)
+    col_lower = np.array(model.col_lower_)
+    col_upper = np.array(model.col_upper_)
+    lo_c, hi_c = np.floor(xs + 1e-9), np.ceil(xs - 1e-9)
+    lb_x = np.maximum(col_lower[lay.x], lo_c)
+    col_upper[lay.x] = np.maximum(np.minimum(col_upper[lay.x], hi_c), lb_x)
+    col_lower[lay.x] = lb_x
+    col_cost = np.zeros(lp.n_cols)
+    col_cost[lay.x] = 1.0 - 2.0 * (xs - lo_c)  # linear |z − x| inside the box {⌊x⌋, ⌈x⌉}
+    model.col_lower_ = col_lower
+    model.col_upper_ = col_upper
+    model.col_cost_ = col_cost
+    kinds = [highspy.HighsVarType.kContinuous] * lp.n_cols
+    for i in lay.x.tolist():
+        kinds[int(i)] = highspy.HighsVarType.kInteger
+    model.integrality_ = kinds
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("time_limit", float(time_limit))
+    if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
+        return None
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    z = np.rint(np.asarray(h.getSolution().col_value)[lay.x]).astype(np.int64)
+    T, Y, U = d.shape
+    cells = z.reshape(T, Y, U)
+    if (cells.sum(axis=2) != d.B3.sum(axis=2)).any() or (cells < 0).any():  # whole-đồng budgets, exactly
+        return None
+    return cells

@@ -8,6 +8,7 @@ attainment and plain-language explanations (:mod:`._report`). The mathematics is
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -22,7 +23,8 @@ from . import _report
 from ._data import Data, build_data
 from ._diagnose import precheck
 from ._lp import highs_version
-from ._rounding import round_cells, to_amounts
+from ._repair import suggest_repair
+from ._rounding import repair_mip, round_cells, to_amounts
 from .policies import POLICIES
 
 __all__ = ["allocate"]
@@ -75,7 +77,7 @@ def allocate(
     diag = precheck(d, proportional=not chosen.applies_coupling)
     if diag is not None:
         tick(steps, steps, Msg("alloc.progress.infeasible"))
-        return _infeasible(d, diag, "")
+        return _infeasible(d, _with_repair(plan, policy, diag, years, chosen.applies_coupling), "")
     tick(2, steps, Msg("alloc.progress.solving"))
     d.row_margin = 2.0 * policy.rounding_unit if chosen.applies_coupling else 0.0
     outcome = chosen.solve(d, backend)
@@ -85,15 +87,26 @@ def allocate(
     assert outcome is not None
     if isinstance(outcome, Diagnosis):
         tick(steps, steps, Msg("alloc.progress.infeasible"))
-        return _infeasible(d, outcome, "highs" if chosen.applies_coupling else "")
+        return _infeasible(d, _with_repair(plan, policy, outcome, years, chosen.applies_coupling), "highs" if chosen.applies_coupling else "")
     x, solved = outcome
     tick(3, steps, Msg("alloc.progress.rounding"))
     cells = round_cells(d, x, policy.rounding_unit)
+    if chosen.applies_coupling and _report.rounding_residuals(d, cells):
+        # rounding broke a coupling row (tiny budgets, or a model only feasible without the margin):
+        # search the roundings of the LP amounts for one that keeps every row
+        repaired = repair_mip(d, x)
+        if repaired is not None:
+            cells = repaired
     amounts = to_amounts(d, cells, policy.rounding_unit)
     tick(4, steps, Msg("alloc.progress.explaining"))
     alloc = _report.build_allocation(d, amounts, cells, x, solved)
     tick(steps, steps, Msg("alloc.progress.done"))
     return alloc
+
+
+def _with_repair(plan: Plan, policy: AllocationPolicy, diag: Diagnosis, years: list[int] | None, coupling: bool) -> Diagnosis:
+    repair = suggest_repair(plan, policy, diag, years, coupling)
+    return dataclasses.replace(diag, repair=repair) if repair is not None else diag
 
 
 def _infeasible(d: Data, diag: Diagnosis, solver: str) -> Allocation:

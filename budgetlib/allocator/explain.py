@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..core.i18n import Msg, tr
 from ..core.lang import Lang, as_lang
 from ..model.result import Allocation
@@ -9,11 +11,12 @@ from ..model.result import Allocation
 __all__ = ["explain_text"]
 
 
-def explain_text(allocation: Allocation, lang: str | Lang = Lang.VI) -> str:
+def explain_text(allocation: Allocation, lang: str | Lang = Lang.VI, *, locate: Callable[[str], str | None] | None = None) -> str:
     """A few paragraphs a finance officer can read: status, objective, binding constraints, targets.
 
     ``lang`` is ``"vi"`` (default) or ``"en"`` (any other raises ``ValueError``). Infeasible
-    allocations list the conflicting constraints with their amounts and locations.
+    allocations list the conflicting constraints with their amounts and locations: JSON paths of
+    the plan, or the cells ``locate`` maps them to (a plan read from a workbook).
     """
     lang = as_lang(lang)
     a = allocation
@@ -27,7 +30,8 @@ def explain_text(allocation: Allocation, lang: str | Lang = Lang.VI) -> str:
         lines.append("")
         lines.append(tr("alloc.text.conflicts", lang))
         for c in a.diagnosis.conflicts:
-            where = Msg("alloc.text.at_location", location=c.location) if c.location else ""
+            place = ", ".join(((locate(loc) if locate else None) or loc) for loc in c.locations if loc)
+            where = Msg("alloc.text.at_location", location=place) if place else ""
             lines.append(tr("alloc.text.conflict_line", lang, message=c.msg, where=where))
         if a.diagnosis.repair is not None:
             lines.append("")

@@ -33,8 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["AbsorptionConstraint", "KIND"]
 
-M = 1e6
-
 
 class AbsorptionConstraint(ConstraintModel):
     """Σ_t x[u,t,y] ≤ amount + per_attribute_amount·attribute[u] for selected units and years."""
@@ -74,7 +72,7 @@ class Absorption(ConstraintType):
         uu, yy = np.meshgrid(spec.units, spec.years, indexing="ij")  # rows: (unit, year)
         uu, yy = uu.ravel(), yy.ravel()
         m = uu.size
-        capr = np.repeat(spec.cap, spec.years.size) / M
+        capr = np.repeat(spec.cap, spec.years.size) / b.d.M
         rows = np.repeat(np.arange(m), T)
         cells = ((np.arange(T)[None, :] * Y + yy[:, None]) * U + uu[:, None]).ravel()
         b.xrows(np.full(m, -INF), capr, rows, cells, np.ones(cells.size), g, yy * U + uu)

@@ -39,8 +39,8 @@ class Earmark(ConstraintType):
         mask = np.zeros(d.shape, bool)
         mask[np.ix_(select([c.task], d.task_codes), select_years(c.years, d.years), select([c.unit], d.unit_codes))] = True
         values = np.full(d.shape, float(c.amount))
-        d.put_floor(mask, values, g, relative=False)
-        d.put_cap(mask, values, g, relative=False)
+        d.put_floor(mask, values, g, relative=False, ties=True)
+        d.put_cap(mask, values, g, relative=False, ties=True)
 
     def detail(self, d: Data, c: EarmarkConstraint, g: int) -> tuple[Msg, dict[str, int]]:
         return Msg("alloc.detail.earmark", amount=int(c.amount)), {"amount": int(c.amount)}

@@ -21,8 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["PriorAmount", "StabilityConstraint", "KIND"]
 
-M = 1e6
-
 
 class PriorAmount(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -93,10 +91,24 @@ class Stability(ConstraintType):
         items = sorted((t, u, a) for (t, u), a in spec.prior.items() if t in tasks and u in units and d.B[t, 0] > 0)
         if items:  # the first year against the prior amounts
             cells = np.array([t * Y * U + u for t, u, _ in items])
-            amt = np.array([a for _, _, a in items]) / M
+            amt = np.array([a for _, _, a in items]) / b.d.M
             m = cells.size
             b.xrows(np.full(m, -INF), (1 + delta) * amt, np.arange(m), cells, np.ones(m), g, cells)
             b.xrows((1 - delta) * amt, np.full(m, INF), np.arange(m), cells, np.ones(m), g, cells)
+
+    def rounded_violations(self, d: Data, c: StabilityConstraint, g: int, spec: Spec, cells: np.ndarray) -> list[Msg]:
+        worst = 0.0
+        year_pos = {yr: i for i, yr in enumerate(d.years)}
+        for t in spec.tasks.tolist():
+            for y in range(1, len(d.years)):
+                p = year_pos.get(d.years[y] - 1)
+                if p is None or d.B[t, y] <= 0 or d.B[t, p] <= 0:
+                    continue
+                prev, cur = cells[t, p, spec.units].astype(float), cells[t, y, spec.units].astype(float)
+                worst = max(worst, float(np.max(cur - (1 + spec.delta) * prev, initial=0)), float(np.max((1 - spec.delta) * prev - cur, initial=0)))
+        if worst > 1e-6:
+            return [Msg("alloc.explain.rounding_violation", name=c.name, excess=int(np.ceil(worst)))]
+        return []
 
     def detail(self, d: Data, c: StabilityConstraint, g: int) -> tuple[Msg, dict[str, int]]:
         return Msg("alloc.detail.stability", change=float(c.max_change)), {}

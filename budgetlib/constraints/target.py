@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["TargetConstraint", "TargetSpec", "KIND", "target_required", "target_rows"]
 
-M = 1e6
-
 
 class TargetConstraint(ConstraintModel):
     """An indicator target that costs money (e.g. newly healthy communes).
@@ -82,7 +80,7 @@ def target_rows(b: Builder, ts: TargetSpec, index: int, *, with_required: bool =
     rows = np.repeat(np.arange(U), ys.size)
     cells = (ts.task * Y + np.tile(ys, U)) * U + rows
     b.xrows(np.full(U, -INF), np.zeros(U), rows, cells, -np.ones(cells.size), ts.unit_group, np.arange(U),
-            extra=(np.arange(U), cols, np.full(U, ts.constraint.unit_cost / M)))
+            extra=(np.arange(U), cols, np.full(U, ts.constraint.unit_cost / b.d.M)))
     if with_required:
         b.rows(np.array([ts.required]), np.array([INF]), np.zeros(U, np.int64), cols, np.ones(U), ts.group)
     return cols

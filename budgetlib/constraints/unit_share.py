@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["UnitShareConstraint", "KIND"]
 
-M = 1e6
-
 
 class UnitShareConstraint(ConstraintModel):
     """Σ_{t∈tasks} x[u,t,y] ≤ share · Σ_{t∈tasks} B[t,y] for every selected unit and year."""
@@ -70,14 +68,14 @@ class UnitShare(ConstraintType):
         rows = np.repeat(np.arange(m), ts.size)
         cells = ((ts[None, :] * Y + yy[:, None]) * U + uu[:, None]).ravel()
         if not scaled:
-            total = d.B[np.ix_(ts, yy)].sum(axis=0) / M  # per row
+            total = d.B[np.ix_(ts, yy)].sum(axis=0) / b.d.M  # per row
             b.xrows(np.full(m, -INF), c.share * total, rows, cells, np.ones(cells.size), g, yy * U + uu)
             return
         # scaled budgets: Σ_t x − share·Σ_t k_t·B[t,y] ≤ 0
         funded = [t for t in ts.tolist() if t in b.lay.k]
         er = np.repeat(np.arange(m), len(funded))
         ek = np.tile(np.array([b.lay.k[t] for t in funded], np.int64), m)
-        ev = -c.share * (d.B[np.ix_(funded, yy)].T.ravel() / M) if funded else np.zeros(0)
+        ev = -c.share * (d.B[np.ix_(funded, yy)].T.ravel() / b.d.M) if funded else np.zeros(0)
         b.xrows(np.full(m, -INF), np.zeros(m), rows, cells, np.ones(cells.size), g, yy * U + uu, extra=(er, ek, ev))
 
     def precheck(self, d: Data, c: UnitShareConstraint, g: int, spec: Spec) -> list[Conflict]:
@@ -96,7 +94,12 @@ class UnitShare(ConstraintType):
             if room.sum() < total - 0.5:
                 amounts = {"caps": int(np.floor(room.sum())), "budget": round(total), "shortfall": int(np.ceil(total - room.sum()))}
                 msg = Msg("alloc.unit_share.short", name=c.name, year=d.years[y], units=int(us.size), share=c.share, **amounts)
-                out.append(Conflict(name=c.name, kind=self.kind, msg=msg, amounts=amounts, names=(c.name,), locations=(d.location(d.groups[g]),)))
+                # the caps and eligibility rules that limit what the units can take are part of the conflict
+                src = d.hi_src[ts, y]
+                limiting = sorted({int(x) for x in src[np.isfinite(d.hi[ts, y])].ravel() if x >= 0})
+                names = (c.name, *(d.groups[x].name for x in limiting))
+                locs = (d.location(d.groups[g]), *(d.location(d.groups[x]) for x in limiting))
+                out.append(Conflict(name=c.name, kind=self.kind, msg=msg, amounts=amounts, names=names, locations=locs))
         return out
 
     def detail(self, d: Data, c: UnitShareConstraint, g: int) -> tuple[Msg, dict[str, int]]:

@@ -333,6 +333,11 @@ def capped_proportional(
         else:
             lam = float(lam_pts[k - 1] + ((total - g[k - 1]) / slope[k - 1] if slope[k - 1] > 0 else 0.0))
     x = np.clip(lam * w, lo, eff_hi)
+    if abs(float(x.sum()) - total) > tol:
+        # The sweep adds and removes slopes of every magnitude; with weights many orders apart
+        # (10⁻¹² beside 10⁶) the running slope loses the small ones. g(λ) itself is a sum of
+        # non-negative terms and exact enough: find λ by bisection on it instead.
+        x = np.clip(_bisect_lambda(total, w, lo, eff_hi, tol) * w, lo, eff_hi)
     # Remove the last float residue on a part strictly inside its bounds.
     residue = total - x.sum()
     inside = np.flatnonzero((x > lo) & (x < eff_hi))
@@ -340,6 +345,28 @@ def capped_proportional(
         i = inside[np.argmax(x[inside])]
         x[i] = min(max(x[i] + residue, lo[i]), eff_hi[i])
     return x
+
+
+def _bisect_lambda(total: float, w: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float) -> float:
+    """λ with Σ clip(λ·w, lo, hi) = total (to ``tol``), by bisection on a log scale then a linear one."""
+
+    def g(lam: float) -> float:
+        return float(np.clip(lam * w, lo, hi).sum())
+
+    low, high = 0.0, 1.0
+    while g(high) < total - tol and high < 1e300:
+        low, high = high, high * 16.0
+    for _ in range(2000):
+        mid = (low + high) / 2 if low > 0 else high / 2
+        if mid in (low, high):
+            break
+        if g(mid) < total - tol:
+            low = mid
+        else:
+            high = mid
+        if high - low <= 1e-15 * high:
+            break
+    return high
 
 
 def apportion(
@@ -383,17 +410,25 @@ def apportion(
     quota = capped_proportional(units_total, w, lo_u, None if upper is None else hi_u.astype(float))
     base = np.clip(np.floor(quota + 1e-9).astype(np.int64), lo_u, hi_u)
     short = units_total - int(base.sum())
-    if short > 0:
-        remainder = quota - base
+    # Floats carry ~16 significant digits: at 10¹⁷ đ the floors may miss the total by more than one
+    # unit per part, so hand out (or take back) whole units until the integers reconcile exactly.
+    while short > 0:
         eligible = base < hi_u
-        remainder = np.where(eligible, remainder, -np.inf)
-        # Stable sort on -remainder: ties keep index order (earlier part first).
-        order = np.argsort(-remainder, kind="stable")[:short]
+        if not eligible.any():
+            raise ApportionError("apportion.caps_short", caps=int(hi_u.sum()) * unit, total=total)
+        # Largest remainder first; a stable sort keeps index order on ties (earlier part first).
+        remainder = np.where(eligible, quota - base, -np.inf)
+        order = np.argsort(-remainder, kind="stable")[: min(short, int(eligible.sum()))]
         base[order] += 1
-    elif short < 0:  # float quota pushed a part above its share; take back from the smallest remainders
-        remainder = np.where(base > lo_u, quota - base, np.inf)
-        order = np.argsort(remainder, kind="stable")[: -short]
+        short -= order.size
+    while short < 0:  # float quotas pushed parts above their share: take back from the smallest remainders
+        reducible = base > lo_u
+        if not reducible.any():
+            raise ApportionError("apportion.floors_exceed", floors=int(lo_u.sum()) * unit, total=total)
+        remainder = np.where(reducible, quota - base, np.inf)
+        order = np.argsort(remainder, kind="stable")[: min(-short, int(reducible.sum()))]
         base[order] -= 1
+        short += order.size
     parts = base * unit
     if residue:
         # The sub-unit residue goes to the largest part that can still take it under its cap.

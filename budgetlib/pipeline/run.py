@@ -103,7 +103,7 @@ class RunOutcome:
         """Plain-language explanation lines of the allocation (or the infeasibility diagnosis)."""
         if self.allocation is None:
             return []
-        return list(_explain_lines(self.allocation, self.lang))
+        return list(_explain_lines(self.allocation, self.lang, self.locate))
 
 
 def sha256_file(path: Any) -> str:
@@ -240,10 +240,10 @@ def _allocate(plan: Plan, policy: AllocationPolicy, years: Sequence[int] | None,
     return allocate(plan, policy, years=list(years) if years else None, progress=progress)
 
 
-def _explain_lines(allocation: Allocation, lang: str | Lang) -> list[str]:
+def _explain_lines(allocation: Allocation, lang: str | Lang, locate: Callable[[str], str | None] | None = None) -> list[str]:
     from ..allocator import explain_text
 
-    text = explain_text(allocation, str(as_lang(lang)))
+    text = explain_text(allocation, str(as_lang(lang)), locate=locate)
     return text.splitlines() if isinstance(text, str) else list(text)
 
 
@@ -308,10 +308,13 @@ def run_allocate(
             for c in d.conflicts:
                 cell = next((found for found in map(locate, c.locations) if found), None)
                 problems.append(Problem("run.conflict", Source(path=cell or c.location or c.name), {"message": c.msg}))
+            for option in d.repair.options if d.repair is not None else ():
+                loc = option.changes[0].location
+                problems.append(Problem("alloc.repair.problem", Source(path=locate(loc) or loc), {"message": option.msg}, Severity.WARNING))
         else:
             problems.append(Problem("run.infeasible", Source(path="allocation")))
         exit_code = ExitCode.INFEASIBLE
-    sheets = result_sheets(plan, allocation, lang=lang, log=log.rows(), explanation=_explain_lines(allocation, lang))
+    sheets = result_sheets(plan, allocation, lang=lang, log=log.rows(), explanation=_explain_lines(allocation, lang, locate))
     if not allocation.ok:
         sheets = [*sheets, *_error_sheets(problems, lang=lang)]
     return RunOutcome(plan, allocation, problems, exit_code, sheets, log.rows(), lang, locate)

@@ -38,13 +38,14 @@ from ..model.plan import (
     Task,
     TaskRole,
 )
-from .scenarios import check_scenarios
 from ..model.policy import (
     AllocationPolicy,
     Constraint,
     EarmarkConstraint,
     ResponseCurve,
 )
+from ..model.scenario import Scenario
+from .scenarios import check_scenarios
 
 __all__ = [
     "PLAN_CHECKS",
@@ -367,6 +368,7 @@ _ITEM_MODELS: dict[str, Any] = {
     "budget_lines": BudgetLine,
     "reporting": ReportingRule,
     "assumptions": Assumption,
+    "scenarios": Scenario,
 }
 _CONSTRAINT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Constraint)
 
@@ -450,6 +452,7 @@ def salvage_plan(data: Mapping[str, Any]) -> Salvaged:
         program = Program.model_validate(data.get("program"))
     except ValidationError as exc:
         problems.extend(problems_from_validation_error(exc, prefix="program"))
+        program = _without_optional_failures(Program, data.get("program"), exc)
     parts: dict[str, Any] = {}
     kept_index: dict[str, list[int]] = {}
     for name, model in _ITEM_MODELS.items():
@@ -471,9 +474,10 @@ def salvage_plan(data: Mapping[str, Any]) -> Salvaged:
                 )
                 rest = {k: v for k, v in raw_policy.items() if k not in ("constraints", "response_curves")}
                 try:
-                    policy = AllocationPolicy.model_validate(rest).model_copy(update={"constraints": constraints, "response_curves": curves})
-                except ValidationError:
-                    policy = None
+                    settings = AllocationPolicy.model_validate(rest)
+                except ValidationError as exc:
+                    settings = _without_optional_failures(AllocationPolicy, rest, exc)
+                policy = settings.model_copy(update={"constraints": constraints, "response_curves": curves}) if settings else None
     schema_version = data.get("schema_version", 1)
     # The program may be None here: the checks that need the period or the total skip it.
     fields: dict[str, Any] = {"schema_version": schema_version if isinstance(schema_version, int) else 1, "program": program,
@@ -493,6 +497,21 @@ def salvage_plan(data: Mapping[str, Any]) -> Salvaged:
     if not problems or all(p.severity is Severity.WARNING for p in problems):
         whole = Plan.model_validate(dict(data))
     return Salvaged(whole if whole is not None else (plan if program is not None else None), problems, broken, kept_index, dropped_lines)
+
+
+def _without_optional_failures(model: Any, raw: Any, error: ValidationError) -> Any:
+    """``raw`` validated again without the fields that failed, when each of them has a default
+    (a misspelt policy method must not hide the checks of the constraints); None otherwise."""
+    if not isinstance(raw, Mapping):
+        return None
+    failed = {err["loc"][0] for err in error.errors() if err["loc"]}
+    fields = model.model_fields
+    if not failed or any(not isinstance(k, str) or k not in fields or fields[k].is_required() for k in failed):
+        return None
+    try:
+        return model.model_validate({k: v for k, v in raw.items() if k not in failed})
+    except ValidationError:
+        return None
 
 
 def partial_total_problem(mismatch: Problem, unreadable: int) -> Problem | None:

@@ -20,7 +20,7 @@ from ...model.policy import DeviationWeighting, PolicyKind
 from ...model.result import Diagnosis
 from .._data import Data
 from .._diagnose import diagnose_lp
-from .._lp import LP, Solution, solve
+from .._lp import LP, Solution, solve, solve_highspy
 from .._model import Builder, Layout
 
 __all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "dev_builder", "infeasible", "check_optimal", "run"]
@@ -87,7 +87,11 @@ def dev_builder(d: Data, lo: np.ndarray | None = None) -> Builder:
 
 
 def run(d: Data, lp: LP, backend: str, *, ranging: bool = True, ipm: bool = False) -> Solution:
-    return solve(lp, backend=backend, solver=d.policy.solver, ranging=ranging, ipm=ipm)
+    sol = solve(lp, backend=backend, solver=d.policy.solver, ranging=ranging, ipm=ipm)
+    if sol.status.startswith("error") and d.policy.solver == "highs":
+        # a numerical failure of one method: the other (interior point with crossover, or simplex)
+        sol = solve_highspy(lp, ranging=ranging, ipm=not ipm)
+    return sol
 
 
 def infeasible(d: Data) -> Diagnosis | None:
@@ -99,6 +103,28 @@ def infeasible(d: Data) -> Diagnosis | None:
     b.common()
     lp, _ = b.done()
     return diagnose_lp(d, lp)
+
+
+def reference_if_feasible(d: Data) -> np.ndarray | None:
+    """The reference share (flat, đồng) when it already satisfies every coupling row (tightened by
+    the rounding margin): then it is the unique optimum of min_deviation (deviation 0) and of
+    max_min (coverage 1, and stage 2 deviation 0), and no LP is needed."""
+    if not d.row_specs:
+        return d.ref.ravel().copy()
+    b = Builder(d, "x")
+    b.common()
+    lp, lay = b.done()
+    _lb, _ub, _cost, rlo, rhi, start, idx, val = lp.arrays()
+    if lp.n_cols != lay.x.size:  # target columns: the reference says nothing about them
+        return None
+    v = np.zeros(lp.n_cols)
+    v[lay.x] = d.ref.ravel() / lay.M
+    rows = np.repeat(np.arange(lp.n_rows), np.diff(start))
+    act = np.bincount(rows, weights=val * v[idx], minlength=lp.n_rows)
+    tol = 1e-9 * np.maximum(1.0, np.abs(act))
+    if ((act < rlo - tol) | (act > rhi + tol)).any():
+        return None
+    return d.ref.ravel().copy()
 
 
 def check_optimal(sol: Solution) -> None:

@@ -14,7 +14,18 @@ from ...model.policy import PolicyKind
 from .. import _maxmin
 from .._data import Data
 from .._model import Builder, covered_cells
-from .base import LEXI_TOLERANCES, Outcome, PolicyType, Solved, check_optimal, dev_builder, infeasible, relative, run
+from .base import (
+    LEXI_TOLERANCES,
+    Outcome,
+    PolicyType,
+    Solved,
+    check_optimal,
+    dev_builder,
+    infeasible,
+    reference_if_feasible,
+    relative,
+    run,
+)
 
 __all__ = ["POLICY"]
 
@@ -27,6 +38,9 @@ class MaxMin(PolicyType):
         return Msg("alloc.objective.coverage")
 
     def solve(self, d: Data, backend: str) -> Outcome:
+        ref = reference_if_feasible(d)
+        if ref is not None:  # every covered cell at its reference share: coverage 1, deviation 0
+            return ref, None
         if d.policy.solver == "highs" and backend != "pulp" and covered_cells(d).size >= _maxmin.BISECTION_MIN_CELLS:
             found = _maxmin.maxmin_bisection(d, relative=relative(d))
             if found is None:
@@ -50,7 +64,7 @@ class MaxMin(PolicyType):
         for tol in LEXI_TOLERANCES:
             zf = max(0.0, z - tol * max(1.0, abs(z)))
             lo = d.lo.ravel().copy()
-            lo[covered] = np.minimum(np.maximum(lo[covered], zf * d.p.ravel()[covered]), d.hi.ravel()[covered])
+            lo[covered] = np.minimum(np.maximum(lo[covered], zf * d.ref.ravel()[covered]), d.hi.ravel()[covered])
             lp2, lay2 = dev_builder(d, lo).done()
             s2 = run(d, lp2, backend, ranging=False)
             if s2.status == "optimal" and s2.col_value is not None:

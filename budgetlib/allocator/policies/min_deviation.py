@@ -9,8 +9,17 @@ from __future__ import annotations
 from ...core.i18n import Msg
 from ...model.policy import PolicyKind
 from .._data import Data
-from .._model import M
-from .base import Outcome, PolicyType, Solved, check_optimal, dev_builder, infeasible, relative, run
+from .base import (
+    Outcome,
+    PolicyType,
+    Solved,
+    check_optimal,
+    dev_builder,
+    infeasible,
+    reference_if_feasible,
+    relative,
+    run,
+)
 
 __all__ = ["POLICY"]
 
@@ -26,13 +35,16 @@ class MinDeviation(PolicyType):
         return not relative(d)
 
     def solve(self, d: Data, backend: str) -> Outcome:
+        ref = reference_if_feasible(d)
+        if ref is not None:  # no coupling constraint binds: the reference share is the optimum
+            return ref, None
         lp, lay = dev_builder(d).done()
         sol = run(d, lp, backend)
         if sol.status == "infeasible":
             return infeasible(d)
         check_optimal(sol)
         assert sol.col_value is not None
-        scale = 1.0 if relative(d) else M
+        scale = 1.0 if relative(d) else d.M
         x = lay.x_value(sol.col_value)
         return x, Solved(x, sol.objective * scale, sol, lay, lp, sol, lay, lp, 1, scale)
 

@@ -42,7 +42,9 @@ class Proportional(PolicyType):
     applies_coupling = False
 
     def solve(self, d: Data, backend: str) -> Outcome:
-        x = water_fill_all(d)
+        if not d.ref_failed.any():  # the reference share is the water-filling of every block
+            return d.ref.ravel().copy(), None
+        x = water_fill_all(d)  # a located diagnosis for the block that cannot be split
         if isinstance(x, Diagnosis):
             return x
         return x.ravel(), None

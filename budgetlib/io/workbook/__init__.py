@@ -1,10 +1,13 @@
 """The planning workbook: template writer, tolerant reader, result sheets.
 
-Pure layout modules (no spreadsheet library): :mod:`.fields` (the tables declared as data),
-:mod:`.plan_sheets` (plan → input sheets), :mod:`.reader` (cells → plan, every problem located),
-:mod:`.results` (allocation → result sheets). :mod:`.books` reads ``.xlsx`` files (openpyxl, and
-python-calamine for cross-checks) and :mod:`.xlsx` draws them; both are imported only when a file
-is touched.
+Pure layout modules (no spreadsheet library): :mod:`.fields` (the tables declared as data, with
+their joins), :mod:`.plan_sheets` (plan → input sheets), :mod:`.reader` (cells → plan, every
+problem located) with its parts :mod:`.tables` (finding tables), :mod:`.cells` (converting
+cells), :mod:`.items` (assembling items) and :mod:`.locate` (JSON paths ↔ cells),
+:mod:`.units_table` (a table of units from CSV or pasted cells), :mod:`.results` (allocation →
+result sheets). :mod:`.safety` inspects a file before it is parsed, :mod:`.books` reads ``.xlsx``
+files (openpyxl streaming, and python-calamine for cross-checks) and :mod:`.xlsx` draws them; the
+last two are imported only when a file is touched.
 """
 
 from __future__ import annotations

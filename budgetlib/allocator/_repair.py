@@ -1,0 +1,181 @@
+"""Ways out of an infeasible plan: for each named constraint of the conflicting set, the smallest
+change of its own parameter that makes the whole plan feasible, the others unchanged.
+
+Each kind relaxes in one direction (a floor, an earmark or a target down; a cap, an absorption
+capacity, a stability band or a unit's share up), and feasibility is monotone in that direction,
+so the critical value is found by bisection over feasibility checks of the whole plan (pre-checks,
+then the LP without objective): on whole đồng for amounts, on 10⁻⁴ for fractions, always
+rounded in the safe direction. A constraint without a numeric parameter (eligibility) is offered
+for removal when that alone restores feasibility. Every option is verified by a last check at the
+suggested value, so re-running with it is feasible (a test does exactly that).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.i18n import Msg
+from ..model.plan import Plan
+from ..model.policy import AllocationPolicy
+from ..model.result import ConstraintKind, Diagnosis, Repair, RepairChange, RepairOption
+from ._data import build_data
+from ._diagnose import precheck
+from ._lp import solve_highspy
+from ._model import Builder
+
+__all__ = ["suggest_repair", "REPAIR_MAX_CELLS"]
+
+REPAIR_MAX_CELLS = 60_000
+"""Repair options are searched for models up to this many cells (each option costs ~30 LP solves)."""
+
+# kind → (field, direction) in the order tried; direction −1: the constraint relaxes downwards
+_FIELDS: dict[ConstraintKind, tuple[tuple[str, int], ...]] = {
+    ConstraintKind.FLOOR: (("amount", -1), ("share_of_budget", -1), ("times_proportional", -1)),
+    ConstraintKind.CAP: (("amount", +1), ("share_of_budget", +1), ("times_proportional", +1)),
+    ConstraintKind.EARMARK: (("amount", -1), ("amount", +1)),
+    ConstraintKind.ABSORPTION: (("amount", +1),),
+    ConstraintKind.STABILITY: (("max_change", +1),),
+    ConstraintKind.TARGET: (("required", -1),),
+    ConstraintKind.UNIT_SHARE: (("share", +1),),
+}
+_MONEY = {"amount"}
+_ITEMS = {"required"}
+
+
+def _feasible(plan: Plan, policy: AllocationPolicy, years: list[int] | None, applies_coupling: bool) -> bool:
+    d = build_data(plan, policy, years)
+    if precheck(d, proportional=not applies_coupling) is not None:
+        return False
+    if not applies_coupling:
+        return True
+    b = Builder(d, "x")
+    b.common()
+    lp, _ = b.done()
+    return solve_highspy(lp).status == "optimal"
+
+
+def _with(policy: AllocationPolicy, index: int, change: dict[str, Any] | None) -> AllocationPolicy:
+    constraints = list(policy.constraints)
+    if change is None:
+        del constraints[index]
+    else:
+        constraints[index] = constraints[index].model_copy(update=change)
+    return policy.model_copy(update={"constraints": constraints})
+
+
+def _bisect(ok: Callable[[float], bool], good: float, bad: float, *, whole: bool, steps: int = 60) -> float:
+    """The value nearest ``bad`` at which ``ok`` holds, ``good`` known to hold."""
+    for _ in range(steps):
+        if whole:
+            mid = float((int(good) + int(bad)) // 2)
+            if mid in (good, bad):
+                break
+        else:
+            if abs(good - bad) <= 1e-4 * max(1.0, abs(good)):
+                break
+            mid = (good + bad) / 2
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def _safe(value: float, direction: int, whole: bool) -> float:
+    """Round a suggested value in the direction that keeps it feasible (away from the critical one)."""
+    if whole:
+        return float(math.floor(value) if direction < 0 else math.ceil(value))
+    scale = 1e4
+    return (math.floor(value * scale) if direction < 0 else math.ceil(value * scale)) / scale
+
+
+def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, years: list[int] | None,
+                   applies_coupling: bool) -> Repair | None:
+    """Options that each restore feasibility by changing one named constraint of the diagnosis."""
+    d = build_data(plan, policy, years)
+    if d.n > REPAIR_MAX_CELLS:
+        return None
+    budget = float(d.B.sum()) or 1.0
+    options: list[RepairOption] = []
+    seen: set[int] = set()
+    for conflict in diagnosis.conflicts:
+        for loc in conflict.locations:
+            if not loc.startswith("allocation.constraints["):
+                continue
+            i = int(loc[len("allocation.constraints["):-1])
+            if i in seen:
+                continue
+            seen.add(i)
+            c = policy.constraints[i]
+            kind = ConstraintKind(c.type)
+            option = _option_for(plan, policy, years, applies_coupling, i, c, kind, budget)
+            if option is not None:
+                options.append(option)
+    if not options:
+        return None
+    options.sort(key=lambda o: (o.cost, o.changes[0].location))
+    return Repair(options=tuple(options), msg=Msg("alloc.repair.summary", count=len(options)))
+
+
+def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool, i: int, c: Any,
+                kind: ConstraintKind, budget: float) -> RepairOption | None:
+    location = f"allocation.constraints[{i}]"
+
+    def feasible_with(change: dict[str, Any] | None) -> bool:
+        try:
+            return _feasible(plan.model_copy(update={"allocation": _with(policy, i, change)}), _with(policy, i, change), years, coupling)
+        except ValueError:  # a value the model refuses (e.g. a share above 1)
+            return False
+
+    for field, direction in _FIELDS.get(kind, ()):
+        old = getattr(c, field, None)
+        if old is None:
+            continue
+        whole = field in _MONEY
+        if direction < 0:
+            limit = 0.0
+        elif field in ("share_of_budget", "share"):
+            limit = 1.0
+        elif field == "times_proportional":
+            limit = max(float(old) * 100, 100.0)
+        elif field == "max_change":
+            limit = max(float(old) * 100, 100.0)
+        else:  # money upwards: the whole budget
+            limit = float(budget)
+        if (limit - float(old)) * direction <= 0:
+            continue
+
+        def ok(v: float, field: str = field, whole: bool = whole) -> bool:
+            return feasible_with({field: int(v) if whole else float(v)})
+
+        if not ok(limit):
+            continue
+        new = _bisect(ok, limit, float(old), whole=whole)
+        new = _safe(new, direction, whole)
+        if not ok(new):  # the rounding crossed back: step once more towards the limit
+            new = float(limit)
+        value: Any = int(new) if whole else float(new)
+        change = RepairChange(name=c.name, kind=kind, field=field, old=float(old), new=float(value), location=location,
+                              msg=_change_msg(c.name, field, direction, old, value))
+        cost = abs(float(value) - float(old)) * (1.0 if whole else budget)
+        if field in _ITEMS:
+            cost = abs(float(value) - float(old)) * float(getattr(c, "unit_cost", 1))
+        return RepairOption(changes=(change,), cost=float(np.round(cost, 6)), msg=change.msg)
+    if kind == ConstraintKind.ELIGIBILITY and feasible_with(None):
+        change = RepairChange(name=c.name, kind=kind, field="", old=0.0, new=0.0, location=location,
+                              msg=Msg("alloc.repair.remove", name=c.name))
+        return RepairOption(changes=(change,), cost=float(budget), msg=change.msg)
+    return None
+
+
+def _change_msg(name: str, field: str, direction: int, old: Any, new: Any) -> Msg:
+    verb = "lower" if direction < 0 else "raise"
+    if field in _MONEY:
+        return Msg(f"alloc.repair.{verb}_money", name=name, old=int(old), new=int(new))
+    if field in ("share_of_budget", "share", "max_change"):
+        return Msg(f"alloc.repair.{verb}_share", name=name, old=float(old), new=float(new))
+    return Msg(f"alloc.repair.{verb}_number", name=name, old=float(old), new=float(new))

@@ -1,0 +1,75 @@
+"""Feasibility repair (issue 11): an infeasible plan says which change of one named constraint makes
+it feasible, in both languages — and re-running with the suggested value is feasible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from budgetlib import AbsorptionConstraint, CapConstraint, FloorConstraint, load_plan_file
+from budgetlib.allocator import allocate, explain_text
+from budgetlib.allocator.testing import allocation_violations, random_plan
+
+HAIPHONG = Path(__file__).resolve().parent.parent / "examples" / "haiphong_2011_2015" / "plan.json"
+
+
+def _apply(plan, change):
+    """The plan with one repair change applied (the way an officer would edit the policy)."""
+    i = int(change.location[len("allocation.constraints["):-1])
+    constraints = list(plan.allocation.constraints)
+    if change.field:
+        value = int(change.new) if change.field == "amount" else change.new
+        constraints[i] = constraints[i].model_copy(update={change.field: value})
+    else:
+        del constraints[i]
+    return plan.model_copy(update={"allocation": plan.allocation.model_copy(update={"constraints": constraints})})
+
+
+@pytest.fixture(scope="module")
+def haiphong():
+    return load_plan_file(HAIPHONG)
+
+
+def test_a_floor_above_what_caps_allow_gets_both_ways_out(haiphong):
+    bach_long_vi = next(u.code for u in haiphong.units if "Bạch Long Vĩ" in u.name)
+    cons = [FloorConstraint(name="Sàn riêng Bạch Long Vĩ", units=[bach_long_vi], tasks=["TT"], amount=300_000_000),
+            CapConstraint(name="Trần 25% ngân sách nhiệm vụ", tasks=["TT"], share_of_budget=0.25)]
+    plan = haiphong.model_copy(update={"allocation": haiphong.allocation.model_copy(update={"constraints": cons})})
+    a = allocate(plan)
+    assert not a.ok and a.diagnosis.repair is not None
+    options = a.diagnosis.repair.options
+    fields = {(o.changes[0].name, o.changes[0].field) for o in options}
+    assert fields == {("Sàn riêng Bạch Long Vĩ", "amount"), ("Trần 25% ngân sách nhiệm vụ", "share_of_budget")}
+    floor = next(o.changes[0] for o in options if o.changes[0].field == "amount")
+    assert floor.new < floor.old and floor.new == int(floor.new)
+    vi, en = explain_text(a, "vi"), explain_text(a, "en")
+    assert "hạ «Sàn riêng Bạch Long Vĩ» từ 300.000.000 đ xuống" in vi and "nâng «Trần 25% ngân sách nhiệm vụ» từ 25%" in vi
+    assert "lower “Sàn riêng Bạch Long Vĩ” from 300,000,000 VND to" in en
+    for option in options:
+        fixed = allocate(_apply(plan, option.changes[0]))
+        assert fixed.ok, option.message("en")
+        assert allocation_violations(_apply(plan, option.changes[0]), fixed) == []
+
+
+def test_absorption_below_the_budget_is_raised(haiphong):
+    cons = [AbsorptionConstraint(name="Hấp thụ tối đa 70 triệu/quận/năm", amount=70_000_000)]
+    plan = haiphong.model_copy(update={"allocation": haiphong.allocation.model_copy(update={"constraints": cons})})
+    a = allocate(plan)
+    (option,) = a.diagnosis.repair.options
+    change = option.changes[0]
+    assert change.field == "amount" and change.new > 70_000_000
+    assert allocate(_apply(plan, change)).ok
+    # the suggestion is the smallest such amount, to the đồng
+    assert not allocate(_apply(plan, type(change)(**{**change.__dict__, "new": change.new - 1}))).ok
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_suggestion_on_random_infeasible_plans_is_feasible(seed):
+    plan = random_plan(1000 + seed, "min_deviation")
+    a = allocate(plan)
+    if a.ok or a.diagnosis.repair is None:
+        return
+    for option in a.diagnosis.repair.options:
+        fixed = _apply(plan, option.changes[0])
+        assert allocate(fixed).ok, (seed, option.message("en"))
