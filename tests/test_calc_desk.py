@@ -18,6 +18,7 @@ import pytest
 from budgetlib.addin.filebook import marked_sheets
 from budgetlib.calc.dispatch import EXIT_INVALID, EXIT_OK, EXIT_USAGE, handle
 from budgetlib.calc.protocol import PROTOCOL_VERSION
+from budgetlib.core.i18n import tr
 from budgetlib.io.workbook import OpenpyxlBook
 from budgetlib.pipeline import desktop
 
@@ -229,18 +230,23 @@ def test_progress_reports_the_latest_period_as_the_cli_does(cycle_xlsx, tmp_path
     path = _copy(cycle_xlsx, tmp_path / "so", cycle_xlsx.name)
     reply = handle(_request("btnProgress", path))
     assert reply.exit_code == EXIT_OK, reply.message
-    assert reply.message.startswith(
-        "Tiến độ thực hiện 6 tháng đầu năm 2013: đã giải ngân 1.880.900.000 đ trên 4.984.200.000 đ được phân bổ (37,7%)")
-    assert "Lưu ý: số liệu thực hiện được đánh dấu là số liệu minh họa." in reply.message
     book = OpenpyxlBook(path)
     cli = run_progress(book, "2013H1", source_name=path.name)  # what `budgetlib progress … --period 2013H1` draws
+    p = cli.progress
+    assert p is not None and 0 < p.total_disbursed < p.total_allocated
+    assert reply.message.startswith(tr("desktop.progress.done", "vi", period=p.period.label(), allocated=int(p.total_allocated),
+                                       disbursed=int(p.total_disbursed), rate=p.total_disbursed / p.total_allocated, flags=len(p.flags)))
+    assert reply.message.startswith("Tiến độ thực hiện 6 tháng đầu năm 2013: đã giải ngân ")
+    assert "Lưu ý: số liệu thực hiện được đánh dấu là số liệu minh họa." in reply.message
     assert [s.name for s in reply.write] == [s.name for s in cli.sheets] == [
         "Tiến độ", "Tiến độ nhiệm vụ", "Tiến độ chỉ tiêu", "Báo cáo 6 tháng", "Nhật ký"]
     for got, want in zip(reply.write, cli.sheets):
         if got.name != "Nhật ký":
             assert got.rows == want.rows and got.chart == want.chart, got.name
     english = handle(_request("btnProgress", path, lang="en"))
-    assert english.message.startswith("Progress first half of 2013: 1,880,900,000 VND disbursed of 4,984,200,000 VND allocated (37.7%)")
+    assert english.message.startswith(tr("desktop.progress.done", "en", period=p.period.label(), allocated=int(p.total_allocated),
+                                         disbursed=int(p.total_disbursed), rate=p.total_disbursed / p.total_allocated, flags=len(p.flags)))
+    assert english.message.startswith("Progress first half of 2013: ")
 
 
 def test_progress_replaces_its_stale_sheets_and_locates_bad_actuals(cycle_xlsx, tmp_path):
