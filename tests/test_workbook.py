@@ -111,6 +111,31 @@ def test_template_has_tables_dropdowns_comments_and_frozen_headers(haiphong_xlsx
     assert wb["Chương trình"]["A12"].value == "Đơn vị tiền" and wb["Chương trình"]["B12"].value == "triệu đồng"
 
 
+@pytest.mark.parametrize("path", [*EXAMPLE_PLANS, None], ids=lambda p: f"{p.parent.name}/{p.name}" if p else "template")
+def test_dropdowns_never_overlap_nor_reach_into_the_next_table(tmp_path, path):
+    """Excel refuses a workbook whose validations overlap ("We found a problem with some content");
+    stacked tables (Chính sách phân bổ) used to let the first table's dropdowns run 200 rows into the next."""
+    from openpyxl.worksheet.cell_range import CellRange
+
+    from budgetlib.io.workbook import write_plan_workbook
+    from budgetlib.io.workbook.plan_sheets import blank_plan
+
+    out = tmp_path / "plan.xlsx"
+    write_plan_workbook(load_plan(path) if path else blank_plan(), out)
+    wb = load_workbook(out)
+    for ws in wb.worksheets:
+        tables = [CellRange(t.ref) for t in ws.tables.values()]
+        seen: dict[tuple[int, int], str] = {}
+        for dv in ws.data_validations.dataValidation:
+            for r in dv.sqref.ranges:
+                for cell in r.cells:
+                    assert cell not in seen, f"{ws.title}: {dv.sqref} overlaps {seen[cell]}"
+                    seen[cell] = str(dv.sqref)
+                    home = [t for t in tables if t.min_row <= cell[0] <= t.max_row]
+                    later = [t for t in tables if t.min_row > r.min_row]
+                    assert home or not later or cell[0] < min(t.min_row for t in later), (ws.title, str(dv.sqref))
+
+
 # ---------------------------------------------------------------------------------------------
 # A tolerant reader
 

@@ -10,7 +10,9 @@ language. No spreadsheet library is imported here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -308,6 +310,41 @@ def _list_source(sheet: str, col: int, first: int, last: int) -> str:
     return f"={quote_sheet(sheet)}!{range_ref(first, col, last + EXTRA_ROWS, col, absolute=True)}"
 
 
+_ROWS = re.compile(r"^(=?(?:'(?:[^']|'')*'!|[^!']*!)?\$?[A-Z]+\$?)(\d+)(:\$?[A-Z]+\$?)(\d+)$")
+
+
+def _stop_before_next_table(sheet: _Sheet, block_starts: list[int]) -> None:
+    """Dropdowns and list sources reach EXTRA_ROWS below their table, for rows officers add, but never
+    into the next table of the same sheet: Excel refuses to open a workbook whose validations
+    overlap ("We found a problem with some content"), and a list would offer the next table's cells.
+
+    ``block_starts`` are the first rows (titles) of the sheet's tables, in order. The sheet's own
+    validations and the list sources it defines are cut at the row before the next block; later
+    sheets read the cut list sources from ``sheet.lists``.
+    """
+    if len(block_starts) < 2:
+        return
+
+    def cut(ref: str) -> str:
+        m = _ROWS.match(ref)
+        if m is None:
+            return ref
+        first, last = int(m.group(2)), int(m.group(4))
+        following = [start for start in block_starts if start > first]
+        if not following or last < following[0]:
+            return ref
+        return f"{m.group(1)}{first}{m.group(3)}{following[0] - 1}"
+
+    prefix = f"={quote_sheet(sheet.spec.name)}!"
+    renamed: dict[str, str] = {}
+    for key, source in sheet.lists.items():
+        if source.startswith(prefix):
+            renamed[source] = sheet.lists[key] = cut(source)
+    sheet.spec.validations[:] = [
+        replace(v, ref=cut(v.ref), source=renamed.get(v.source, v.source)) for v in sheet.spec.validations
+    ]
+
+
 def _plan_data(plan: Plan) -> dict[str, Any]:
     """The plan as plain data, the way the tables hold it."""
     data = plan.model_dump()
@@ -334,9 +371,11 @@ def plan_sheets(plan: Plan, *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
     sheets = [guide_sheet(lang=lang)]
     for key in SHEET_KEYS[1:]:
         sheet = _Sheet(sheet_name(key, lang), lang, unit, lists, plan.program.years)
+        block_starts: list[int] = []
         for i, tdef in enumerate(t for t in TABLES if t.sheet == key):
             if i:
                 sheet.row([])
+            block_starts.append(len(sheet.spec.rows) + 1)
             title = plan.program.name if tdef.key == "program" else tr(f"workbook.title.{tdef.key}", lang)
             sheet.title(title, _hint(tdef, lang))
             if tdef.keyvalue:
@@ -344,6 +383,7 @@ def plan_sheets(plan: Plan, *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
                 sheet.keyvalue(tdef, node)
             else:
                 sheet.records(tdef, table_records(tdef, data))
+        _stop_before_next_table(sheet, block_starts)
         sheet.spec.freeze = _FREEZE.get(key, "A4")
         sheets.append(sheet.spec)
     if plan.scenarios:  # the Kịch bản sheet (the batch helper's module)
