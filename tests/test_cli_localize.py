@@ -52,20 +52,25 @@ def test_the_console_script_runs_in_a_fresh_process():
     assert out.returncode == 3 and "no such command" in out.stderr
 
 
-COMMANDS = ["schema", "validate", "summary", "template", "allocate", "report"]
+COMMANDS = ["schema", "validate", "summary", "template", "allocate", "report", "progress", "revise", "carry-over", "chain",
+            "actuals-template", "scenarios", "curve", "addin build", "addin install", "addin uninstall", "addin doctor",
+            "lo build", "lo install", "lo uninstall", "lo doctor", "store save", "store submit", "store approve",
+            "store diff", "store history", "store show", "store verify"]
+# Names that are data, not English text's translation: the tab/menu name officers see in both
+# languages, a scenario name of the Tân Châu example, the decision-number prefix of Vietnamese documents.
+PROPER_NAMES = re.compile(r"Ngân sách|Không có kinh phí tỉnh|QĐ-UBND|đồng")
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help_is_in_one_language(command, run):
-    args = [command] if command else []
+    args = command.split() if command else []
     vi = run(*args, "--help")
-    en = run(*args, "--help", "--lang", "en")
+    en = run("--lang", "en", *args, "--help")
     assert vi.returncode == 0 and en.returncode == 0, vi.stderr + en.stderr
     assert "Cách dùng:" in vi.stdout and "Usage:" in en.stdout
     assert not CLICK_ENGLISH.search(vi.stdout), vi.stdout
-    if command in ("schema", "validate", "summary"):  # the lead's commands: every help text translated
-        assert not VIETNAMESE.search(en.stdout.replace("đồng", "")), en.stdout
-        assert " / " not in vi.stdout  # no "vi / en" double help texts
+    assert not VIETNAMESE.search(PROPER_NAMES.sub("", en.stdout)), en.stdout
+    assert " / " not in vi.stdout  # no "vi / en" double help texts
 
 
 def test_help_of_own_commands_has_an_example(run):

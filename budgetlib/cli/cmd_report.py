@@ -8,30 +8,25 @@ from typing import Annotated
 
 import typer
 
+from ..core.lang import as_lang
 from ..core.money import format_amount
 from ..core.problems import PlanInvalid
 from .app import ExitCode, Lang, LangOption, app, console, err_console, report_problems
+from .localize import bad_parameter, help_code
 from .options import PolicyOption, YearOption, summary_tables
 
 
-@app.command()
+@app.command(help=help_code("cli.report.help"), epilog=help_code("cli.report.example"))
 def report(
-    plan: Annotated[Path, typer.Argument(help="Tệp kế hoạch (.xlsx hoặc .json) / plan file")],
+    plan: Annotated[Path, typer.Argument(help=help_code("cli.plan_arg"), show_default=False)],
     policy: PolicyOption = None,
     year: YearOption = None,
-    by: Annotated[
-        list[str] | None, typer.Option("--by", help="unit, task, year (lặp lại; mặc định cả ba) / repeatable; default all three")
-    ] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help=help_code("cli.report.by"))] = None,
     lang: LangOption = Lang.vi,
-    pdf: Annotated[
-        Path | None, typer.Option("--pdf", help="Ghi sổ ngân sách PDF (tóm tắt, phụ lục, biểu đồ, bản đồ) / write the PDF budget book")
-    ] = None,
-    boundaries: Annotated[
-        Path | None,
-        typer.Option("--boundaries", help="Ranh giới địa bàn GeoJSON cho bản đồ (mặc định: boundaries.geojson cạnh tệp kế hoạch) / unit boundaries for the map"),
-    ] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help=help_code("cli.report.pdf"))] = None,
+    boundaries: Annotated[Path | None, typer.Option("--boundaries", help=help_code("cli.report.boundaries"))] = None,
 ) -> None:
-    """In tổng hợp phân bổ theo địa bàn, nhiệm vụ, năm / print allocation summaries by unit, task, year.
+    """Allocation summaries in the terminal, or the PDF budget book (help text: ``cli.report.*``).
 
     Exit codes: 0 ok, 1 validation errors, 2 infeasible, 3 usage error or an output that cannot be written.
     """
@@ -40,7 +35,7 @@ def report(
     dims = tuple(by or ("unit", "task", "year"))
     for d in dims:
         if d not in ("unit", "task", "year"):
-            raise typer.BadParameter(f"--by {d!r}: dùng / use unit, task, year")
+            raise bad_parameter("cli.report.bad_by", as_lang(lang), value=d)
     try:
         book = pipeline.load_book_or_plan(plan)
     except PlanInvalid as exc:

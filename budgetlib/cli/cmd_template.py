@@ -42,7 +42,7 @@ def _plan(example: str | None, units: str | None, lang: Lang) -> Plan:
     from ..io.workbook import blank_plan
     from ..io.workbook.units_table import read_units, units_from_text, with_units
 
-    plan = load_plan(resolve_example(example)) if example else blank_plan(lang)
+    plan = load_plan(resolve_example(example, lang)) if example else blank_plan(lang)
     if units is None:
         return plan
     if units == STDIN:

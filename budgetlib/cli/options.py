@@ -9,20 +9,22 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..core.lang import as_lang
 from ..io.atomic import OutputLocked
 from ..model.policy import PolicyKind
 from .app import ExitCode, err_console
+from .localize import bad_parameter, help_code
 
 RESULT_SUFFIX = "_ket_qua"
 """Default result workbook for ``kehoach.xlsx`` is ``kehoach_ket_qua.xlsx`` beside it."""
 
 PolicyOption = Annotated[
     PolicyKind | None,
-    typer.Option("--policy", "-p", help="Phương pháp phân bổ, thay cho phương pháp trong kế hoạch / allocation policy (overrides the plan's)"),
+    typer.Option("--policy", "-p", help=help_code("cli.policy_option")),
 ]
 YearOption = Annotated[
     list[int] | None,
-    typer.Option("--year", "-y", help="Chỉ phân bổ năm này (lặp lại cho nhiều năm) / allocate only this year (repeatable)"),
+    typer.Option("--year", "-y", help=help_code("cli.year_option")),
 ]
 
 
@@ -31,7 +33,7 @@ def _examples_dirs() -> list[Path]:
     return [d for d in (Path.cwd() / "examples", here) if d.is_dir()]
 
 
-def resolve_example(name: str) -> Path:
+def resolve_example(name: str, lang: str = "vi") -> Path:
     """An example name (``haiphong``, ``haiphong_2011_2015``), a folder, or a plan ``.json`` path → the plan file."""
     p = Path(name)
     if p.is_file():
@@ -46,11 +48,11 @@ def resolve_example(name: str) -> Path:
         if matches:
             return matches[0] / "plan.json"
     known = sorted({d.name for base in _examples_dirs() for d in base.iterdir() if (d / "plan.json").is_file()})
-    raise typer.BadParameter(f"không tìm thấy ví dụ {name!r} / no example {name!r}; có / available: {', '.join(known) or '-'}")
+    raise bad_parameter("cli.no_example", as_lang(lang), name=name, known=", ".join(known) or "-")
 
 
 def locked_exit(exc: OutputLocked, lang: str) -> typer.Exit:
-    err_console.print(f"[bold red]✗[/] {exc.message_vi if lang == 'vi' else exc.message_en}")
+    err_console.print(f"[bold red]✗[/] {escape(exc.message(lang))}")
     return typer.Exit(ExitCode.USAGE)
 
 

@@ -470,7 +470,7 @@ def _run_task(prep: Prepared, run_index: int, options: BatchOptions) -> tuple[Ta
 
         rec.status, rec.exit_code = "error", EXIT_ERROR
         if isinstance(exc, OutputLocked):
-            rec.message = exc.message_vi if lang == "vi" else exc.message_en
+            rec.message = exc.message(lang)
         else:
             rec.message = tr("batch.task_failed", lang, error=f"{type(exc).__name__}: {exc}")
             rec.detail = traceback.format_exc(limit=-4)
