@@ -135,7 +135,8 @@ def scenario_sheet(plan: Plan, *, lang: str | Lang = Lang.VI) -> SheetSpec:
     for r in range(_HEADER_ROW + 1, last + 1):
         if spec.cell(f"C{r}") == _label("scale", lang):
             spec.cell_formats[f"F{r}"] = PERCENT_FORMAT
-    spec.validations.append(ValidationSpec(f"C{_HEADER_ROW + 1}:C{last + _EXTRA_ROWS}", tuple(_label(k, lang) for k in CHANGE_KINDS)))
+    spec.validations.append(ValidationSpec(f"C{_HEADER_ROW + 1}:C{last + _EXTRA_ROWS}", tuple(_label(k, lang) for k in CHANGE_KINDS),
+                                            error=tr("workbook.dropdown_error", lang)))
     spec.column_widths = {0: 28, 1: 40, 2: 20, 3: 36, 4: 16, 5: 16, 6: 16, 7: 12}
     spec.wrap_cols = {1, 3}
     spec.freeze = f"A{_HEADER_ROW + 1}"

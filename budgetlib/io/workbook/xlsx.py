@@ -345,7 +345,8 @@ def render_sheet(wb: Workbook, spec: SheetSpec, index: int | None = None, *, def
             ws.add_table(table)
     for val in spec.validations:
         dv = DataValidation(type="list", formula1=val.formula, allow_blank=val.allow_blank, showDropDown=False)
-        dv.error = val.error or "Chọn một giá trị trong danh sách / choose a value from the list"
+        if val.error:  # else Excel's own message, in the officer's Excel language
+            dv.error = val.error
         dv.errorTitle = "budgetlib"
         dv.showErrorMessage = True
         if val.prompt:
