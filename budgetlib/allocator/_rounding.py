@@ -154,9 +154,14 @@ def to_amounts(d: Data, cells: np.ndarray, unit: int) -> np.ndarray:
 
 MIP_MAX_CELLS = 20_000
 """Rounding is repaired with a MIP only up to this many cells (national models keep their margin)."""
+MIP_MAX_NODES = 20_000
+"""The MIP's effort limit. A count of branch-and-bound nodes, not seconds: a wall-clock limit made
+the same plan round differently on a busy machine (the batch's serial and cluster runs differed)."""
+MIP_HANG_GUARD_SECONDS = 600.0
+"""Only against a pathological hang; far above what the node limit takes on any model allowed here."""
 
 
-def repair_mip(d: Data, x: np.ndarray, *, time_limit: float = 5.0) -> np.ndarray | None:
+def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.ndarray | None:
     """Whole-đồng amounts [T, Y, U] that satisfy every row of the model (budgets, coupling
     constraints) and every cell bound, each cell ⌊x⌋ or ⌈x⌉ of the LP amounts, found by HiGHS MIP;
     None when no such rounding exists (or the MIP is too large or too slow)."""
@@ -194,7 +199,8 @@ def repair_mip(d: Data, x: np.ndarray, *, time_limit: float = 5.0) -> np.ndarray
     model.integrality_ = kinds
     h = new_highs()
     h.setOptionValue("random_seed", 0)
-    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_max_nodes", int(max_nodes))
+    h.setOptionValue("time_limit", MIP_HANG_GUARD_SECONDS)
     if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
         return None
     h.run()
