@@ -39,7 +39,7 @@ from ..core.i18n import LocalizedError, Msg, tr
 from ..core.lang import Lang, as_lang
 from ..core.problems import Problem, Severity
 from ..io.grid import GridBook, SheetSpec
-from .run import EXIT_INVALID, EXIT_OK, Progress, RunOutcome
+from .run import EXIT_INVALID, EXIT_OK, ProblemsOutcome, Progress, RunOutcome
 
 __all__ = [
     "EXIT_USAGE",
@@ -109,7 +109,7 @@ class OpenBook:
 
 
 @dataclass
-class DeskOutcome:
+class DeskOutcome(ProblemsOutcome):
     """What one button produced.
 
     ``exit_code``: 0 ok, 1 problems with the data (or the store), 2 an infeasible allocation
@@ -127,18 +127,6 @@ class DeskOutcome:
     replaces: tuple[str, ...] = ()
     files: list[Path] = field(default_factory=list)
     run: Any = None  # the pipeline's own outcome, for callers that want the figures
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == EXIT_OK
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
 
     def stale(self, marked: Iterable[str]) -> list[str]:
         """The marked sheets this run makes stale (of a family it replaces), in workbook order."""

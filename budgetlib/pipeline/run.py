@@ -71,8 +71,27 @@ EXIT_OK, EXIT_INVALID, EXIT_INFEASIBLE = ExitCode.OK, ExitCode.INVALID, ExitCode
 Progress = Callable[..., Any]
 
 
+class ProblemsOutcome:
+    """What every front-end outcome answers from its ``exit_code`` and ``problems``."""
+
+    exit_code: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+
 @dataclass
-class RunOutcome:
+class RunOutcome(ProblemsOutcome):
     """What a run produced: the plan (if it could be read), the allocation (if one was run), every
     problem, the exit code (0 ok, 1 validation errors, 2 infeasible), the result sheets to write,
     and the run log as ``(label, value)`` pairs (also drawn on the ``Nhật ký`` sheet)."""
@@ -86,18 +105,6 @@ class RunOutcome:
     lang: Lang = Lang.VI
     locate: Callable[[str], str | None] = field(default=lambda path: None, repr=False, compare=False)
     """Maps a JSON path of the plan (``allocation.constraints[2]``) to the cell it was read from."""
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == EXIT_OK
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
 
     def explanation(self) -> list[str]:
         """Plain-language explanation lines of the allocation (or the infeasibility diagnosis)."""
