@@ -14,7 +14,9 @@
    (``workers=N``), or on an existing cluster (``scheduler="tcp://host:port"``; the workers must
    have budgetlib installed and see the same files). Each plan is read and checked once
    (:func:`_prepare`); each plan × scenario is then one task (:func:`_run_task`); for ``scenarios``
-   one more task per plan writes its comparison (:func:`_compare_task`). Every task catches its own
+   one more task per plan writes its comparison (:func:`_compare_task`). On a cluster a small plan
+   (≤ ``WHOLE_PLAN_MAX_BYTES``) does all three in one task (:func:`_whole_plan`), since scheduling a
+   task costs about as much as a district's run; the records are the same. Every task catches its own
    failures, so one bad plan never stops the others; a worker that dies is reported as that task's
    error.
 3. **recorded** in a JSON manifest (``budgetlib_batch.json``: each task's input path and SHA-256,
@@ -517,6 +519,36 @@ def _compare_task(prep: Prepared, summaries: list[Any], options: BatchOptions) -
     return rec
 
 
+WHOLE_PLAN_MAX_BYTES = 512 * 1024
+"""On a cluster, a plan file up to this size runs as one task (read, every scenario, the comparison):
+a district plan's runs take milliseconds, and one task per run spent a fifth of the time on
+scheduling. Larger plans keep one task per run, so the scenarios of one big plan run in parallel."""
+
+
+def _runs_whole(job: Job) -> bool:
+    try:
+        return Path(job.input).stat().st_size <= WHOLE_PLAN_MAX_BYTES
+    except OSError:
+        return True  # the reading task reports the problem
+
+
+def _whole_plan(job: Job, options: BatchOptions) -> list[tuple[Any, Any, BaseException | None]]:
+    """Read one plan, run each of its runs and (scenario batches) its comparison, in this process;
+    the events are what the separate tasks would have produced, in their order. Never raises."""
+    prep = _prepare(job, options)
+    events: list[tuple[Any, Any, BaseException | None]] = [(("prepare", job), replace(prep, plan=None), None)]
+    if prep.failed is not None:
+        return events
+    summaries = []
+    for i in range(len(prep.runs)):
+        rec, summary = _run_task(prep, i, options)
+        events.append((("run", job.key, i), (rec, summary), None))
+        summaries.append(summary)
+    if options.kind == "scenarios":
+        events.append((("compare", job.key), _compare_task(prep, summaries, options), None))
+    return events
+
+
 # ---------------------------------------------------------------------------------------------
 # Executors
 
@@ -681,9 +713,9 @@ def run_batch(
     pending_runs: dict[str, list[Any]] = {}
     preps: dict[str, Prepared] = {}
     try:
-        for job in todo:
-            executor.submit(("prepare", job), _prepare, job, options)
-        for tag, result, exc in executor.completed():
+        def handle(tag: Any, result: Any, exc: BaseException | None, *, follow_up: bool) -> None:
+            """One finished task: record it, tick, and (unless its plan ran whole) submit what follows."""
+            nonlocal done, total
             what = tag[0]
             if what == "prepare":
                 job = tag[1]
@@ -691,19 +723,20 @@ def run_batch(
                 if exc is not None:
                     records.append(TaskRecord(job.key, job.input, None, "error", EXIT_ERROR, message=tr("batch.task_failed", lang, error=f"{type(exc).__name__}: {exc}")))
                     tick(done, total, job.key)
-                    continue
+                    return
                 prep: Prepared = result
                 if prep.failed is not None:
                     records.append(prep.failed)
                     tick(done, total, job.key)
-                    continue
+                    return
                 preps[job.key] = prep
                 n = len(prep.runs)
                 total += n - 1 + (1 if options.kind == "scenarios" else 0)
                 done -= 1  # the plan counts as done when its runs are
                 pending_runs[job.key] = [None] * n
-                for i in range(n):
-                    executor.submit(("run", job.key, i), _run_task, prep, i, options)
+                if follow_up:
+                    for i in range(n):
+                        executor.submit(("run", job.key, i), _run_task, prep, i, options)
                 tick(done, total, job.key)
             elif what == "run":
                 key, i = tag[1], tag[2]
@@ -721,7 +754,7 @@ def run_batch(
                 slots[i] = summary if summary is not None else False
                 if all(x is not None for x in slots) and options.kind != "scenarios":
                     getattr(executor, "release", lambda _: None)(prep)
-                if options.kind == "scenarios" and all(s is not None for s in slots):
+                if follow_up and options.kind == "scenarios" and all(s is not None for s in slots):
                     executor.submit(("compare", key), _compare_task, prep, [s if s is not False else None for s in slots], options)
                 tick(done, total, rec.key)
             else:  # compare
@@ -735,6 +768,21 @@ def run_batch(
                     records.append(result)
                 getattr(executor, "release", lambda _: None)(preps[key])
                 tick(done, total, key)
+
+        fused = isinstance(executor, _Dask)
+        for job in todo:
+            if fused and _runs_whole(job):
+                executor.submit(("plan", job), _whole_plan, job, options)
+            else:
+                executor.submit(("prepare", job), _prepare, job, options)
+        for tag, result, exc in executor.completed():
+            if tag[0] != "plan":
+                handle(tag, result, exc, follow_up=True)
+            elif exc is not None:  # the worker died running the plan: one failed record for the plan
+                handle(("prepare", tag[1]), None, exc, follow_up=False)
+            else:
+                for inner_tag, inner_result, inner_exc in result:
+                    handle(inner_tag, inner_result, inner_exc, follow_up=False)
     finally:
         description = dict(getattr(executor, "description", {}))
         closing = time.perf_counter()
