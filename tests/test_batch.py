@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import budgetlib
 from budgetlib.cli import main
 from budgetlib.pipeline.batch import MANIFEST_NAME, BatchOptions, discover, plan_batch, run_batch
@@ -169,9 +171,16 @@ def _first_difference(a: dict[str, bytes], b: dict[str, bytes], names: list[str]
     return f"{names[0]}: …{x[max(0, i - 120):i + 120]!r} != …{y[max(0, i - 120):i + 120]!r}"
 
 
-def test_serial_and_local_cluster_give_byte_identical_outputs(tmp_path):
-    """The test starts a real LocalCluster of worker *processes* and runs the batch on it."""
+@pytest.mark.parametrize("whole_plans", [True, False], ids=["plan-per-task", "run-per-task"])
+def test_serial_and_local_cluster_give_byte_identical_outputs(tmp_path, monkeypatch, whole_plans):
+    """The test starts a real LocalCluster of worker *processes* and runs the batch on it: small
+    plans as one task each, and (size limit 0) a task per plan × scenario."""
     import distributed
+
+    from budgetlib.pipeline import batch as batch_module
+
+    if not whole_plans:
+        monkeypatch.setattr(batch_module, "WHOLE_PLAN_MAX_BYTES", 0)
     plans = tmp_path / "kh"
     for name in ("a", "b", "c"):
         _write(plans / f"{name}.json", _tiny(name.upper()))
@@ -201,6 +210,11 @@ def test_serial_and_local_cluster_give_byte_identical_outputs(tmp_path):
         workers = {r.worker for r in clustered.records}
         assert all(w.split(":")[-1] != str(os.getpid()) for w in workers)  # ran in the worker processes
         assert {r.key: r.status for r in serial.records} == {r.key: r.status for r in clustered.records}
+        if whole_plans:  # a plan's runs (and comparison) ran in one task, so on one worker
+            by_plan: dict[str, set[str]] = {}
+            for r in clustered.records:
+                by_plan.setdefault(r.key.split("#")[0], set()).add(r.worker)
+            assert all(len(w) == 1 for w in by_plan.values()), by_plan
     assert "tanchau_ket_qua__khong-co-kinh-phi-tinh.xlsx" in results["allocate", "serial"][1]
     assert "tanchau_kich_ban.xlsx" in results["scenarios", "serial"][1]
 
