@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- output:start -->\n```text\n)(.*?)(```\n<!-- output:end -->)", re.S)
 # Elapsed times vary between runs; they are masked when checking for staleness.
-TIMING = re.compile(r"\b\d+\.\d\d s\b")
+TIMING = re.compile(r"\b\d+[.,]\d\d s\b")
 
 
 def run(command: str) -> str:

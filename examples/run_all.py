@@ -34,6 +34,18 @@ from common import (  # noqa: E402
 
 from budgetlib import format_amount, load_plan  # noqa: E402
 from budgetlib.allocator import allocate  # noqa: E402
+from budgetlib.core.i18n import tr  # noqa: E402
+
+
+# What this script prints, in the language asked for (--lang); budgetlib's own texts come from its catalogue.
+SAYS = {
+    "vi": {"shape": "{units} địa bàn × {tasks} nhiệm vụ × {years} năm", "status": "trạng thái {status}",
+           "total": "Tổng {total} (kế hoạch {planned})", "same": "{book}: cùng kết quả ✓",
+           "failures": "{n} lỗi:", "ok": "✓ {n} ví dụ chạy thành công"},
+    "en": {"shape": "{units} units × {tasks} tasks × {years} years", "status": "status {status}",
+           "total": "Total {total} (plan {planned})", "same": "{book}: same allocation ✓",
+           "failures": "{n} failure(s):", "ok": "✓ {n} examples ran successfully"},
+}
 
 
 def workbook_for(json_path: Path) -> Path:
@@ -49,15 +61,17 @@ def run_plan(path: Path, lang: str) -> list[str]:
     elapsed = time.perf_counter() - started
     rel = path.relative_to(HERE.parent)
     print(f"\n== {rel} — {plan.program.name}")
-    shape = f"{len(allocation.units)} địa bàn/units × {len(allocation.tasks)} nhiệm vụ/tasks × {len(allocation.years)} năm/years"
-    print(f"   {shape}; "
-          f"status {allocation.status}; {elapsed:.2f} s")
+    says = SAYS[lang]
+    shape = says["shape"].format(units=len(allocation.units), tasks=len(allocation.tasks), years=len(allocation.years))
+    status = says["status"].format(status=tr(f"alloc.status.{allocation.status}", lang))
+    seconds = f"{elapsed:.2f} s" if lang == "en" else f"{elapsed:.2f} s".replace(".", ",")
+    print(f"   {shape}; {status}; {seconds}")
     if not allocation.ok:
         diagnosis = allocation.diagnosis
         summary = "" if diagnosis is None else diagnosis.summary(lang)
         return [f"{rel}: allocation {allocation.status}: {summary}"]
     total, planned = format_amount(allocation.total, lang=lang), format_amount(plan.program.total, lang=lang)
-    print(f"   Tổng/total {total} (kế hoạch/plan {planned})")
+    print("   " + says["total"].format(total=total, planned=planned))
     failures += [f"{rel}: {p}" for p in reconcile(plan, allocation)]
     for line in unit_table(plan, allocation, limit=12, lang=lang):
         print("   " + line)
@@ -79,7 +93,7 @@ def run_plan(path: Path, lang: str) -> list[str]:
             if not same:
                 failures.append(f"{rel}: {book.name} and {path.name} give different allocations")
             else:
-                print(f"   {book.name}: cùng kết quả / same allocation ✓")
+                print("   " + says["same"].format(book=book.name))
     return failures
 
 
@@ -109,11 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{folder}: {traceback.format_exc(limit=3)}")
     print()
     if failures:
-        print(f"{len(failures)} lỗi / failure(s):", file=sys.stderr)
+        print(SAYS[args.lang]["failures"].format(n=len(failures)), file=sys.stderr)
         for f in failures:
             print(f"  • {f}", file=sys.stderr)
         return 1
-    print(f"✓ {len(args.examples)} ví dụ chạy thành công / examples ran successfully")
+    print(SAYS[args.lang]["ok"].format(n=len(args.examples)))
     return 0
 
 
