@@ -10,19 +10,36 @@ Run: ``python examples/refresh_outputs.py [--check]`` (``--check`` exits 1 if a 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- output:start -->\n```text\n)(.*?)(```\n<!-- output:end -->)", re.S)
 # Elapsed times vary between runs; they are masked when checking for staleness.
+_PATH = os.environ.get("PATH", "")
 TIMING = re.compile(r"\b\d+[.,]\d\d s\b")
 
 
+def _command_path() -> str:
+    """PATH for the quoted commands: ``python`` is the interpreter running this script (a machine may
+    only have ``python3``), and its scripts folder (``budgetlib``) comes first."""
+    folders = [str(Path(sys.executable).parent)]
+    if not (Path(sys.executable).parent / "python").exists():
+        # a wrapper, not a symlink: a symlinked interpreter outside its venv would not find the venv
+        shim = Path(tempfile.mkdtemp(prefix="refresh_outputs_"))
+        (shim / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+        (shim / "python").chmod(0o755)
+        folders.insert(0, str(shim))
+    return os.pathsep.join([*folders, os.environ.get("PATH", "")])
+
+
 def run(command: str) -> str:
-    out = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    env = {**os.environ, "PATH": _PATH}
+    out = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, encoding="utf-8", env=env)
     return out.stdout.rstrip("\n")
 
 
@@ -46,6 +63,8 @@ def refresh(readme: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    global _PATH
+    _PATH = _command_path()
     check = "--check" in argv
     stale = []
     for readme in sorted((ROOT / "examples").glob("*/README.md")):

@@ -36,7 +36,6 @@ from budgetlib import format_amount, load_plan  # noqa: E402
 from budgetlib.allocator import allocate  # noqa: E402
 from budgetlib.core.i18n import tr  # noqa: E402
 
-
 # What this script prints, in the language asked for (--lang); budgetlib's own texts come from its catalogue.
 SAYS = {
     "vi": {"shape": "{units} địa bàn × {tasks} nhiệm vụ × {years} năm", "status": "trạng thái {status}",

@@ -243,3 +243,14 @@ def test_quangbinh_cheapest_budget_and_shortfall():
     short = cheapest_budget(small)
     assert short.total == cheapest.total
     assert any(not t.met and t.shortfall > 0 for t in short.targets)
+
+
+def test_readme_outputs_are_what_their_commands_print_now():
+    """The excerpts pasted in the example READMEs are re-run and compared (timings masked): a
+    change that moves a figure must refresh them (``python examples/refresh_outputs.py``)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "examples/refresh_outputs.py", "--check"], cwd=root, capture_output=True,
+                         text=True, encoding="utf-8")
+    assert out.returncode == 0, "stale README outputs — run python examples/refresh_outputs.py\n" + out.stdout + out.stderr
