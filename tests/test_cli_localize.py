@@ -120,6 +120,18 @@ def test_lang_is_read_before_the_command_and_from_the_environment(run):
     assert "Usage:" in out.stdout
 
 
+@pytest.mark.parametrize("how", ["before", "env"])
+def test_the_commands_output_follows_lang_before_the_command_and_the_environment(how, run, haiphong_path):
+    """Not only help: ``budgetlib --lang en validate …`` and ``BUDGETLIB_LANG=en budgetlib report …``
+    speak English (the commands' own --lang used to default to Vietnamese regardless)."""
+    args, env = (["--lang", "en"], None) if how == "before" else ([], {"BUDGETLIB_LANG": "en"})
+    valid = run(*args, "validate", str(haiphong_path), env=env)
+    assert valid.returncode == 0 and "The plan is valid" in valid.stdout and "22,500,000,000 VND" in valid.stdout, valid.stdout
+    report = run(*args, "report", str(haiphong_path), "--by", "year", env=env)
+    assert report.returncode == 0 and "By year" in report.stdout and "Theo năm" not in report.stdout, report.stdout
+    assert "Kế hoạch hợp lệ" in run("validate", str(haiphong_path)).stdout  # and Vietnamese stays the default
+
+
 def test_user_names_are_not_rich_markup(tmp_path, run):
     import json
 

@@ -95,6 +95,10 @@ def _show_type(param: Any, label: str) -> None:
 
 def _localize_param(param: Any, lang: Lang, *, help_text: str | None = None) -> None:
     param.help = help_text if help_text is not None else _text(getattr(param, "help", None), lang)
+    if param.name == "lang" and param.default is not None:
+        # A command's own --lang defaults to the language of the whole command line: ``--lang``
+        # before the command or BUDGETLIB_LANG (both promised by the help), not always Vietnamese.
+        param.default = type(param.default)(lang.value)
     if isinstance(param, TyperOption) and param.is_flag:
         # A flag takes no value: show none (typer shows "<bool>", which invites "--force true").
         param.metavar = ""

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..core.i18n import tr
 from ..core.lang import as_lang
 from ..io.atomic import OutputLocked
 from ..model.policy import PolicyKind
@@ -57,37 +58,33 @@ def locked_exit(exc: OutputLocked, lang: str) -> typer.Exit:
 
 
 def _fmt(v: int, lang: str) -> str:
-    return f"{int(v):,}".replace(",", "." if lang == "vi" else ",")
+    return tr("cli.int", lang, value=int(v))
 
 
 def summary_tables(outcome: Any, lang: str, dims: tuple[str, ...] = ("unit",)) -> list[Table]:
 
     a = outcome.allocation
     plan = outcome.plan
-    vi = lang == "vi"
     units = {u.code: u.name for u in plan.units}
     tasks = {t.code: t.name for t in plan.tasks}
     amounts = a.amounts.sum(axis=3)
     tables = []
-    specs = {
-        "unit": ("Theo địa bàn" if vi else "By unit", a.units, units, (1, 2)),
-        "task": ("Theo nhiệm vụ" if vi else "By task", a.tasks, tasks, (0, 2)),
-        "year": ("Theo năm" if vi else "By year", a.years, {}, (0, 1)),
-    }
+    specs = {"unit": (a.units, units, (1, 2)), "task": (a.tasks, tasks, (0, 2)), "year": (a.years, {}, (0, 1))}
+    policy = PolicyKind(a.policy).label(lang)
     for dim in dims:
-        title, keys, names, axes = specs[dim]
+        keys, names, axes = specs[dim]
         alloc = amounts.sum(axis=axes)
         base = a.baseline_by(dim)
-        t = Table(title=f"{title} — {a.policy}", caption="Đơn vị: đồng" if vi else "Amounts in VND")
-        t.add_column("Mã" if vi else "Code", no_wrap=True)
-        t.add_column("Tên" if vi else "Name", max_width=34, overflow="ellipsis")
-        t.add_column("Phân bổ" if vi else "Allocated", justify="right")
-        t.add_column("Theo tỷ lệ" if vi else "Proportional", justify="right")
-        t.add_column("Chênh lệch" if vi else "Difference", justify="right")
+        t = Table(title=tr("cli.summary_table.title", lang, by=tr(f"cli.summary_table.by_{dim}", lang), policy=policy),
+                  caption=tr("cli.amounts_in_dong", lang))
+        t.add_column(tr("cli.summary_table.code", lang), no_wrap=True)
+        t.add_column(tr("cli.summary_table.name", lang), max_width=34, overflow="ellipsis")
+        for col in ("allocated", "proportional", "difference"):
+            t.add_column(tr(f"cli.summary_table.{col}", lang), justify="right")
         for k, x, b in zip(keys, alloc, base):
             diff = int(x) - int(b)
             t.add_row(escape(str(k)), escape(names.get(k, "")), _fmt(x, lang), _fmt(b, lang), ("[red]" if diff < 0 else "") + _fmt(diff, lang))
-        t.add_row("Tổng cộng" if vi else "Total", "", _fmt(alloc.sum(), lang), _fmt(base.sum(), lang), _fmt(int(alloc.sum()) - int(base.sum()), lang), style="bold")
+        t.add_row(tr("cli.summary_table.total", lang), "", _fmt(alloc.sum(), lang), _fmt(base.sum(), lang), _fmt(int(alloc.sum()) - int(base.sum()), lang), style="bold")
         tables.append(t)
     return tables
 
