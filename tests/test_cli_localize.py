@@ -86,7 +86,7 @@ def test_help_of_own_commands_has_an_example(run):
         (["allocate", "--policy", "foo", "x.json"], "hãy chọn một trong", "choose one of"),
         (["nocmd"], "không có lệnh «nocmd»", "no such command “nocmd”"),
         (["validate", "a.json", "b.json"], "thừa tham số", "unexpected extra arguments"),
-        (["validate"], "thiếu", "missing"),
+        (["validate"], "thiếu TỆP (Tệp kế hoạch", "missing FILE (Plan file"),  # the placeholder, not the Python name
         (["validate", "khong-co.json"], "không tìm thấy tệp «khong-co.json»", "file “khong-co.json” not found"),
     ],
 )

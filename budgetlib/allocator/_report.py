@@ -301,7 +301,12 @@ def closed_form_objective(d: Data) -> float | None:
 def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
     policy = d.policy
     obj = objective_labels(d)
-    years = Msg("alloc.join.years", first=d.years[0], last=d.years[-1]) if d.years else Msg("alloc.join.none")
+    if not d.years:
+        years = Msg("alloc.join.none")
+    elif d.years[0] == d.years[-1]:
+        years = Msg("alloc.join.one_year", year=d.years[0])
+    else:
+        years = Msg("alloc.join.years", first=d.years[0], last=d.years[-1])
     notes = [Msg("alloc.explain.policy", policy=Msg(f"policy.{policy.kind.value}"), units=len(d.units),
                  level=Msg(f"alloc.level.{policy.level}"), tasks=len(d.tasks), years=years)]
     if solved is not None:

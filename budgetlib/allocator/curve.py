@@ -29,7 +29,7 @@ from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.scenario import ScaleBudget, Scenario
 from ._data import build_data
-from ._lp import LP, _highs_lp
+from ._lp import LP, _highs_lp, new_highs
 from ._model import Builder
 from .allocate import _check, resolve_policy
 
@@ -124,8 +124,7 @@ class _Warm:
             if m:
                 self.h.changeRowsBounds(m, np.arange(m, dtype=np.int32), np.asarray(model.row_lower_, float), np.asarray(model.row_upper_, float))
         else:
-            self.h = hs.Highs()
-            self.h.setOptionValue("output_flag", False)
+            self.h = new_highs()  # silent: no banner on the terminal
             self.h.setOptionValue("random_seed", 0)
             self.h.passModel(model)
             self.matrix = matrix

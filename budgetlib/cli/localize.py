@@ -239,7 +239,11 @@ def _hint(exc: Any) -> str:
         return " / ".join(hint) if isinstance(hint, (list, tuple)) else str(hint)
     if param is not None:
         opts = getattr(param, "opts", None) or [param.name or ""]
-        return " / ".join(opts) if isinstance(param, TyperOption) else (param.name or "")
+        if isinstance(param, TyperOption):
+            return " / ".join(opts)
+        # an argument: its placeholder in the usage line (TỆP) and what it is, never the Python name
+        shown = (param.metavar or param.name or "").strip("{}")
+        return f"{shown} ({param.help})" if getattr(param, "help", None) else shown
     return ""
 
 

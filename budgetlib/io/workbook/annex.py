@@ -103,8 +103,9 @@ def _solve_extra(
 
     n = len(idx)
     n_rows, n_cols = int(shape[0]), int(shape[1])
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    from ...allocator._lp import new_highs
+
+    h = new_highs()  # silent: no banner on the terminal
     h.setOptionValue("solver", "simplex")
     lp = highspy.HighsLp()
     lp.num_col_ = n
