@@ -148,3 +148,16 @@ def test_user_names_are_not_rich_markup(tmp_path, run):
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     ok = run("validate", str(path))
     assert ok.returncode == 0 and "[dự thảo] [bold]x[/bold]" in ok.stdout, ok.stdout
+
+
+@pytest.mark.parametrize("command", [["allocate", "examples/hanoi_2014/plan.json", "--json", "{tmp}/a.json"],
+                                     ["curve", "examples/quangbinh_2017/plan.json"]])
+def test_no_solver_banner_reaches_the_terminal(command, tmp_path):
+    """HiGHS prints 'Running HiGHS … Copyright' from C on the first instance of a process: in a
+    fresh process, no command's output may carry it (English text in a Vietnamese terminal)."""
+    from .conftest import ROOT
+
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    out = subprocess.run([sys.executable, "-m", "budgetlib", *args], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert out.returncode == 0, out.stderr
+    assert "HiGHS" not in out.stdout + out.stderr
