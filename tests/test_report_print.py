@@ -133,3 +133,39 @@ def test_labels_are_in_the_language_of_the_run(printed):
     else:
         for label in _VIETNAMESE_LABELS:
             assert label not in text, label
+
+
+def _other_result_sheets(lang: str):
+    """The result sheets of the scenario comparison, the budget curve and the yearly cycle."""
+    from budgetlib.pipeline import run_curve, run_progress, run_scenarios
+
+    tanchau = load_plan(EXAMPLES / "tanchau_2022" / "plan.json")
+    scen = run_scenarios(tanchau, lang=lang)
+    curve = run_curve(load_plan(EXAMPLES / "quangbinh_2017" / "plan.json"), lang=lang)
+    cycle = EXAMPLES / "haiphong_2011_2015_cycle"
+    progress = run_progress(load_plan(cycle / "plan.json"), "2013H1", actuals=cycle / "actuals.json", lang=lang)
+    sheets = [*scen.sheets, *curve.sheets, *progress.sheets]
+    assert sheets and all(s.kind == "result" or s.name in ("Nhật ký", "Run log") for s in sheets)
+    return sheets
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_scenario_curve_and_cycle_sheets_are_print_ready(lang, tmp_path):
+    """Not only the allocation's sheets: every result sheet has a page setup and number formats in
+    its language, and the budget curve (table, notes and chart) prints on one page in vi-VN digits."""
+    tag = "[$-42A]" if lang == "vi" else "[$-409]"
+    for spec in _other_result_sheets(lang):
+        if spec.name in ("Nhật ký", "Run log"):
+            continue
+        assert spec.page is not None and spec.page.paper == "A4" and spec.page.fit_width == 1, spec.name
+        formats = [*spec.cell_formats.values(), *spec.column_formats.values()]
+        assert all(f.startswith("[$-") for f in formats if f not in ("@", "0", "General")), (spec.name, set(formats))
+        assert any(f.startswith(tag) for f in formats) or not formats, spec.name
+    from budgetlib.pipeline import run_curve
+
+    curve = run_curve(load_plan(EXAMPLES / "quangbinh_2017" / "plan.json"), lang=lang)
+    src = tmp_path / f"curve_{lang}.xlsx"
+    write_sheets(curve.sheets, src)
+    pages = pdf_pages(to_pdf(src, tmp_path))
+    assert len(pages) == 1 and "###" not in pages[0]
+    assert ("1.200.000.000" if lang == "vi" else "1,200,000,000") in pages[0]

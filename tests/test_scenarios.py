@@ -307,6 +307,8 @@ def test_cli_curve(tmp_path, capsys):
     assert [p["factor"] for p in data["curves"][0]["points"]] == [0.6, 0.8, 1.0]
     assert data["cheapest_budget"]["status"] == "optimal"
     assert load_workbook(out, read_only=True).sheetnames == ["Budget curve"]
+    charts = load_workbook(out)["Budget curve"]._charts
+    assert [type(c).__name__ for c in charts] == ["LineChart"]  # a curve over budget levels, not bars
     path = tmp_path / "no_targets.json"
     data = tiny_plan_data()
     data["targets"] = []

@@ -220,7 +220,7 @@ def _add_chart(sheet: Any, c: Any) -> None:
     source = sheet.range(",".join(f"{column_letter(col)}{c.header_row}:{column_letter(col)}{c.last_row}" for col in cols))
     chart = sheet.charts.add(
         width=c.width_cm * 28.35, height=c.height_cm * 28.35, anchor=sheet.range(c.anchor), source=source,
-        chart_type="bar_clustered" if c.horizontal else "column_clustered",
+        chart_type="line_markers" if c.kind == "line" else "bar_clustered" if c.horizontal else "column_clustered",
     )
     if c.title:
         chart.title = c.title

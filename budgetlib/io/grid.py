@@ -331,7 +331,8 @@ class ValidationSpec:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """A clustered bar chart: categories and series are ranges on the same sheet (1-based).
+    """A clustered bar chart (``kind="bar"``) or a line chart (``kind="line"``: a curve over ordered
+    categories, such as budget levels): categories and series are ranges on the same sheet (1-based).
 
     Series are columns ``value_cols`` over rows ``first_row..last_row``; ``header_row`` holds the
     series names; categories come from column ``category_col`` over the same rows.
@@ -350,6 +351,7 @@ class ChartSpec:
     width_cm: float = 18.0
     height_cm: float = 12.0
     value_format: str = "#,##0"  # number format of the value axis (a language-tagged one for print)
+    kind: str = "bar"  # "bar" | "line"
 
 
 @dataclass(frozen=True)

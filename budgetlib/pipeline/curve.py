@@ -29,6 +29,7 @@ from ..io.grid import (
     SheetSpec,
     column_letter,
 )
+from ..io.workbook.results import print_ready
 from ..model.plan import Plan
 from ..planning.scenarios import parse_budget_grid, problem
 from .run import EXIT_INVALID, EXIT_OK, run_validate
@@ -156,11 +157,13 @@ def _sheet(outcome: CurveOutcome, lang: Lang) -> SheetSpec:
         else:
             cols.append(col + 1)
             col += 2
-    spec.chart = ChartSpec(tr("curve.chart", lang), anchor=f"{column_letter(col + 1)}3", category_col=1, value_cols=tuple(cols[:6]), header_row=hr,
-                           first_row=first, last_row=last, y_title=tr("curve.chart_axis", lang), horizontal=False, width_cm=24, height_cm=12)
+    # below the table and its notes, so that table and curve print on one page width
+    spec.chart = ChartSpec(tr("curve.chart", lang), anchor=f"A{len(spec.rows) + 2}", category_col=1, value_cols=tuple(cols[:6]), header_row=hr,
+                           first_row=first, last_row=last, y_title=tr("curve.chart_axis", lang), horizontal=False, width_cm=24, height_cm=12,
+                           kind="line")
     spec.column_widths = {0: 30, 1: 20, **{c: 16 for c in range(2, col)}}
     spec.freeze = f"B{first}"
-    return spec
+    return print_ready(spec, lang, plan_code=plan.program.code)
 
 
 def run_curve(

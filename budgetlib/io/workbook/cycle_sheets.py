@@ -38,6 +38,7 @@ from ..grid import (
     TableSpec,
     range_ref,
 )
+from .results import print_ready
 
 __all__ = [
     "CYCLE_SHEETS",
@@ -117,12 +118,13 @@ def _rate(num: str, den: str) -> Formula:
 def progress_sheets(plan: Plan, progress: Progress, *, lang: str | Lang = Lang.VI, chart_max_units: int = 120) -> list[SheetSpec]:
     """Tiến độ, Tiến độ nhiệm vụ, Tiến độ chỉ tiêu and the printable report for the period."""
     lang = as_lang(lang)
-    return [
+    sheets = [
         _progress_units(plan, progress, lang, chart_max_units),
         _progress_tasks(plan, progress, lang),
         _progress_targets(plan, progress, lang),
         report_sheet(plan, progress, lang=lang),
     ]
+    return [print_ready(s, lang, plan_code=plan.program.code) for s in sheets]
 
 
 def _flags_by_unit(progress: Progress, lang: Lang) -> dict[str, str]:
@@ -327,7 +329,7 @@ def report_sheet(plan: Plan, p: Progress, *, lang: str | Lang = Lang.VI) -> Shee
     sheet.text(_t("report.note_thresholds", lang, low=p.settings.low(p.period)))
     spec = sheet.spec
     spec.column_widths = {0: 9, 1: 22, 2: 14, 3: 14, 4: 7}
-    return spec
+    return print_ready(spec, lang, plan_code=plan.program.code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,7 +378,7 @@ def revision_sheet(plan: Plan, revision: Any, *, lang: str | Lang = Lang.VI) -> 
     spec.column_widths = {0: 10, 1: 26, 2: 17, 3: 17, 4: 17, 5: 16, 6: 70}
     spec.wrap_cols = {6}
     spec.freeze = f"C{first}"
-    return spec
+    return print_ready(spec, lang, plan_code=plan.program.code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,7 +429,7 @@ def carry_over_sheets(plan: Plan, result: Any, before: Any, *, lang: str | Lang 
     out = [sheet.spec]
     if result.next_year is not None and result.state is not None:
         out.append(_next_year(plan, result, before, lang))
-    return out
+    return [print_ready(s, lang, plan_code=plan.program.code) for s in out]
 
 
 def _next_year(plan: Plan, result: Any, before: Any, lang: Lang) -> SheetSpec:
@@ -490,4 +492,4 @@ def chain_sheet(rows: Sequence[Any], *, lang: str | Lang = Lang.VI) -> SheetSpec
     sheet.spec.tables.append(TableSpec("LC_DoiChieu", range_ref(hr, 1, last, 9)))
     sheet.spec.column_widths = {0: 14, 1: 10, 2: 26, 3: 10, 4: 8, 5: 12, 6: 18, 7: 18, 8: 14}
     sheet.spec.freeze = f"A{first}"
-    return sheet.spec
+    return print_ready(sheet.spec, lang)

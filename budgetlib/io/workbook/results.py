@@ -24,7 +24,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,9 @@ from ...core.problems import Problem
 from ...model.plan import Plan
 from ...model.result import Allocation
 from ..grid import (
+    AMOUNT_FORMAT,
+    DECIMAL_FORMAT,
+    PERCENT_FORMAT,
     CellStyle,
     CellValue,
     ChartSpec,
@@ -43,6 +46,7 @@ from ..grid import (
     SheetSpec,
     TableSpec,
     cell_ref,
+    column_index,
     column_letter,
     header_text,
     range_ref,
@@ -54,6 +58,7 @@ __all__ = [
     "EXCEL_MAX_ROWS",
     "NumberFormats",
     "number_formats",
+    "print_ready",
     "is_result_sheet",
     "result_sheet_name",
     "year_sheet_name",
@@ -321,6 +326,66 @@ def _page(
         footer=("", label("common.page", lang), ""),
         breaks=breaks,
     )
+
+
+_CM_PER_CHAR = 0.2
+"""Width of one unit of column width (a character of the default font), in centimetres."""
+_CM_PER_ROW = 0.53
+"""Height of a default row (15 points), in centimetres."""
+_CHART_BELOW_MAX_ROWS = 80
+"""A sheet up to this many rows prints its chart below the table (beyond, the table prints alone)."""
+
+
+def print_ready(spec: SheetSpec, lang: str | Lang, *, plan_code: str = "") -> SheetSpec:
+    """A result sheet built elsewhere (scenario comparison, budget curve, yearly cycle) made to print
+    as this module's sheets do: amounts, percentages and decimals in the sheet's language whatever
+    the spreadsheet program's locale (``[$-42A]#,##0``), and — unless it has one — a page setup:
+    A4, orientation by width, one page wide, the header row repeated, plan code, title and
+    "Trang x/y", and a print area that takes in its chart. Returns ``spec``, changed in place."""
+    fmt = number_formats(lang)
+    tag = fmt.amount[: fmt.amount.index("]") + 1]
+    tagged = {AMOUNT_FORMAT: fmt.amount, PERCENT_FORMAT: fmt.percent, DECIMAL_FORMAT: f"{tag}{DECIMAL_FORMAT}"}
+    spec.cell_formats = {ref: tagged.get(f, f) for ref, f in spec.cell_formats.items()}
+    spec.column_formats = {col: tagged.get(f, f) for col, f in spec.column_formats.items()}
+    if spec.chart is not None and spec.chart.value_format in tagged:
+        spec.chart = replace(spec.chart, value_format=tagged[spec.chart.value_format])
+    if spec.page is not None:
+        return spec
+    _wrapped_heights(spec, set(spec.title_rows))  # wrapped text needs its lines' height on paper
+    table_cols = max((len(r) for r in spec.rows if r), default=1)
+    last_col = max(table_cols, max(spec.column_widths, default=0) + 1)
+    last_row = max(len(spec.rows), 1)
+    if spec.chart is not None:  # the print area reaches over the chart
+        m = re.match(r"([A-Z]+)(\d+)$", spec.chart.anchor)
+        if m is not None and column_index(m.group(1)) > table_cols:
+            if len(spec.rows) <= _CHART_BELOW_MAX_ROWS:
+                # beside the table it would shrink the table to fit one page wide: below it instead
+                spec.chart = replace(spec.chart, anchor=f"A{len(spec.rows) + 2}")
+                m = re.match(r"([A-Z]+)(\d+)$", spec.chart.anchor)
+            else:  # a long table prints alone; the chart stays on screen beside it
+                m = None
+        if m is not None:
+            col, row = column_index(m.group(1)) - 1, int(m.group(2))
+            covered = 0.0
+            while covered < spec.chart.width_cm:
+                covered += spec.column_widths.get(col, 9.0) * _CM_PER_CHAR
+                col += 1
+            last_col = max(last_col, col)
+            last_row = max(last_row, row + math.ceil(spec.chart.height_cm / _CM_PER_ROW))
+    # table headers: those of its Excel tables, else its first bold row of several cells
+    heads = {int(re.match(r"[A-Z]+(\d+)", t.ref).group(1)) for t in spec.tables if re.match(r"[A-Z]+(\d+)", t.ref)}  # type: ignore[union-attr]
+    if not heads:
+        multi = [r for r in sorted(spec.bold_rows - spec.title_rows)
+                 if r <= len(spec.rows) and sum(v is not None for v in spec.rows[r - 1]) >= 2]
+        heads = set(multi[:1])
+    for r in heads:
+        if r <= len(spec.rows):
+            _header_wrap(spec, r)
+    header_row = min(heads, default=None)
+    title = spec.rows[0][0] if spec.rows and spec.rows[0] and spec.rows[0][0] else spec.name
+    _page(spec, lang, plan_code=plan_code, title=str(title), header_row=header_row, last_col=last_col,
+          extra_rows=last_row - len(spec.rows))
+    return spec
 
 
 def _finish(

@@ -23,6 +23,7 @@ from ..grid import (
     column_letter,
     range_ref,
 )
+from .results import print_ready
 
 if TYPE_CHECKING:
     from ...pipeline.scenarios import ScenarioComparison
@@ -165,5 +166,5 @@ def comparison_sheets(c: ScenarioComparison, *, lang: str | Lang = Lang.VI) -> l
     sheets = [_overview(c, lang)] + [_by(c, dim, lang) for dim in ("unit", "task", "year", "source")]
     if any(r.attainment for r in c.results):
         sheets.append(_targets(c, lang))
-    return sheets
+    return [print_ready(s, lang, plan_code=c.plan_code) for s in sheets]
 

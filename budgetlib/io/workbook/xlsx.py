@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -359,12 +359,16 @@ def render_sheet(wb: Workbook, spec: SheetSpec, index: int | None = None, *, def
     return ws
 
 
-def _chart(ws: Any, spec: SheetSpec) -> BarChart:
+def _chart(ws: Any, spec: SheetSpec) -> BarChart | LineChart:
     ch = spec.chart
     assert ch is not None
-    chart = BarChart()
-    chart.type = "bar" if ch.horizontal else "col"
-    chart.grouping = "clustered"
+    chart: Any
+    if ch.kind == "line":
+        chart = LineChart()
+    else:
+        chart = BarChart()
+        chart.type = "bar" if ch.horizontal else "col"
+        chart.grouping = "clustered"
     chart.title = _cell_text(ch.title)
     chart.y_axis.title = _cell_text(ch.y_title) if ch.y_title else None
     chart.x_axis.title = _cell_text(ch.x_title) if ch.x_title else None
@@ -378,13 +382,18 @@ def _chart(ws: Any, spec: SheetSpec) -> BarChart:
     chart.x_axis.tickMarkSkip = 1
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    if ch.horizontal:
+    if ch.horizontal and ch.kind != "line":
         chart.x_axis.scaling.orientation = "maxMin"
         chart.y_axis.crosses = "max"
     chart.y_axis.majorGridlines = None
     chart.y_axis.number_format = ch.value_format
     chart.legend.position = "b"
-    chart.gapWidth = 60
+    if ch.kind == "line":
+        for series in chart.series:
+            series.smooth = False
+            series.marker.symbol = "circle"
+    else:
+        chart.gapWidth = 60
     chart.dataLabels = None if len(ch.value_cols) > 1 else DataLabelList(showVal=False)
     return chart
 

@@ -356,9 +356,13 @@ class Drawer:
         charts.addNewByName("", rect, ranges, True, True)
         name = next(n for n in charts.getElementNames() if n not in before)
         chart = charts.getByName(name).getEmbeddedObject()
-        diagram = chart.createInstance("com.sun.star.chart.BarDiagram")
-        chart.setDiagram(diagram)
-        diagram.Vertical = bool(ch.get("horizontal", True))  # Calc: "vertical" bar charts grow sideways
+        if ch.get("kind") == "line":  # a curve over ordered categories (budget levels)
+            diagram = chart.createInstance("com.sun.star.chart.LineDiagram")
+            chart.setDiagram(diagram)
+        else:
+            diagram = chart.createInstance("com.sun.star.chart.BarDiagram")
+            chart.setDiagram(diagram)
+            diagram.Vertical = bool(ch.get("horizontal", True))  # Calc: "vertical" bar charts grow sideways
         if ch.get("title"):
             chart.HasMainTitle = True
             chart.getTitle().String = ch["title"]
