@@ -25,6 +25,9 @@ KNOWN_ATTRIBUTES: tuple[str, ...] = (
     "coastal",
     "border",
     "hotspots",
+    # capacities and baselines of costed targets (TargetConstraint.capacity_attribute / baseline_attribute)
+    "managed_persons_est",
+    "done_before",
 )
 
 
