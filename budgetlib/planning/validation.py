@@ -347,7 +347,10 @@ def problems_from_validation_error(error: ValidationError, *, prefix: str = "") 
                 found = re.findall(r"'([^']*)'", str(params[key]))
                 params[key] = found or [str(params[key])]
         params["value"] = shown
-        params["got"] = Msg("schema.got", value=shown) if shown not in (None, "") else ""
+        if isinstance(shown, int) and not isinstance(shown, bool):  # amounts as the officer reads them: -5.000.000
+            params["got"] = Msg("schema.got_number", value=shown)
+        else:
+            params["got"] = Msg("schema.got", value=shown) if shown not in (None, "") else ""
         code = f"schema.{err['type']}"
         if code not in catalogue(Lang.VI):
             code, params = "schema.invalid", {"value": shown, "got": params["got"]}
