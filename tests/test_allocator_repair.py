@@ -60,8 +60,10 @@ def test_absorption_below_the_budget_is_raised(haiphong):
     change = option.changes[0]
     assert change.field == "amount" and change.new > 70_000_000
     assert allocate(_apply(plan, change)).ok
-    # the suggestion is the smallest such amount, to the đồng
-    assert not allocate(_apply(plan, type(change)(**{**change.__dict__, "new": change.new - 1}))).ok
+    # the suggestion is the smallest such amount in whole rounding units (a figure an officer writes)
+    unit = plan.allocation.rounding_unit
+    assert change.new % unit == 0
+    assert not allocate(_apply(plan, type(change)(**{**change.__dict__, "new": change.new - unit}))).ok
 
 
 @pytest.mark.parametrize("seed", range(40))

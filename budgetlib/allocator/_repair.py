@@ -158,6 +158,11 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
         new = _safe(new, direction, whole)
         if not ok(new):  # the rounding crossed back: step once more towards the limit
             new = float(limit)
+        unit = float(policy.rounding_unit or 1)
+        if whole and unit > 1:  # a figure an officer would write: whole rounding units, still feasible
+            rounded = float(math.floor(new / unit) * unit if direction < 0 else math.ceil(new / unit) * unit)
+            if rounded != new and (limit - rounded) * direction >= 0 and ok(rounded):
+                new = rounded
         value: Any = int(new) if whole else float(new)
         change = RepairChange(name=c.name, kind=kind, field=field, old=float(old), new=float(value), location=location,
                               msg=_change_msg(c.name, field, direction, old, value))
