@@ -170,7 +170,7 @@ def repair_mip(d: Data, x: np.ndarray, *, time_limit: float = 5.0) -> np.ndarray
     saved = d.row_margin, d.M
     d.row_margin, d.M = 0.0, 1.0  # rows in whole đồng, no rounding margin
     try:
-        b = Builder(d, "x")
+        b = Builder(d)
         b.common()
         lp, lay = b.done()
     finally:
