@@ -97,7 +97,7 @@ def synthetic_plan(n_units: int, level: str, kind: str, seed: int = 7):
                   for t in range(3)]
     policy = AllocationPolicy(kind=kind, level=level, rounding_unit=1000, constraints=cons, response_curves=curves)
     return Plan(program=Program(code="BENCH", name="Benchmark", authority="UBND", first_year=2021, last_year=2025,
-                                total=sum(l.amount for l in lines)),
+                                total=sum(line.amount for line in lines)),
                 units=units, agencies=[Agency(code="A", name="Sở")], tasks=tasks, sources=sources, budget_lines=lines, allocation=policy)
 
 

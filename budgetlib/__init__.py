@@ -12,6 +12,7 @@ workbook) → front ends (``cli``, Excel add-in). The core never imports openpyx
 """
 
 from ._version import __version__
+from .allocator import allocate
 from .core.money import (
     AmountError,
     ApportionError,
@@ -24,6 +25,7 @@ from .core.money import (
 )
 from .core.problems import PlanInvalid, Problem, Severity, render_problems
 from .core.text import fold, nfc, vi_sort_key
+from .cycle import Chain, Prior, Revision, carry_over, chain, in_force, revise
 from .io import load_plan, load_plan_file, plan_json_schema, plan_to_json, save_plan
 from .model import (
     AbsorptionConstraint,
@@ -61,14 +63,12 @@ from .model import (
     UnitKind,
     UnitShareConstraint,
 )
-from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
-from .planning.scenarios import apply_scenario
-from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
-from .allocator import allocate
 from .model.actuals import Actuals, Disbursement, IndicatorResult, Period
 from .model.cycle import CycleState
 from .model.plan import CarryOver
-from .cycle import Chain, Prior, Revision, carry_over, chain, in_force, revise
+from .model.scenario import DropConstraint, DropSource, ScaleBudget, Scenario, SetConstraint, SetPolicy, SetTarget
+from .planning import Pivot, budget_pivot, build_budget_lines, phase_years, validate_plan
+from .planning.scenarios import apply_scenario
 from .store import Stage, VersionRef, open_store, plan_hash
 
 __all__ = [

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from budgetlib import AdminUnit, Assumption, Plan, Role, TaskRole, UnitKind, save_plan, validate_plan
 

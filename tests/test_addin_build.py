@@ -66,7 +66,7 @@ def test_ribbon_is_well_formed_and_every_onaction_exists(built: Path) -> None:
     tab = root.find(f"{CUSTOMUI_NS}ribbon/{CUSTOMUI_NS}tabs/{CUSTOMUI_NS}tab")
     assert tab is not None and tab.get("getLabel") == "BudgetlibRibbon.GetLabel" and tab.get("label") is None
     groups = [g.get("id") for g in tab.findall(f"{CUSTOMUI_NS}group")]
-    assert groups == ["grpData", "grpAllocate", "grpReport", "grpHelp"]
+    assert groups == ["grpData", "grpAllocate", "grpCycle", "grpReport", "grpStore", "grpHelp"]
     callbacks = ribbon_callbacks(ribbon)
     procedures = {p.casefold() for p in vba_procedures(built)}
     assert callbacks, "no buttons"

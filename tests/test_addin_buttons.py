@@ -22,7 +22,7 @@ import pytest
 from budgetlib.addin.build import ADDIN_NAME, build_addin
 from budgetlib.addin.xlbook import XlwingsBook
 from budgetlib.io import load_plan
-from budgetlib.io.workbook import write_plan_workbook
+from budgetlib.io.workbook import OpenpyxlBook, write_plan_workbook
 
 from .addin_standin import MAC_MEMBERS, VbaSession
 
@@ -97,8 +97,14 @@ def _cells(ws: Any) -> list[tuple[str, Any, bool, str, bool]]:
             if c.value is None or c.value == "":
                 continue
             value = "<run>" if label in RUN_TIME_LABELS and c.column > 1 else c.value
-            out.append((c.coordinate, value, c.data_type == "f", c.number_format, bool(c.font and c.font.b)))
+            out.append((c.coordinate, value, c.data_type == "f", _same_format(c.number_format), bool(c.font and c.font.b)))
     return out
+
+
+def _same_format(code: str) -> str:
+    """A number format as it means: Excel writes a literal ``-``, ``(``, ``)`` or space escaped in the
+    file (``yyyy\\-mm\\-dd``), openpyxl as given (``yyyy-mm-dd``); both show the same."""
+    return re.sub(r"\\([-() ])", r"\1", code)
 
 
 def _assert_same_results(ours: Path, theirs: Path, sheets: list[str]) -> None:
@@ -117,15 +123,38 @@ def _cells_of(session: VbaSession, book: Any, path: Path, sheet: str) -> list[An
 def _cli_cells(session: VbaSession, out: Path, what: str, sheet: str) -> list[Any]:
     """The sheet as the CLI's writer draws the same pipeline result for the workbook on disk."""
     from budgetlib.io.workbook import OpenpyxlBook, write_result_workbook
-    from budgetlib.pipeline import compare_policies, run_validate, sha256_file
+    from budgetlib.pipeline import run_scenarios, run_validate, sha256_file
 
     assert session.workbook_path is not None
     book = OpenpyxlBook(session.workbook_path)
     checked = run_validate(book, source_name=session.workbook_path.name, input_sha256=sha256_file(session.workbook_path))
+    # A plan without a Kịch bản sheet: the comparison of the allocation methods, as the ribbon asks for it.
+    specs = checked.sheets if what == "validate" else run_scenarios(book, fallback_policies=("proportional", "max_min")).sheets
     book.close()
-    specs = checked.sheets if what == "validate" else compare_policies(checked.plan, ("proportional", "min_deviation"))
     write_result_workbook(specs, out, source=session.workbook_path)
     return _cells(openpyxl.load_workbook(out)[sheet])
+
+
+def _live_cells(book: Any, sheet: str) -> list[tuple[str, Any, bool, str, bool]]:
+    """:func:`_cells` of a sheet of the live workbook, read through xlwings (the Windows backend)."""
+    ws = book.sheets[sheet]
+    used = ws.used_range
+    values = used.options(ndim=2).value
+    formulas = used.options(ndim=2).formula
+    out = []
+    for r, row in enumerate(values):
+        label = row[0] if row else None
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            cell = ws.range((used.row + r, used.column + c))
+            formula = formulas[r][c]
+            is_formula = isinstance(formula, str) and formula.startswith("=")
+            shown = "<run>" if label in RUN_TIME_LABELS and c > 0 else (formula if is_formula else value)
+            if isinstance(shown, float) and shown.is_integer() and not is_formula:
+                shown = int(shown)
+            out.append((cell.address.replace("$", ""), shown, is_formula, _same_format(cell.number_format), bool(cell.font.bold)))
+    return out
 
 
 def _result_names(path: Path) -> list[str]:
@@ -170,12 +199,11 @@ def test_validate_compare_refresh_from_the_ribbon(session: VbaSession, tmp_path:
     _press(session, "btnRefresh")  # nothing to refresh yet
     assert "«Phân bổ»" in session.standin.alerts[-1][0] and ours() == ["Nhật ký"]
     _press(session, "btnCompare")
-    assert "So sánh" in ours() and "Phân bổ" not in ours()
-    assert _cells_of(session, book, tmp_path / "c.xlsx", "So sánh") == _cli_cells(session, tmp_path / "cli_c.xlsx", "compare", "So sánh")
-    compare = book.sheets["So sánh"].used_range.options(ndim=2).value
-    assert any("Theo tỷ lệ nhu cầu" in str(v) or "proportional" in str(v) for row in compare for v in row)
+    assert "So sánh kịch bản" in ours() and "Phân bổ" not in ours()
+    for sheet in ("So sánh kịch bản", "KB theo địa bàn"):
+        assert _cells_of(session, book, tmp_path / "c.xlsx", sheet) == _cli_cells(session, tmp_path / "cli_c.xlsx", "compare", sheet)
     _press(session, "btnAllocate")
-    assert {"Phân bổ", "Năm 2021", "Tổng hợp", "Nhật ký"} <= set(ours()) and "So sánh" not in ours()
+    assert {"Phân bổ", "Năm 2021", "Tổng hợp", "Nhật ký"} <= set(ours()) and "So sánh kịch bản" not in ours()
     # Change an input and refresh: the report follows the inputs (a district's population).
     before = book.sheets["Tổng hợp"].used_range.options(ndim=2).value
     units = book.sheets["Địa bàn"]
@@ -234,3 +262,130 @@ def test_names_that_look_like_formulas_stay_text_all_the_way(excel: VbaSession, 
     assert formulas and all(ours.fullmatch(f) for f in formulas), [f for f in formulas if not ours.fullmatch(f)][:5]
     texts = {c.value for ws in saved.worksheets for row in ws.iter_rows() for c in row if c.data_type == "s"}
     assert set(hostile) <= texts
+
+
+# ---------------------------------------------------------------------------------------------
+# The buttons shared with the Calc menu (budgetlib.pipeline.desktop), clicked on the ribbon
+
+
+@pytest.fixture(autouse=True)
+def _store_env(monkeypatch) -> None:
+    monkeypatch.delenv("BUDGETLIB_STORE", raising=False)
+    monkeypatch.setenv("BUDGETLIB_USER", "Nguyễn Thị Lan")
+
+
+def _ours(session: VbaSession) -> list[str]:
+    return [n for n, marked in XlwingsBook(session.active_book()).sheet_marks().items() if marked]
+
+
+def test_compare_from_the_ribbon_writes_what_budgetlib_scenarios_writes(excel: VbaSession, tmp_path: Path) -> None:
+    from budgetlib.cli import main
+
+    plan = ROOT / "examples" / "tanchau_2022" / "plan.xlsx"  # a plan with a Kịch bản sheet
+    session = excel
+    session.open(shutil.copyfile(plan, tmp_path / "tanchau.xlsx"))
+    _press(session, "btnCompare")
+    prompt = session.standin.alerts[-1][0]
+    assert prompt.startswith("Đã so sánh «Kế hoạch gốc» với 1 phương án: «Không có kinh phí tỉnh».\nĐã ghi 6 trang: «So sánh kịch bản»"), prompt
+    saved = session.standin.save(session.active_book(), tmp_path / "addin.xlsx")
+    cli = tmp_path / "cli" / "tanchau_kich_ban.xlsx"
+    cli.parent.mkdir()
+    assert main(["scenarios", str(shutil.copyfile(plan, tmp_path / "cli" / "tanchau.xlsx")), "-o", str(cli), "-q"]) == 0
+    names = openpyxl.load_workbook(cli, read_only=True).sheetnames
+    assert _ours(session) == names == ["So sánh kịch bản", "KB theo địa bàn", "KB theo nhiệm vụ", "KB theo năm", "KB theo nguồn", "KB chỉ tiêu"]
+    _assert_same_results(saved, cli, names)
+
+
+def test_save_version_and_history_from_the_ribbon_then_allocate_cites_it(excel: VbaSession, tiny_xlsx: Path, tmp_path: Path) -> None:
+    from budgetlib.cli import main
+
+    session = excel
+    folder = tmp_path / "so"
+    folder.mkdir()
+    session.open(shutil.copyfile(tiny_xlsx, folder / tiny_xlsx.name))
+    store = folder / "budgetlib-store.sqlite"
+    _press(session, "btnSaveVersion")
+    prompt = session.standin.alerts[-1][0]
+    assert prompt.startswith("Đã lưu phiên bản T@1 (Dự thảo), mã kiểm tra ") and f"Kho phiên bản: {store} (cạnh sổ)." in prompt, prompt
+    assert _ours(session) == ["Lịch sử phiên bản", "Phiên bản"] and store.is_file()
+    _press(session, "btnAllocate")
+    prompt = session.standin.alerts[-1][0]
+    assert "Nhật ký ghi phiên bản T@1 · " in prompt, prompt
+    log = session.active_book().sheets["Nhật ký"].used_range.options(ndim=2).value
+    assert any(row[0] == "Phiên bản kế hoạch trong kho" and str(row[1]).startswith("T@1 · ") for row in log)
+    assert "Lịch sử phiên bản" not in _ours(session)  # Phân bổ leaves exactly its own results, as the CLI
+    _press(session, "btnHistory")
+    assert session.standin.alerts[-1][0].startswith("Kho có 1 phiên bản của kế hoạch T (1 sự kiện); mới nhất là T@1 (Dự thảo).")
+    assert {"Phân bổ", "Lịch sử phiên bản", "Phiên bản"} <= set(_ours(session))  # the history leaves the allocation alone
+    saved = session.standin.save(session.active_book(), tmp_path / "addin.xlsx")  # (Save As: the workbook moves)
+    cli = tmp_path / "lich_su.xlsx"
+    assert main(["store", "history", "T", "--store", str(store), "--xlsx", str(cli)]) == 0
+    _assert_same_results(saved, cli, ["Lịch sử phiên bản", "Phiên bản"])
+
+
+@pytest.fixture(scope="module")
+def cycle_xlsx(tmp_path_factory) -> Path:
+    """The Hải Phòng plan workbook holding its own Thực hiện sheets, reported up to mid-2013."""
+    from budgetlib.cycle import original_state
+    from budgetlib.io.workbook.actuals import actuals_sheets
+    from budgetlib.model.actuals import Actuals, Period
+
+    folder = ROOT / "examples" / "haiphong_2011_2015_cycle"
+    plan = load_plan(folder / "plan.json")
+    doc = Actuals.from_json((folder / "actuals.json").read_text(encoding="utf-8")).up_to(Period(2013, 1))
+    return write_plan_workbook(plan, tmp_path_factory.mktemp("cycle") / "ke_hoach.xlsx", extra=actuals_sheets(plan, original_state(plan), actuals=doc))
+
+
+def test_progress_from_the_ribbon_writes_what_budgetlib_progress_writes(excel: VbaSession, cycle_xlsx: Path, tmp_path: Path) -> None:
+    from budgetlib.cli import main
+
+    session = excel
+    session.open(shutil.copyfile(cycle_xlsx, tmp_path / cycle_xlsx.name))
+    _press(session, "btnProgress")
+    prompt = session.standin.alerts[-1][0]
+    assert prompt.startswith("Tiến độ thực hiện 6 tháng đầu năm 2013: đã giải ngân "), prompt
+    book = session.active_book()
+    ours = _ours(session)
+    folder = tmp_path / "cli"
+    folder.mkdir()
+    src = shutil.copyfile(cycle_xlsx, folder / cycle_xlsx.name)
+    out = folder / "tien_do.xlsx"
+    assert main(["progress", str(src), "--period", "2013H1", "-o", str(out), "-q"]) == 0
+    from budgetlib.core.i18n import tr
+    from budgetlib.pipeline import run_progress
+
+    p = run_progress(OpenpyxlBook(src), "2013H1").progress
+    assert p is not None and prompt.startswith(tr("desktop.progress.done", "vi", period=p.period.label(), allocated=int(p.total_allocated),
+                                                  disbursed=int(p.total_disbursed), rate=p.total_disbursed / p.total_allocated,
+                                                  flags=len(p.flags)))
+    names = openpyxl.load_workbook(out, read_only=True).sheetnames
+    assert ours == names == ["Tiến độ", "Tiến độ nhiệm vụ", "Tiến độ chỉ tiêu", "Báo cáo 6 tháng", "Nhật ký"]
+    # (pyOpenVBA cannot save notes on rows of wrapped text, which these sheets have: compared in the live workbook.)
+    cli = openpyxl.load_workbook(out)
+    compared = 0
+    for name in names:
+        live = _live_cells(book, name)
+        assert live == _cells(cli[name]), name
+        assert sorted(t.name for t in book.sheets[name].tables) == sorted(cli[name].tables), name
+        compared += len(live)
+    assert compared > 300
+
+
+def test_pdf_from_the_ribbon_goes_beside_the_workbook(excel: VbaSession, tiny_xlsx: Path, tmp_path: Path) -> None:
+    from budgetlib.cli import main
+
+    session = excel
+    path = shutil.copyfile(tiny_xlsx, tmp_path / "ke_hoach.xlsx")
+    session.open(path)
+    before = [s.name for s in session.active_book().sheets]
+    _press(session, "btnPdf")
+    pdf = tmp_path / "ke_hoach_bao_cao.pdf"
+    assert session.standin.alerts[-1][0].startswith(f"Đã xuất báo cáo PDF: {pdf}") and pdf.is_file()
+    assert [s.name for s in session.active_book().sheets] == before  # a clean run writes no sheet
+    cli = tmp_path / "cli" / "ke_hoach.xlsx"
+    cli.parent.mkdir()
+    shutil.copyfile(tiny_xlsx, cli)
+    assert main(["report", str(cli), "--pdf", str(tmp_path / "cli" / "so.pdf")]) == 0
+    assert pdf.read_bytes() == (tmp_path / "cli" / "so.pdf").read_bytes()
+    _press(session, "btnPdf")
+    assert session.standin.alerts[-1][0].startswith(f"Báo cáo không đổi so với tệp đã có: {pdf}")

@@ -69,6 +69,19 @@ def test_validate_a_valid_plan_leaves_inputs_untouched(live: XlwingsBook, excel:
     assert live.book.app.status_bar in (False, None, "")  # handed back to Excel
 
 
+@pytest.mark.parametrize(("lang", "solving", "other"), [("vi", "budgetlib: Giải bài toán phân bổ (2/5)", "Solving"),
+                                                        ("en", "budgetlib: Solving the allocation (2/5)", "Giải")])
+def test_status_bar_texts_are_in_the_ribbon_language(live: XlwingsBook, monkeypatch, lang: str, solving: str, other: str) -> None:
+    """The allocator reports its steps as catalogue messages; Excel's status bar shows them in the ribbon's language."""
+    shown: list[str | None] = []
+    original = XlwingsBook.status_text
+    monkeypatch.setattr(XlwingsBook, "status_text", lambda self, text: (shown.append(text), original(self, text))[1])
+    assert dispatch("btnAllocate", live, lang=lang).exit_code == EXIT_OK
+    texts = [t for t in shown if t]
+    assert solving in texts and not any(other in t for t in texts), texts
+    assert shown[-1] is None  # the bar is handed back to Excel
+
+
 def test_a_stale_errors_sheet_goes_after_a_clean_check(live: XlwingsBook, excel: StandIn) -> None:
     sheet = live.book.sheets["Địa bàn"]
     good = sheet.range("E4").value
@@ -178,7 +191,7 @@ def test_guide_button_opens_the_guide_as_html(live: XlwingsBook, monkeypatch) ->
     dispatch("btnGuide", live)
     (page,) = opened
     html = page.read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and "<h1>" in html and "Trust Center" in html and "Mark of the Web" in html
+    assert html.startswith("<!DOCTYPE html>") and "<h1 id=" in html and "Trust Center" in html and "Mark of the Web" in html
     for b in addin.BUTTONS:
         assert b.label("vi") in html, f"the guide does not explain {b.label('vi')}"
 

@@ -125,13 +125,15 @@ def test_validate_compare_allocate_refresh(plan_xlsx: Path, tmp_path: Path, monk
     _click("btnRefresh", book, monkeypatch)  # nothing to refresh yet
     assert "Phân bổ" in book.alerts[-1].text and "Tổng hợp" not in sheets()
     _click("btnCompare", book, monkeypatch)
-    assert "So sánh" in sheets() and "Phân bổ" not in sheets()
-    compare = [v for _, v, *_ in _cells(path, "So sánh")]
-    assert any((isinstance(v, str) and "proportional" in v.lower()) or v == "Theo tỷ lệ nhu cầu" for v in compare), compare[:20]
+    comparison = ["So sánh kịch bản", "KB theo địa bàn", "KB theo nhiệm vụ", "KB theo năm", "KB theo nguồn"]
+    assert set(comparison) <= set(sheets()) and "Phân bổ" not in sheets()
+    assert book.alerts[-1].text.startswith("Đã so sánh «Kế hoạch gốc» với 2 phương án: «Phương pháp theo tỷ lệ nhu cầu»")
+    overview = [v for _, v, *_ in _cells(path, "So sánh kịch bản")]
+    assert "Phương pháp công bằng (nâng mức thấp nhất)" in overview, overview[:30]
     _click("btnRefresh", book, monkeypatch)
-    assert "So sánh" in book.alerts[-1].text
+    assert "So sánh kịch bản" in book.alerts[-1].text and book.alerts[-1].text.startswith("Đã làm mới")
     _click("btnAllocate", book, monkeypatch)
-    assert {"Phân bổ", "Năm 2021", "Tổng hợp", "Nhật ký"} <= set(sheets()) and "So sánh" not in sheets()
+    assert {"Phân bổ", "Năm 2021", "Tổng hợp", "Nhật ký"} <= set(sheets()) and not set(comparison) & set(sheets())
     _click("btnRefresh", book, monkeypatch)
     assert "Phân bổ" in book.alerts[-1].text and "Đã làm mới" in book.alerts[-1].text
     assert not any(a.critical for a in book.alerts), [a.text for a in book.alerts if a.critical]

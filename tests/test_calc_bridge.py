@@ -55,6 +55,7 @@ def test_bridge_process_streams_progress_then_one_reply():
     assert done.returncode == 0, done.stderr.decode()
     lines = [json.loads(line) for line in done.stdout.decode("ascii").splitlines()]  # every stdout line is protocol
     assert all("progress" in m for m in lines[:-1]) and len(lines) > 2
+    assert "budgetlib: Giải bài toán phân bổ …" in [m["progress"] for m in lines[:-1]]  # the allocator's step, in Vietnamese
     assert "reply" in lines[-1] and lines[-1]["reply"]["exit_code"] == 0
 
 

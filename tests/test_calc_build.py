@@ -120,6 +120,25 @@ def test_menu_and_toolbar_have_the_ribbons_commands_in_order_with_catalogue_labe
     assert {v.get(XML_LANG): v.text for v in node.find(f"prop[@{OOR}name='UIName']")} == {"vi": "Ngân sách", "en-US": "Budget"}
 
 
+def test_the_menu_source_is_generated_from_the_command_table():
+    from budgetlib.addin.buttons import BUTTONS
+    from budgetlib.addin.buttons import GROUPS as RIBBON_GROUPS
+    from budgetlib.calc.menu import addons_xcu, menu_items
+
+    assert (ROOT / "libreoffice" / "Addons.xcu").read_text(encoding="utf-8") == addons_xcu()
+    assert (RESOURCES / "Addons.xcu").read_text(encoding="utf-8") == addons_xcu()
+    assert [g.key for g in RIBBON_GROUPS] == list(GROUPS)  # the ribbon's groups, in its order
+    assert [c.group for c in COMMANDS] == [b.group[3:].lower() for b in BUTTONS]
+    items = menu_items()
+    assert items[0] is not None and items[-1] is not None and items.count(None) == len(GROUPS) - 1
+    assert [i for i in items if i is not None] == [c.id for c in COMMANDS]
+    desk = {c.id: c.pipeline for c in COMMANDS if c.action == "desk"}
+    assert desk == {b.id: b.pipeline for b in BUTTONS if b.action == "desk"}  # the same shared work behind both
+    from budgetlib.pipeline import desktop
+
+    assert all(callable(getattr(desktop, name)) for name in desk.values())
+
+
 def test_protocol_handler_routes_the_menus_scheme(built):
     text = built["ProtocolHandler.xcu"].decode("utf-8")
     assert "<value>org.budgetlib.calc:*</value>" in text

@@ -104,6 +104,18 @@ def test_allocate_answers_the_cli_sheets():
     assert json.loads(json.dumps(reply.to_json()))["write"][0]["name"] == "Phân bổ"
 
 
+@pytest.mark.parametrize(("lang", "solving", "other"), [("vi", "budgetlib: Giải bài toán phân bổ …", "Solving"),
+                                                        ("en", "budgetlib: Solving the allocation …", "Giải")])
+def test_progress_texts_are_in_the_ui_language(lang, solving, other):
+    """The allocator reports its steps as catalogue messages; the status bar shows them in the UI's language."""
+    seen: list[tuple[str, int | None, int | None]] = []
+    reply = handle(_roundtrip(_request("btnAllocate", lang=lang)), progress=lambda text, done, total: seen.append((text, done, total)))
+    assert reply.exit_code == EXIT_OK
+    texts = [t for t, _, _ in seen]
+    assert solving in texts and not any(other in t for t in texts), texts
+    assert all(isinstance(d, int) and isinstance(n, int) and 0 <= d <= n for _, d, n in seen)
+
+
 def test_allocate_replaces_ours_removes_stale_ones_and_keeps_the_users():
     extra = {"Tổng hợp": [["ghi chú của tôi"]], "Tổng hợp (2)": [], "Năm 2009": [], "Lỗi": []}
     reply = handle(_roundtrip(_request("btnAllocate", sheets=_sheets(extra, marked={"Tổng hợp (2)", "Năm 2009", "Lỗi"}))))
@@ -144,15 +156,34 @@ def test_english():
     assert [s.name for s in reply.write][:2] == ["Allocation", "Year 2011"]
 
 
-def test_compare_and_refresh():
+COMPARISON = ["So sánh kịch bản", "KB theo địa bàn", "KB theo nhiệm vụ", "KB theo năm", "KB theo nguồn", "KB chỉ tiêu"]
+
+
+def test_compare_is_the_scenario_comparison():
+    """A plan without a Kịch bản sheet compares the allocation methods, as the pipeline does."""
+    from budgetlib.pipeline import run_scenarios
+
     reply = handle(_roundtrip(_request("btnCompare")))
-    assert [s.name for s in reply.write] == ["So sánh"] and "«min_deviation»" in reply.message
+    expected = run_scenarios(read_workbook(EXAMPLE), fallback_policies=("proportional", "max_min"))
+    assert [s.name for s in reply.write] == [s.name for s in expected.sheets] == COMPARISON
+    assert [s.rows for s in reply.write] == [s.rows for s in expected.sheets]
+    assert reply.exit_code == EXIT_OK and reply.severity == "info" and reply.remove == []
+    assert reply.message.startswith(
+        "Đã so sánh «Kế hoạch gốc» với 2 phương án: «Phương pháp theo tỷ lệ nhu cầu», «Phương pháp công bằng (nâng mức thấp nhất)».\n"
+        "Đã ghi 6 trang: «So sánh kịch bản», «KB theo địa bàn»")
+    english = handle(_roundtrip(_request("btnCompare", lang="en")))
+    assert english.message.startswith("Compared “Base plan” with 2 alternatives:") and english.write[0].name == "Scenario comparison"
+
+
+def test_refresh_rebuilds_every_family_the_document_has():
     none = handle(_roundtrip(_request("btnRefresh")))
     assert none.exit_code == EXIT_USAGE and none.write == [] and none.message.startswith("Sổ này chưa có trang báo cáo nào")
-    ours = {"Tổng hợp": [], "So sánh": [], "Nhật ký": []}
+    assert "«Phân bổ», «So sánh phương án» hoặc «Tiến độ thực hiện»" in none.message
+    ours = {"Tổng hợp": [], "So sánh": [], "Nhật ký": []}  # "So sánh": the policy comparison of an older budgetlib
     refreshed = handle(_roundtrip(_request("btnRefresh", sheets=_sheets(ours, marked=set(ours)))))
-    assert sorted(s.name for s in refreshed.write) == ["Nhật ký", "So sánh", "Tổng hợp"]
-    assert refreshed.remove == [] and refreshed.message.startswith("Đã làm mới 3 trang")
+    assert [s.name for s in refreshed.write] == ["Tổng hợp", "Nhật ký", *COMPARISON]
+    assert refreshed.remove == ["So sánh"]  # replaced by the scenario comparison
+    assert refreshed.exit_code == EXIT_OK and refreshed.message.startswith("Đã làm mới các trang báo cáo từ dữ liệu nhập hiện tại.\nĐã ghi 7 trang")
 
 
 def test_new_workbook_is_the_template():

@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 from budgetlib.io.grid import RESULT_MARKER_NAME, Formula
 from budgetlib.io.workbook import OpenpyxlBook, read_workbook
 from budgetlib.io.workbook.results import read_allocation_records
-from budgetlib.pipeline import compare_policies, run_allocate
+from budgetlib.pipeline import run_allocate
 
 from .conftest import EXAMPLES, ROOT
 
@@ -191,6 +191,47 @@ def test_formulas_recalculated_by_calc_equal_python_sums(calc, allocated):
     assert checked > 50
 
 
+def test_the_print_layout_is_drawn(calc, allocated):
+    """The result sheets print as the CLI's workbook does: a page style of their own (paper,
+    orientation, fit to one page wide, header and footer with the page number), repeated header
+    rows, print area, merged and bold cells, row heights; wrapped rows fit their text."""
+    # The run the click made: the saved file's name and checksum are in its run log (a wider sheet).
+    outcome = run_allocate(read_workbook(EXAMPLE), source_name=allocated["path"].name, input_sha256=allocated["sha"])
+    doc = allocated["doc"]
+    for spec in outcome.sheets:
+        page = spec.page
+        assert page is not None, spec.name
+        cells = [m.split(":")[0] for m in spec.merges[:3]] + [ref for ref, st in list(spec.styles.items())[:6] if st.bold]
+        rows = sorted(spec.row_heights)[:4]
+        live = calc.call("layout", doc=doc, sheet=spec.name, cells=cells, rows=rows)
+        assert live["page_style"].startswith("budgetlib " + spec.name), live
+        a4 = [29700, 21000] if live["landscape"] else [21000, 29700]
+        assert live["landscape"] is (page.orientation == "landscape"), spec.name
+        assert all(abs(got - want) <= 2 for got, want in zip(live["size"], a4)), live["size"]  # (Calc stores twips)
+        assert live["scale_to_pages"] == [page.fit_width, page.fit_height]
+        assert live["footer"] is not None and live["footer"][1].startswith("Trang ")
+        if any(page.header):
+            assert live["header"][:2] == [h.replace("&&", "&") for h in page.header[:2]]
+        assert live["title_rows"] == (list(page.title_rows) if page.title_rows else None)
+        c1, r1, c2, r2 = _area(page.area)
+        assert live["print_areas"] == [[c1, r1, c2, r2]]
+        assert all(live["merged"][m.split(":")[0]] for m in spec.merges[:3]), (spec.name, live["merged"])
+        assert all(live["bold"][ref] for ref, st in list(spec.styles.items())[:6] if st.bold), spec.name
+        for r in rows:
+            assert abs(live["heights"][str(r)] - spec.row_heights[r] * 2540 / 72) <= 1, (spec.name, r)
+    summary = calc.call("layout", doc=doc, sheet="Tổng hợp", rows=[6])  # "Quận Hồng Bàng": wrapped, one line at the final width
+    assert summary["heights"]["6"] < 700
+
+
+def _area(ref: str) -> tuple[int, int, int, int]:
+    import re
+
+    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", ref)
+    assert m is not None
+    col = lambda s: sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(s))) - 1  # noqa: E731
+    return col(m.group(1)), int(m.group(2)) - 1, col(m.group(3)), int(m.group(4)) - 1
+
+
 def test_inputs_untouched_and_unsaved(calc, allocated):
     doc = allocated["doc"]
     for name, before in allocated["inputs"].items():
@@ -293,6 +334,8 @@ def test_english_ui_gives_english_sheets_and_dialogs(calc):
     calc.ui_language("en-US")
     try:
         doc = calc.open(calc.copy_example())
+        dialogs = calc.click(doc, "btnProgress")
+        assert dialogs[-1]["severity"] == "warning" and dialogs[-1]["text"].startswith("The workbook “plan.xlsx” has no “Actuals”")
         calc.call("set", doc=doc, sheet="Dự toán", cell="E4", value="nhiều lắm")
         dialogs = calc.click(doc, "btnValidate")
         names = {s["name"] for s in calc.sheets(doc)}
@@ -305,22 +348,128 @@ def test_english_ui_gives_english_sheets_and_dialogs(calc):
         calc.ui_language("vi")
 
 
-def test_compare_and_refresh(calc):
-    doc = calc.open(calc.copy_example())
+def _same_as_cli_sheets(calc: Calc, doc: int, cli_xlsx: Path, names: list[str]) -> int:
+    """Every cell of the CLI's workbook equals the live document's (formulas: both are formulas;
+    date-times: Calc's serial day number); returns how many cells were compared."""
+    from datetime import datetime
+
+    cli = load_workbook(cli_xlsx)
+    compared = 0
+    for name in names:
+        live = calc.read(doc, name)
+        ws = cli[name]
+        for row in ws.iter_rows():
+            for cell in row:
+                r, c = cell.row - 1, cell.column - 1
+                got_formula = live["formulas"][r][c] if r < len(live["formulas"]) and c < len(live["formulas"][r]) else ""
+                got = live["values"][r][c] if r < len(live["values"]) and c < len(live["values"][r]) else ""
+                if cell.data_type == "f":
+                    assert got_formula.startswith("="), (name, cell.coordinate, got_formula)
+                elif name in ("Nhật ký", "Run log") and ws.cell(cell.row, 1).value in ("Thời điểm chạy (UTC)", "Run time (UTC)"):
+                    continue  # the one cell that depends on when it ran
+                elif isinstance(cell.value, datetime):
+                    serial = (cell.value - datetime(1899, 12, 30)).total_seconds() / 86400
+                    assert abs(got - serial) < 1e-6, (name, cell.coordinate, got, cell.value)
+                else:
+                    assert _same(got, cell.value), (name, cell.coordinate, got, cell.value)
+                compared += 1
+    return compared
+
+
+def test_compare_is_the_scenario_comparison_of_budgetlib_scenarios(calc, tmp_path):
+    from budgetlib.cli import main
+
+    plan = EXAMPLES / "tanchau_2022" / "plan.xlsx"  # a plan with a Kịch bản sheet
+    doc = calc.open(shutil.copyfile(plan, calc.tmp / "tanchau.xlsx"))
     dialogs = calc.click(doc, "btnRefresh")
     assert dialogs[-1]["text"].startswith("Sổ này chưa có trang báo cáo nào")
     dialogs = calc.click(doc, "btnCompare")
-    assert dialogs[-1]["severity"] == "info" and "«So sánh»" in dialogs[-1]["text"]
-    plan = read_workbook(EXAMPLE)
-    spec = compare_policies(plan, ("proportional", plan.allocation.kind.value if plan.allocation.kind.value != "proportional" else "min_deviation"))[0]
-    live = calc.read(doc, "So sánh")["values"]
-    for r, row in enumerate(spec.rows):
-        for c, v in enumerate(row):
-            if isinstance(v, int) and not isinstance(v, bool):
-                assert live[r][c] == float(v), (r, c)
+    assert dialogs[-1]["severity"] == "info", dialogs
+    assert dialogs[-1]["text"].startswith("Đã so sánh «Kế hoạch gốc» với 1 phương án: «Không có kinh phí tỉnh».")
+    out = tmp_path / "tanchau_kich_ban.xlsx"
+    assert main(["scenarios", str(shutil.copyfile(plan, tmp_path / "tanchau.xlsx")), "-o", str(out), "-q"]) == 0
+    names = load_workbook(out, read_only=True).sheetnames
+    assert [s["name"] for s in calc.sheets(doc) if s["marked"]] == names
+    assert _same_as_cli_sheets(calc, doc, out, names) > 100
     dialogs = calc.click(doc, "btnRefresh")
-    assert dialogs[-1]["text"].startswith("Đã làm mới")
-    assert {s["name"] for s in calc.sheets(doc) if s["marked"]} == {"So sánh", "Nhật ký"}
+    assert dialogs[-1]["text"].startswith("Đã làm mới các trang báo cáo từ dữ liệu nhập hiện tại.")
+    assert [s["name"] for s in calc.sheets(doc) if s["marked"]] == names
+    calc.call("close", doc=doc)
+
+
+def test_save_version_history_and_the_cited_version(calc, tmp_path):
+    from budgetlib.cli import main
+
+    path = calc.copy_example()
+    store = path.parent / "budgetlib-store.sqlite"
+    doc = calc.open(path)
+    dialogs = calc.click(doc, "btnSaveVersion")
+    assert dialogs[-1]["severity"] == "info", dialogs
+    assert dialogs[-1]["text"].startswith("Đã lưu phiên bản HP-PCMD-2011-2015@1 (Dự thảo)")
+    assert f"Kho phiên bản: {store} (cạnh sổ)." in dialogs[-1]["text"] and store.is_file()
+    assert [s["name"] for s in calc.sheets(doc) if s["marked"]] == ["Lịch sử phiên bản", "Phiên bản"]
+    cli = tmp_path / "lich_su.xlsx"
+    assert main(["store", "history", "HP-PCMD-2011-2015", "--store", str(store), "--xlsx", str(cli)]) == 0
+    assert _same_as_cli_sheets(calc, doc, cli, ["Lịch sử phiên bản", "Phiên bản"]) > 10
+    dialogs = calc.click(doc, "btnAllocate")
+    assert "Nhật ký ghi phiên bản HP-PCMD-2011-2015@1 · " in dialogs[-1]["text"]
+    log = {row[0]: row[1] for row in calc.read(doc, "Nhật ký")["values"] if len(row) > 1}
+    assert log["Phiên bản kế hoạch trong kho"].startswith("HP-PCMD-2011-2015@1 · ")
+    assert path.read_bytes() == EXAMPLE.read_bytes()  # the officer's file is not saved behind their back
+    calc.call("close", doc=doc)
+
+
+@pytest.fixture(scope="module")
+def cycle_xlsx(tmp_path_factory) -> Path:
+    """The Hải Phòng plan workbook holding its own Thực hiện sheets, reported up to mid-2013."""
+    from budgetlib.cycle import original_state
+    from budgetlib.io import load_plan
+    from budgetlib.io.workbook import write_plan_workbook
+    from budgetlib.io.workbook.actuals import actuals_sheets
+    from budgetlib.model.actuals import Actuals, Period
+
+    folder = EXAMPLES / "haiphong_2011_2015_cycle"
+    plan = load_plan(folder / "plan.json")
+    doc = Actuals.from_json((folder / "actuals.json").read_text(encoding="utf-8")).up_to(Period(2013, 1))
+    return write_plan_workbook(plan, tmp_path_factory.mktemp("cycle") / "ke_hoach.xlsx",
+                               extra=actuals_sheets(plan, original_state(plan), actuals=doc))
+
+
+def test_progress_writes_what_budgetlib_progress_writes(calc, cycle_xlsx, tmp_path):
+    from budgetlib.cli import main
+
+    calc.n += 1
+    folder = calc.tmp / f"case{calc.n}"
+    folder.mkdir()
+    doc = calc.open(shutil.copyfile(cycle_xlsx, folder / cycle_xlsx.name))
+    dialogs = calc.click(doc, "btnProgress")
+    assert dialogs[-1]["severity"] == "info", dialogs
+    assert dialogs[-1]["text"].startswith("Tiến độ thực hiện 6 tháng đầu năm 2013: đã giải ngân ")
+    out = tmp_path / "tien_do.xlsx"
+    assert main(["progress", str(shutil.copyfile(cycle_xlsx, tmp_path / cycle_xlsx.name)), "--period", "2013H1", "-o", str(out), "-q"]) == 0
+    names = load_workbook(out, read_only=True).sheetnames
+    assert [s["name"] for s in calc.sheets(doc) if s["marked"]] == names
+    assert _same_as_cli_sheets(calc, doc, out, names) > 300
+    calc.call("close", doc=doc)
+
+
+def test_pdf_report_beside_the_document_is_the_clis_book(calc, tmp_path):
+    from budgetlib.cli import main
+
+    path = calc.copy_example("ke_hoach.xlsx")
+    shutil.copyfile(EXAMPLES / "haiphong_2011_2015" / "boundaries.geojson", path.parent / "boundaries.geojson")
+    doc = calc.open(path)
+    calc.call("set", doc=doc, sheet="Chương trình", cell="A30", value="ghi chú chưa lưu")  # an unsaved edit outside the tables
+    dialogs = calc.click(doc, "btnPdf")
+    pdf = path.parent / "ke_hoach_bao_cao.pdf"
+    assert dialogs[-1] == {"severity": "info", "title": "budgetlib – Ngân sách", "text": f"Đã xuất báo cáo PDF: {pdf}"}
+    cli = tmp_path / "ke_hoach.xlsx"
+    shutil.copyfile(EXAMPLE, cli)
+    shutil.copyfile(EXAMPLES / "haiphong_2011_2015" / "boundaries.geojson", tmp_path / "boundaries.geojson")
+    assert main(["report", str(cli), "--pdf", str(tmp_path / "so.pdf")]) == 0
+    assert pdf.read_bytes() == (tmp_path / "so.pdf").read_bytes()
+    assert not any(s["marked"] for s in calc.sheets(doc))  # nothing written into the document
+    assert calc.call("state", doc=doc)["modified"] is True and path.read_bytes() == EXAMPLE.read_bytes()
     calc.call("close", doc=doc)
 
 
@@ -391,6 +540,7 @@ def test_progress_goes_to_the_status_bar(calc, allocated):
     text = calc.log.read_text(encoding="utf-8")
     assert "status budgetlib: đang đọc sổ …" in text
     assert "status budgetlib: đang ghi trang Phân bổ (1/11) …" in text and "status budgetlib: đang ghi trang Nhật ký (11/11) …" in text
+    assert "status budgetlib: Giải bài toán phân bổ …" in text  # the allocator's step, in the UI's language
 
 
 HOSTILE = '''import json, sys

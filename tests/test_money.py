@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetlib import AmountError, ApportionError, MoneyUnit, apportion, capped_proportional, format_amount, parse_amount
+from budgetlib import (
+    AmountError,
+    ApportionError,
+    MoneyUnit,
+    apportion,
+    capped_proportional,
+    format_amount,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(

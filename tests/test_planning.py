@@ -5,7 +5,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetlib import FundingSource, NeedDriver, Role, Task, TaskRole, budget_pivot, build_budget_lines, load_plan, phase_years
+from budgetlib import (
+    FundingSource,
+    NeedDriver,
+    Role,
+    Task,
+    TaskRole,
+    budget_pivot,
+    build_budget_lines,
+    load_plan,
+    phase_years,
+)
 
 
 def test_phase_even_weights_growth():

@@ -23,7 +23,9 @@ def test_tiny_plan_is_valid_and_reads_amount_text():
 
 def test_models_are_immutable():
     plan = load_plan_data(tiny_plan_data())
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="frozen"):
         plan.program.total = 5  # type: ignore[misc]
 
 

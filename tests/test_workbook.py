@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from budgetlib import PlanInvalid
-from budgetlib.core.problems import Problem, Source
+from budgetlib.core.problems import Source
 from budgetlib.io import OutputLocked, load_plan, load_plan_file
 from budgetlib.io.grid import DictBook, Formula, Grid, SheetSpec
 from budgetlib.io.workbook import (
@@ -103,7 +103,7 @@ def test_template_has_tables_dropdowns_comments_and_frozen_headers(haiphong_xlsx
     ws = wb["Địa bàn"]
     assert set(ws.tables) == {"DiaBan"}
     assert ws.freeze_panes == "C4"
-    assert "Tiếng Anh: Unit code" in ws["A3"].comment.text
+    assert ws["A3"].comment.text == "Mã đơn vị hành chính theo danh mục (ví dụ 303)."  # one language only
     dv = {str(v.sqref).split(":")[0]: v.formula1 for v in wb["Phân công"].data_validations.dataValidation}
     assert "'Nhiệm vụ'!$A$4" in dv["A4"] and "'Cơ quan'!$A$4" in dv["B4"]
     assert '"Chủ trì,Phối hợp"' == dv["C4"]
@@ -120,10 +120,10 @@ def _shuffle_units(grid_rows):
     header_at = next(i for i, r in enumerate(grid_rows) if r and r[0] == "Mã địa bàn")
     rows = [list(r) + [None] * (12 - len(r)) for r in grid_rows[header_at:]]
     out = [["Danh sách địa bàn (bảng do cán bộ tự làm)"], [], []]
-    header = ["Ghi chu"] + ["Ten dia ban", "Ma dia ban"] + rows[0][2:]
+    header = ["Ghi chu", "Ten dia ban", "Ma dia ban", *rows[0][2:]]
     out.append(header)
     for r in rows[1:]:
-        out.append(["x"] + [r[1], r[0]] + r[2:])
+        out.append(["x", r[1], r[0], *r[2:]])
         out.append([])
     return out
 

@@ -50,9 +50,11 @@ def current() -> dict:
 
 def test_layout_matches_golden():
     got = current()
-    if os.environ.get("BUDGETLIB_UPDATE_GOLDEN") == "1" or not GOLDEN.exists():
+    if os.environ.get("BUDGETLIB_UPDATE_GOLDEN") == "1":  # an intended change, made on purpose
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    # A missing golden file fails: a test that writes its own expectation cannot fail.
+    assert GOLDEN.exists(), f"{GOLDEN} is missing; regenerate it on purpose with BUDGETLIB_UPDATE_GOLDEN=1"
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for lang in ("vi", "en"):
         for part in ("template", "results"):

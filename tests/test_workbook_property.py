@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from budgetlib import Problem
+from budgetlib.core.problems import Source
 from budgetlib.io.grid import SheetSpec
 from budgetlib.io.workbook import write_result_workbook, write_sheets
 from budgetlib.io.workbook.results import error_sheets, is_result_sheet, log_sheet
-from budgetlib import Problem
-from budgetlib.core.problems import Source
 
 _text = st.text(alphabet=st.sampled_from("aăâbcdđeêghiklmnoôơpqrstuưvxyÀẢÃÁẠ 0123456789,.-"), min_size=1, max_size=12)
 _cell = st.one_of(st.none(), _text, st.integers(-10**12, 10**12), st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False))
@@ -40,7 +40,7 @@ def test_writing_results_never_touches_input_sheets(inputs, messages, in_place):
         # A stale result sheet from an earlier run must be replaced, not kept.
         write_sheets([*inputs, log_sheet([("old", "run")])], src)
         before = _values(src)
-        results = error_sheets([Problem("schema.value_error", Source(sheet="Sheet1", cell=f"A{i + 1}"), {"detail": m}) for i, m in enumerate(messages)]) + [log_sheet([("k", "v")])]
+        results = [*error_sheets([Problem("schema.value_error", Source(sheet="Sheet1", cell=f"A{i + 1}"), {"detail": m}) for i, m in enumerate(messages)]), log_sheet([("k", "v")])]
         out = write_result_workbook(results, Path(tmp) / "out.xlsx", source=src, in_place=in_place)
         assert _values(out) == before
         wb = load_workbook(out)

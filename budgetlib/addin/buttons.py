@@ -9,9 +9,14 @@ Excel control ids.
 
 Adding a button is a row here, its texts in both catalogues and, if no existing action fits, a
 handler in :mod:`budgetlib.addin.dispatch`. A button whose work is one pipeline function returning a
-:class:`~budgetlib.pipeline.RunOutcome` needs no handler::
+:class:`~budgetlib.pipeline.RunOutcome` needs no handler (``"pipeline"``), nor does one whose work
+is a function of :mod:`budgetlib.pipeline.desktop`, the buttons' part of the pipeline shared with
+the Calc menu (``"desk"``)::
 
-    Button("btnSaveVersion", "grpReport", "FileSaveAs", "pipeline", pipeline="run_save_version")
+    Button("btnHistory", "grpStore", "FileVersionHistory", "desk", pipeline="history")
+
+The ids, their order and their groups are the Calc menu's too (:mod:`budgetlib.calc.buttons`; a
+test checks).
 """
 
 from __future__ import annotations
@@ -51,7 +56,8 @@ class Button:
     calls ``budgetlib.pipeline.<pipeline>`` on the workbook and writes the sheets it returns, pruning
     stale result sheets as ``prune`` says (``"all"``: every other budgetlib sheet after a successful
     run, as ``budgetlib allocate`` leaves a workbook; ``"errors"``: an old errors sheet when the run
-    found no problem; ``"none"``)."""
+    found no problem; ``"none"``); the ``"desk"`` action calls
+    ``budgetlib.pipeline.desktop.<pipeline>``, which says itself which stale sheets go."""
 
     id: str
     group: str
@@ -76,15 +82,21 @@ class Button:
         return tr(f"addin.ribbon.{self.key}.supertip", lang)
 
 
-GROUPS: tuple[Group, ...] = (Group("grpData"), Group("grpAllocate"), Group("grpReport"), Group("grpHelp"))
+GROUPS: tuple[Group, ...] = (
+    Group("grpData"), Group("grpAllocate"), Group("grpCycle"), Group("grpReport"), Group("grpStore"), Group("grpHelp"),
+)
 
 BUTTONS: tuple[Button, ...] = (
     Button("btnNew", "grpData", "FileNew", "new_workbook", needs_plan=False),
     Button("btnValidate", "grpData", "DataValidation", "pipeline", pipeline="run_validate", prune="errors"),
     Button("btnAllocate", "grpAllocate", "CalculateNow", "pipeline", pipeline="run_allocate", prune="all"),
-    Button("btnCompare", "grpAllocate", "ViewSideBySide", "compare"),
-    Button("btnRefresh", "grpReport", "RefreshAll", "refresh"),
+    Button("btnCompare", "grpAllocate", "ViewSideBySide", "desk", pipeline="compare"),
+    Button("btnProgress", "grpCycle", "ConditionalFormattingDataBarsGallery", "desk", pipeline="execution"),
+    Button("btnRefresh", "grpReport", "RefreshAll", "desk", pipeline="refresh"),
+    Button("btnPdf", "grpReport", "FileSaveAsPdfOrXps", "desk", pipeline="budget_book"),
     Button("btnLog", "grpReport", "FileOpen", "open_log", needs_plan=False),
+    Button("btnSaveVersion", "grpStore", "FileSave", "desk", pipeline="save_version"),
+    Button("btnHistory", "grpStore", "FileVersionHistory", "desk", pipeline="history"),
     Button("btnGuide", "grpHelp", "Help", "guide", needs_plan=False),
     Button("btnVersion", "grpHelp", "FileProperties", "version", needs_plan=False),
 )

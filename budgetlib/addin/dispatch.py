@@ -109,7 +109,8 @@ class BookAdapter(Protocol):
 class Outcome:
     """What one click did: exit code (0 ok, 1 invalid plan, 2 infeasible, 3 the workbook or the
     add-in stands in the way, 4 crash), the message shown, the sheets written, removed and
-    renamed (usual name → name used), and the problems found."""
+    renamed (usual name → name used), the problems found, the files opened and the files
+    written beside the workbook."""
 
     button: str
     exit_code: int
@@ -119,6 +120,7 @@ class Outcome:
     renamed: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     opened: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # written beside the workbook (the PDF report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,23 +338,16 @@ def _known_names() -> set[str]:
 
 
 def _kind(name: str) -> str:
-    """``log``, ``errors``, ``comparison`` or ``report`` for a (placed) result sheet's name."""
-    from ..io.workbook.results import RESULT_SHEETS
+    """The result family of a (placed) sheet name: ``report``, ``comparison``, ``progress``,
+    ``history``, ``errors`` or ``log`` (:func:`budgetlib.pipeline.desktop.family`)."""
+    from ..pipeline.desktop import family
 
-    base = base_result_name(name, _known_names())
-    for key in ("log", "errors", "comparison"):
-        if base in RESULT_SHEETS[key]:
-            return key
-    return "report"
+    return family(name)
 
 
 def _ours(ctx: _Context) -> list[str]:
     """The workbook's sheets that carry budgetlib's marker, in workbook order."""
     return [n for n, marked in ctx.book.sheet_marks().items() if marked]
-
-
-def _error_sheet_names(ctx: _Context) -> list[str]:
-    return [n for n in _ours(ctx) if _kind(n) == "errors"]
 
 
 def _problem_lines(ctx: _Context, problems: Sequence[Problem]) -> str:
@@ -365,18 +360,17 @@ def _problem_lines(ctx: _Context, problems: Sequence[Problem]) -> str:
     return "\n".join(shown)
 
 
+def _where(ctx: _Context) -> Any:
+    """The workbook as :mod:`budgetlib.pipeline.desktop` needs it: name, file, saved file, our sheets."""
+    from ..pipeline.desktop import OpenBook
+
+    return OpenBook(ctx.book.name, ctx.book.path, ctx.book.saved_file, tuple(_ours(ctx)))
+
+
 def _source_kwargs(ctx: _Context) -> dict[str, Any]:
     """The run log's input name and, as the CLI writes, the input file's SHA-256 — but only when the
     file on disk is what was read (a live workbook with unsaved edits has no such file)."""
-    from ..pipeline import sha256_file
-
-    kwargs: dict[str, Any] = {"source_name": ctx.book.name}
-    saved = ctx.book.saved_file
-    if saved is not None:
-        try:
-            kwargs["input_sha256"] = sha256_file(saved)
-        except OSError as exc:
-            ctx.log.warning("no checksum for %s: %s", saved, exc)
+    kwargs: dict[str, Any] = _where(ctx).source_kwargs()
     return kwargs
 
 
@@ -420,8 +414,16 @@ def _pipeline(ctx: _Context, action: Button) -> Outcome:
     ctx.book.check_writable()
     run_fn = getattr(pipeline, action.pipeline)
     kwargs: dict[str, Any] = {"lang": ctx.lang.value, **_source_kwargs(ctx)}
-    if "progress" in inspect.signature(run_fn).parameters:
+    parameters = inspect.signature(run_fn).parameters
+    if "progress" in parameters:
         kwargs["progress"] = ctx.progress
+    cite = None
+    if "version_ref" in parameters:  # the stored version the workbook is, cited in the run log
+        from ..pipeline.desktop import version_ref
+
+        cite = version_ref(ctx.book, _where(ctx), lang=ctx.lang)
+        if cite is not None and cite.label:
+            kwargs["version_ref"] = cite.label
     before = _ours(ctx)
     run = run_fn(ctx.book, **kwargs)
     remove: list[str] = []
@@ -430,7 +432,11 @@ def _pipeline(ctx: _Context, action: Button) -> Outcome:
     elif action.prune == "errors" and not run.problems:
         remove = [n for n in before if _kind(n) == "errors"]
     report = _write(ctx, run.sheets, remove=remove)
-    return _finish(ctx, run, report, _ok_message(ctx, action, run, report))
+    message = _ok_message(ctx, action, run, report)
+    line = cite.line() if cite is not None else None
+    if line is not None and run.exit_code == EXIT_OK:
+        message += "\n" + line.render(ctx.lang)
+    return _finish(ctx, run, report, message)
 
 
 def _ok_message(ctx: _Context, action: Button, run: Any, report: WriteReport) -> str:
@@ -446,59 +452,47 @@ def _ok_message(ctx: _Context, action: Button, run: Any, report: WriteReport) ->
     )
 
 
-def _refresh(ctx: _Context, action: Button) -> Outcome:
-    """Rebuild the report sheets the workbook already has (allocation reports, comparison) from the current inputs."""
-    from ..pipeline import run_allocate, run_validate
+def _desk(ctx: _Context, action: Button) -> Outcome:
+    """A button whose work is a function of :mod:`budgetlib.pipeline.desktop` (shared with Calc):
+    its sheets written, the stale sheets of the families it replaces removed, its message shown."""
+    from ..pipeline import desktop
 
     ctx.book.check_writable()
-    ours = _ours(ctx)
-    reports = [n for n in ours if _kind(n) == "report"]
-    comparisons = [n for n in ours if _kind(n) == "comparison"]
-    if not reports and not comparisons:
-        msg = ctx.t("addin.refresh.nothing", allocate=button("btnAllocate").label(ctx.lang), compare=button("btnCompare").label(ctx.lang))
-        return _show(ctx, Outcome(ctx.button, EXIT_USAGE, msg), critical=False)
-    if reports:
-        run = run_allocate(ctx.book, lang=ctx.lang.value, progress=ctx.progress, **_source_kwargs(ctx))
+    where = _where(ctx)
+    run_fn = getattr(desktop, action.pipeline)
+    out = run_fn(ctx.book, where, lang=ctx.lang, progress=ctx.progress, label=lambda b: button(b).label(ctx.lang))
+    report = _write(ctx, out.sheets, remove=out.stale(where.marked))
+    return _desk_finish(ctx, out, report)
+
+
+def _desk_finish(ctx: _Context, out: Any, report: WriteReport) -> Outcome:
+    """The message of a desk button: its headline (or the usual one for invalid and infeasible
+    plans), the sheets written, its own lines, the problems (located) and what the workbook says."""
+    head = out.message.render(ctx.lang) if out.message is not None else ""
+    errors_sheet = next((n for n in report.written if _kind(n) == "errors"), "")
+    errors = list(out.errors)
+    parts: list[str] = []
+    if out.exit_code != EXIT_OK and errors:
+        if not head and out.exit_code == EXIT_INVALID:
+            head = ctx.t("addin.invalid", count=len(errors), sheet=errors_sheet)
+        elif not head:
+            explanation = next((n for n in report.written if base_result_name(n, _known_names()) in ("Giải thích", "Explanation")), "")
+            head = ctx.t("addin.infeasible", explanation=explanation, errors=errors_sheet)
+        parts += [head, _problem_lines(ctx, errors)]
     else:
-        run = run_validate(ctx.book, lang=ctx.lang.value, **_source_kwargs(ctx))
-    if run.exit_code != EXIT_OK or run.plan is None:
-        return _finish(ctx, run, _write(ctx, run.sheets), "")
-    # The sheets the workbook has (under whatever name they were placed), the log, and the comparison.
-    have = {base_result_name(n, {s.name for s in run.sheets}) for n in reports}
-    sheets = [s for s in run.sheets if s.name in have or _kind(s.name) == "log"]
-    if comparisons:
-        sheets += _comparison_sheets(ctx, run.plan)[1]
-    remove = [] if run.problems else _error_sheet_names(ctx)
-    report = _write(ctx, sheets, remove=remove)
-    return _finish(ctx, run, report, ctx.t("addin.done.refresh", count=len(report.written), sheets=report.written))
-
-
-def _comparison_sheets(ctx: _Context, plan: Any) -> tuple[str, list[SheetSpec]]:
-    """The policy compared with proportional, and the comparison sheet(s)."""
-    from ..pipeline import compare_policies, policy_for
-
-    chosen = policy_for(plan, None).kind.value
-    # "proportional vs the chosen policy"; a plan that chose proportional is compared with the
-    # closest policy that meets every constraint, so the sheet still shows what the constraints cost.
-    other = chosen if chosen != "proportional" else "min_deviation"
-    return other, compare_policies(plan, ("proportional", other), lang=ctx.lang.value, progress=ctx.progress)
-
-
-def _compare(ctx: _Context, action: Button) -> Outcome:
-    from ..pipeline import run_validate
-
-    ctx.book.check_writable()
-    checked = run_validate(ctx.book, lang=ctx.lang.value, **_source_kwargs(ctx))
-    if checked.exit_code != EXIT_OK or checked.plan is None:
-        return _finish(ctx, checked, _write(ctx, checked.sheets), "")
-    other, sheets = _comparison_sheets(ctx, checked.plan)
-    remove = [] if checked.problems else _error_sheet_names(ctx)
-    report = _write(ctx, sheets, remove=remove)
-    msg = ctx.t(
-        "addin.done.compare",
-        base=Msg("addin.policy.proportional"), other=Msg(f"addin.policy.{other}"), sheets=report.written,
-    )
-    return _finish(ctx, checked, report, msg)
+        parts.append(head)
+    shown = [n for n in report.written if _kind(n) not in ("errors", "log")]
+    if shown:
+        parts.append(ctx.t("desktop.written", count=len(shown), sheets=shown))
+    parts += [line.render(ctx.lang) for line in out.lines]
+    if out.exit_code == EXIT_OK and out.warnings:
+        parts += ["", ctx.t("addin.warnings", count=len(out.warnings), sheet=errors_sheet), _problem_lines(ctx, out.warnings)]
+    extra = _renamed_lines(ctx, report) + [ctx.t(code, file=ctx.book.name) for code in ctx.book.notices()]
+    msg = "\n".join([p for p in parts if p] + (["", *extra] if extra else []))
+    critical = out.exit_code not in (EXIT_OK, EXIT_USAGE)
+    outcome = Outcome(ctx.button, out.exit_code, msg, report.written, report.removed, report.renamed, list(out.problems),
+                      files=list(out.files))
+    return _show(ctx, outcome, critical=critical)
 
 
 def _new_workbook(ctx: _Context, action: Button) -> Outcome:
@@ -549,8 +543,7 @@ def _version(ctx: _Context, action: Button) -> Outcome:
 _HANDLERS: dict[str, Callable[[_Context, Button], Outcome]] = {
     "new_workbook": _new_workbook,
     "pipeline": _pipeline,
-    "compare": _compare,
-    "refresh": _refresh,
+    "desk": _desk,
     "open_log": _open_log,
     "guide": _guide,
     "version": _version,

@@ -4,8 +4,10 @@ every time for the same sources and budgetlib version.
 Sources (``libreoffice/`` in a checkout; copies in ``budgetlib/calc/resources/`` for installed
 packages, refreshed by every build from a checkout and checked by a test):
 
-* ``description.xml``, ``META-INF/manifest.xml``, ``Addons.xcu`` (menu and toolbar),
-  ``ProtocolHandler.xcu``, ``CalcWindowState.xcu`` (the toolbar's name and place);
+* ``description.xml``, ``META-INF/manifest.xml``, ``ProtocolHandler.xcu``,
+  ``CalcWindowState.xcu`` (the toolbar's name and place), and ``Addons.xcu`` (menu and toolbar),
+  which is generated from the command table (:mod:`budgetlib.calc.menu`) and written back to
+  ``libreoffice/`` by every build from a checkout;
 * ``budgetlib_calc.py`` (the protocol handler) and ``pythonpath/budgetlib_lo/*.py``;
 * ``HUONG_DAN.md``, the officers' guide, and the screenshots it shows.
 
@@ -41,6 +43,7 @@ from ..io.grid import RESULT_MARKER_NAME
 from ..io.reproducible import FIXED_ZIP_TIME, repack_zip
 from .buttons import COMMANDS, PROTOCOL
 from .guide import image_links, markdown_to_html, packed_name
+from .menu import addons_xcu
 from .protocol import PROTOCOL_VERSION
 
 __all__ = [
@@ -60,6 +63,7 @@ EXTENSION_NAME = "budgetlib.oxt"
 IDENTIFIER = "org.budgetlib.calc"
 GUIDE = "HUONG_DAN.md"
 GUIDE_PAGE = "help/HUONG_DAN.html"
+MENU_SOURCE = "Addons.xcu"  # generated from the command table (budgetlib.calc.menu)
 _TEMPLATED = ("description.xml", "Addons.xcu", "CalcWindowState.xcu")
 _COPIED = ("META-INF/manifest.xml", "ProtocolHandler.xcu", "budgetlib_calc.py")
 _PACKAGE = "pythonpath/budgetlib_lo"
@@ -174,7 +178,8 @@ def extension_files(src: Path | None = None, *, python: str | None = None) -> di
     src = src or source_dir()
     files: dict[str, bytes] = {}
     for name in _TEMPLATED:
-        files[name] = _expand(name, (src / name).read_text(encoding="utf-8")).encode("utf-8")
+        text = addons_xcu() if name == MENU_SOURCE else (src / name).read_text(encoding="utf-8")
+        files[name] = _expand(name, text).encode("utf-8")
     for name in _COPIED:
         files[name] = (src / name).read_bytes()
     for path in sorted((src / _PACKAGE).glob("*.py")):
@@ -207,9 +212,13 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def sync_resources(src: Path | None = None) -> list[str]:
-    """Refresh the packaged copies of the sources from a checkout; the paths that changed."""
+    """Refresh the generated menu (``Addons.xcu``) and the packaged copies of the sources from a
+    checkout; the paths that changed."""
     src = src or _checkout()
     changed: list[str] = []
+    menu = addons_xcu().encode("utf-8")
+    if not (src / MENU_SOURCE).is_file() or (src / MENU_SOURCE).read_bytes() != menu:
+        (src / MENU_SOURCE).write_bytes(menu)
     wanted: dict[str, bytes] = {name: (src / name).read_bytes() for name in _source_files(src)}
     md = wanted[GUIDE].decode("utf-8")
     for target in image_links(md):

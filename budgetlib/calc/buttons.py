@@ -8,7 +8,9 @@ when the extension is built.
 Each command runs where it needs to:
 
 * ``bridge`` commands are answered by the installed budgetlib (the pipeline), in a separate Python
-  process (:mod:`budgetlib.calc.bridge`);
+  process (:mod:`budgetlib.calc.bridge`); a ``desk`` action runs
+  ``budgetlib.pipeline.desktop.<pipeline>``, the buttons' part of the pipeline the Excel ribbon
+  shares;
 * ``local`` commands need no budgetlib at all (the run log, the guide shipped inside the
   extension), so they work exactly when an officer most needs them: when Python is missing.
   ``btnVersion`` shows what LibreOffice knows and, if it can, asks budgetlib for the rest.
@@ -31,15 +33,20 @@ class Command:
     action: str  # handler name in budgetlib.calc.dispatch (bridge commands) or in the extension (local)
     where: str  # "bridge" or "local"
     reads_book: bool  # sends the calling document's sheets to budgetlib
+    pipeline: str = ""  # the budgetlib.pipeline.desktop function of a "desk" action
 
 
 COMMANDS: tuple[Command, ...] = (
     Command("btnNew", "data", "new_workbook", "bridge", False),
     Command("btnValidate", "data", "validate", "bridge", True),
     Command("btnAllocate", "allocate", "allocate", "bridge", True),
-    Command("btnCompare", "allocate", "compare", "bridge", True),
-    Command("btnRefresh", "report", "refresh", "bridge", True),
+    Command("btnCompare", "allocate", "desk", "bridge", True, "compare"),
+    Command("btnProgress", "cycle", "desk", "bridge", True, "execution"),
+    Command("btnRefresh", "report", "desk", "bridge", True, "refresh"),
+    Command("btnPdf", "report", "desk", "bridge", True, "budget_book"),
     Command("btnLog", "report", "open_log", "local", False),
+    Command("btnSaveVersion", "store", "desk", "bridge", True, "save_version"),
+    Command("btnHistory", "store", "desk", "bridge", True, "history"),
     Command("btnGuide", "help", "guide", "local", False),
     Command("btnVersion", "help", "version", "bridge", False),
 )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._version import __version__
-from ..core.i18n import tr
+from ..core.i18n import Msg, tr
 from ..core.lang import Lang, as_lang
 from ..core.problems import Problem, Severity
 from ..io.grid import SheetSpec, result_sheet_placement
@@ -80,9 +80,12 @@ class _Context:
     def t(self, code: str, **params: Any) -> str:
         return tr(f"calc.{code}", self.lang, **params)
 
-    def progress(self, done: Any = None, total: Any = None, message: str = "", *args: Any, **kwargs: Any) -> None:
-        """The pipeline's progress callback (``done, total, message``) → the status bar."""
-        text = message if isinstance(message, str) and message else self.t("progress.working")
+    def progress(self, done: Any = None, total: Any = None, message: Any = "", *args: Any, **kwargs: Any) -> None:
+        """The pipeline's progress callback (``done, total, message``) → the status bar, in the UI's
+        language: the allocator's steps are catalogue messages (:class:`~budgetlib.core.i18n.Msg`),
+        rendered here; a scenario's name is shown as it is."""
+        step = message.render(self.lang) if isinstance(message, Msg) else message if isinstance(message, str) else ""
+        text = self.t("progress.step", step=step) if step else self.t("progress.working")
         n = done if isinstance(done, int) and not isinstance(done, bool) else None
         m = total if isinstance(total, int) and not isinstance(total, bool) else None
         self.emit(text, n, m)
@@ -153,13 +156,11 @@ def _ours(ctx: _Context) -> list[str]:
 
 
 def _kind(logical: str) -> str:
-    """``log``, ``errors``, ``comparison`` or ``report`` for a result sheet's name (either language)."""
-    from ..io.workbook.results import RESULT_SHEETS
+    """The result family of a sheet name (either language): ``report``, ``comparison``,
+    ``progress``, ``history``, ``errors`` or ``log`` (:func:`budgetlib.pipeline.desktop.family`)."""
+    from ..pipeline.desktop import family
 
-    for key in ("log", "errors", "comparison"):
-        if logical in RESULT_SHEETS[key]:
-            return key
-    return "report"
+    return family(logical)
 
 
 def _of_kind(ctx: _Context, kind: str) -> list[str]:
@@ -209,17 +210,20 @@ def _problem_lines(ctx: _Context, problems: Sequence[Problem]) -> str:
     return "\n".join(shown)
 
 
+def _where(ctx: _Context) -> Any:
+    """The document as :mod:`budgetlib.pipeline.desktop` needs it: name, file, saved file, our sheets."""
+    from pathlib import Path
+
+    from ..pipeline.desktop import OpenBook
+
+    b = ctx.book
+    return OpenBook(b.name, Path(b.path) if b.path else None, Path(b.saved_file) if b.saved_file else None, tuple(_ours(ctx)))
+
+
 def _source_kwargs(ctx: _Context) -> dict[str, Any]:
     """The run log's input name and, as the CLI writes, the input file's SHA-256 — but only when the
     document has no unsaved changes, so the file on disk is what was read."""
-    from pathlib import Path
-
-    from ..pipeline import sha256_file
-
-    kwargs: dict[str, Any] = {"source_name": ctx.book.name}
-    saved = ctx.book.saved_file
-    if saved and Path(saved).is_file():
-        kwargs["input_sha256"] = sha256_file(saved)
+    kwargs: dict[str, Any] = _where(ctx).source_kwargs()
     return kwargs
 
 
@@ -263,62 +267,53 @@ def _validate(ctx: _Context) -> Reply:
 
 def _allocate(ctx: _Context) -> Reply:
     from ..pipeline import run_allocate
+    from ..pipeline.desktop import version_ref
 
     existing = _ours(ctx)
-    outcome = run_allocate(ctx.book, lang=ctx.lang.value, progress=ctx.progress, **_source_kwargs(ctx))
+    cite = version_ref(ctx.book, _where(ctx), lang=ctx.lang)  # the stored version the document is, for the run log
+    outcome = run_allocate(ctx.book, lang=ctx.lang.value, progress=ctx.progress, version_ref=cite.label if cite else None,
+                           **_source_kwargs(ctx))
     # As the CLI: after a successful run the document holds exactly this run's results (stale year
     # sheets of a changed period, an old comparison or error sheet go).
     plan = _place(ctx, outcome.sheets, remove=existing if outcome.exit_code == EXIT_OK else ())
     ok = ""
     if outcome.allocation is not None and outcome.exit_code == EXIT_OK:
         ok = ctx.t("msg.allocated", total=outcome.allocation.total, n=len(plan.write), sheets=[s.name for s in plan.write])
+        line = cite.line() if cite is not None else None
+        if line is not None:
+            ok += "\n" + line.render(ctx.lang)
     return _outcome_reply(ctx, outcome, plan, ok)
 
 
-def _comparison(ctx: _Context, plan: Any) -> tuple[str, list[SheetSpec]]:
-    """The policy compared with proportional, and the comparison sheet(s): the one place the
-    "So sánh phương án" command calls the pipeline (a scenario comparison replaces it here)."""
-    from ..pipeline import compare_policies, policy_for
+def _desk(ctx: _Context) -> Reply:
+    """A command whose work is a function of :mod:`budgetlib.pipeline.desktop` (shared with the
+    Excel ribbon): its sheets placed, the stale sheets of the families it replaces removed."""
+    from ..pipeline import desktop
 
-    chosen = policy_for(plan, None).kind.value
-    # A plan that chose proportional is compared with the closest policy that meets every
-    # constraint, so the sheet still shows what the constraints cost.
-    other = chosen if chosen != "proportional" else "min_deviation"
-    return other, compare_policies(plan, ("proportional", other), lang=ctx.lang.value, progress=ctx.progress)
-
-
-def _compare(ctx: _Context) -> Reply:
-    from ..pipeline import run_validate
-
-    checked = run_validate(ctx.book, lang=ctx.lang.value, **_source_kwargs(ctx))
-    if checked.exit_code != EXIT_OK or checked.plan is None:
-        return _outcome_reply(ctx, checked, _place(ctx, checked.sheets), "")
-    other, sheets = _comparison(ctx, checked.plan)
-    plan = _place(ctx, sheets, remove=_error_sheets_to_drop(ctx, checked))
-    msg = ctx.t("msg.compared", first="proportional", other=other, sheets=[s.name for s in plan.write])
-    return _outcome_reply(ctx, checked, plan, msg)
-
-
-def _refresh(ctx: _Context) -> Reply:
-    """Rebuild the report sheets the document already has (allocation reports, comparison)."""
-    from ..pipeline import run_allocate, run_validate
-
-    reports = {_logical(n) for n in _of_kind(ctx, "report")}
-    has_comparison = bool(_of_kind(ctx, "comparison"))
-    if not reports and not has_comparison:
-        return Reply(EXIT_USAGE, ctx.t("msg.no_reports"), "info")
-    if reports:
-        outcome = run_allocate(ctx.book, lang=ctx.lang.value, progress=ctx.progress, **_source_kwargs(ctx))
+    where = _where(ctx)
+    run_fn = getattr(desktop, command(ctx.command).pipeline)
+    out = run_fn(ctx.book, where, lang=ctx.lang, progress=ctx.progress, label=lambda c: tr(f"calc.button.{c}", ctx.lang))
+    plan = _place(ctx, out.sheets, remove=out.stale(where.marked))
+    head = out.message.render(ctx.lang) if out.message is not None else ""
+    errors = list(out.errors)
+    parts: list[str] = []
+    if out.exit_code != EXIT_OK and errors:
+        if not head:
+            head = ctx.t("msg.invalid" if out.exit_code == EXIT_INVALID else "msg.infeasible", n=len(errors))
+        parts += [head, _problem_lines(ctx, errors)]
     else:
-        outcome = run_validate(ctx.book, lang=ctx.lang.value, **_source_kwargs(ctx))
-    if outcome.exit_code != EXIT_OK or outcome.plan is None:
-        return _outcome_reply(ctx, outcome, _place(ctx, outcome.sheets), "")
-    sheets = [s for s in outcome.sheets if s.name in reports or _kind(s.name) == "log"]
-    if has_comparison:
-        sheets += _comparison(ctx, outcome.plan)[1]
-    plan = _place(ctx, sheets, remove=_error_sheets_to_drop(ctx, outcome))
-    msg = ctx.t("msg.refreshed", n=len(plan.write), sheets=[s.name for s in plan.write])
-    return _outcome_reply(ctx, outcome, plan, msg)
+        parts.append(head)
+    shown = [s.name for s in plan.write if _kind(_logical(s.name)) not in ("errors", "log")]
+    if shown:
+        parts.append(tr("desktop.written", ctx.lang, count=len(shown), sheets=shown))
+    parts += [line.render(ctx.lang) for line in out.lines]
+    if out.exit_code == EXIT_OK and out.warnings:
+        parts += ["", ctx.t("msg.warnings", n=len(out.warnings)), _problem_lines(ctx, out.warnings)]
+    if out.exit_code == EXIT_OK:
+        severity = "warning" if out.warnings else "info"
+    else:
+        severity = "warning" if out.exit_code == EXIT_USAGE else "error"
+    return _reply(ctx, plan, out.exit_code, "\n".join(p for p in parts if p), severity)
 
 
 def _new_workbook(ctx: _Context) -> Reply:
@@ -368,7 +363,6 @@ _HANDLERS: dict[str, Callable[[_Context], Reply]] = {
     "new_workbook": _new_workbook,
     "validate": _validate,
     "allocate": _allocate,
-    "compare": _compare,
-    "refresh": _refresh,
+    "desk": _desk,
     "version": _version,
 }

@@ -4,13 +4,16 @@ The extension (Python-UNO inside LibreOffice, stdlib only) reads the live docume
 **request** on the bridge's stdin::
 
     {"protocol": 1, "command": "btnAllocate", "lang": "vi", "extension_version": "0.1.0",
-     "book": {"name": "plan.xlsx", "saved_file": "/…/plan.xlsx" | null,
+     "book": {"name": "plan.xlsx", "path": "/…/plan.xlsx" | null, "saved_file": "/…/plan.xlsx" | null,
               "sheets": [{"name": "Địa bàn", "marked": false, "origin": [1, 1], "rows": [[…], …]}, …],
               "tables": [{"name": "DiaBan", "sheet": "Địa bàn", "ref": "A3:L18"}, …]}}
 
 ``marked`` says the sheet carries :data:`~budgetlib.io.grid.RESULT_MARKER_NAME` (a result budgetlib
-wrote); the extension sends no cells for marked sheets (they are never input). ``saved_file`` is
-set only when the document has no unsaved changes, so its checksum describes what was read.
+wrote); the extension sends no cells for marked sheets (they are never input). ``path`` is the
+document's file whether or not it has unsaved changes (null for a document never saved: the
+version store and the PDF report go beside it); ``saved_file`` is set only when the document has no
+unsaved changes, so its checksum describes what was read. A request without ``path`` is answered as
+for a document never saved.
 
 budgetlib answers on stdout with JSON lines: ``{"progress": …}`` while it works (shown in the
 status bar), then one ``{"reply": …}`` (:class:`Reply`): the sheets to write (final names chosen
@@ -247,6 +250,7 @@ class SnapshotBook:
     grids: dict[str, Grid]
     table_refs: list[TableRef] = field(default_factory=list)
     saved_file: str | None = None
+    path: str | None = None
 
     def sheet_names(self) -> list[str]:
         return list(self.sheets)
@@ -281,7 +285,10 @@ def book_from_request(book: Mapping[str, Any]) -> SnapshotBook:
             grids[name] = Grid(name, rows, int(origin[0]), int(origin[1]))
         tables = [TableRef(str(t["name"]), str(t["sheet"]), str(t["ref"])) for t in book.get("tables") or ()]
         saved = book.get("saved_file")
-        return SnapshotBook(str(book.get("name") or ""), sheets, marked, grids, tables, str(saved) if saved else None)
+        path = book.get("path")
+        return SnapshotBook(
+            str(book.get("name") or ""), sheets, marked, grids, tables, str(saved) if saved else None, str(path) if path else None
+        )
     except (KeyError, TypeError, IndexError) as exc:
         raise ProtocolError(f"malformed book in request: {exc!r}") from None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,11 +17,11 @@ RESULT_SUFFIX = "_ket_qua"
 """Default result workbook for ``kehoach.xlsx`` is ``kehoach_ket_qua.xlsx`` beside it."""
 
 PolicyOption = Annotated[
-    Optional[PolicyKind],
+    PolicyKind | None,
     typer.Option("--policy", "-p", help="Phương pháp phân bổ, thay cho phương pháp trong kế hoạch / allocation policy (overrides the plan's)"),
 ]
 YearOption = Annotated[
-    Optional[list[int]],
+    list[int] | None,
     typer.Option("--year", "-y", help="Chỉ phân bổ năm này (lặp lại cho nhiều năm) / allocate only this year (repeatable)"),
 ]
 

@@ -7,9 +7,11 @@ message in the catalogue (:mod:`budgetlib.core.i18n`) and ``params`` fill it in,
 a sheet and cell (``Địa bàn!D7``), a JSON path into a plan file (``tasks[2].agencies``), and the
 offending row. Programmer errors still raise ordinary exceptions.
 
->>> p = Problem("task.lead", Source(path="tasks[0].agencies"), {"task": "TT", "count": 0})
+>>> p = Problem("plan.task_lead", Source(path="tasks[0].agencies"), {"task": "TT", "name": "Tuyên truyền", "count": 0})
 >>> p.render("en")
-'tasks[0].agencies: task «TT» needs exactly one lead agency, has 0'.replace("«TT»", "“TT”")
+'tasks[0].agencies: task TT (Tuyên truyền) needs exactly one lead agency, has 0'
+>>> p.location, p.to_dict()["message"]["vi"]
+('tasks[0].agencies', 'nhiệm vụ TT (Tuyên truyền) phải có đúng một cơ quan chủ trì, hiện có 0')
 """
 
 from __future__ import annotations

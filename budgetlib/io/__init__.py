@@ -30,7 +30,7 @@ def load_plan_file(path: "str | Path") -> Plan:
     if kind is FileKind.JSON:
         return load_plan(path)
     if kind is FileKind.WORKBOOK:
-        from .workbook import read_workbook  # openpyxl only when a workbook is read
+        from .workbook.books import read_workbook  # openpyxl only when a workbook is read
 
         return read_workbook(path)
     raise PlanInvalid([Problem("file.type", Source(file=path.name), {"suffix": path.suffix or "-"})])

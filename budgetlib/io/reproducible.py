@@ -45,7 +45,7 @@ def repack_zip(raw: bytes, *, fix_core_dates: bool = True) -> bytes:
     return buf.getvalue()
 
 
-def make_reproducible(path: "str | Path") -> None:
+def make_reproducible(path: str | Path) -> None:
     """Rewrite an .xlsx/.xlam in place with :func:`repack_zip` (call it on a temporary file)."""
     path = Path(path)
     path.write_bytes(repack_zip(path.read_bytes()))

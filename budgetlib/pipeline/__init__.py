@@ -11,7 +11,10 @@ One module per concern: :mod:`.run` (validate, allocate, compare policies); furt
 here and are re-exported below.
 """
 
+from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
+from .curve import CurveOutcome, run_curve
 from .cycle import CycleOutcome, run_carry_over, run_chain, run_progress, run_revise
+from .report import BookOutcome, budget_book_bytes, write_budget_book
 from .run import (
     EXIT_INFEASIBLE,
     EXIT_INVALID,
@@ -27,12 +30,8 @@ from .run import (
     run_validate,
     sha256_file,
 )
-from .report import BookOutcome, budget_book_bytes, write_budget_book
-from .store import StoreOutcome, save_version, version_history, compare_versions, allocate_version, save_and_allocate
-
 from .scenarios import ScenarioComparison, ScenarioResult, ScenariosOutcome, compare, run_scenario, run_scenarios
-from .batch import BatchOptions, BatchReport, discover, plan_batch, run_batch
-from .curve import CurveOutcome, run_curve
+from .store import StoreOutcome, allocate_version, compare_versions, save_and_allocate, save_version, version_history
 
 __all__ = [
     "EXIT_OK",

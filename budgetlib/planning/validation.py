@@ -38,14 +38,14 @@ from ..model.plan import (
     Task,
     TaskRole,
 )
-from ..model.scenario import Scenario
-from .scenarios import check_scenarios
 from ..model.policy import (
     AllocationPolicy,
     Constraint,
     EarmarkConstraint,
     ResponseCurve,
 )
+from ..model.scenario import Scenario
+from .scenarios import check_scenarios
 
 __all__ = [
     "PLAN_CHECKS",

@@ -121,7 +121,7 @@ def build() -> Plan:
     units = district_units("cantho_2016_districts.csv", _extra)
     names = {u.code: u.name for u in units}
     lines = build_budget_lines(TOTAL, YEARS, TASKS, SOURCES, task_shares=TASK_SHARES, source_shares=SOURCE_SHARES, unit=1_000_000)
-    pilot_total = {t: sum(l.amount for l in lines if l.task == t) for t in PILOTS}
+    pilot_total = {t: sum(line.amount for line in lines if line.task == t) for t in PILOTS}
     assert all(v == PILOT_COST for v in pilot_total.values()), pilot_total
     constraints = []
     for task, unit in PILOTS.items():

@@ -177,6 +177,31 @@ class Driver:
             out[f"{chr(65 + a.Column)}{a.Row + 1}"] = n.getString()
         return out
 
+    def op_layout(self, doc, sheet, cells=(), rows=()):
+        """How a sheet prints and looks: its page style, the merged state and weight of ``cells``,
+        the heights (1/100 mm) of 1-based ``rows``."""
+        d = self.docs[doc]
+        s = d.getSheets().getByName(sheet)
+        style = d.getStyleFamilies().getByName("PageStyles").getByName(s.PageStyle)
+
+        def texts(content):
+            return [content.LeftText.getString(), content.CenterText.getString(), content.RightText.getString()]
+
+        titles = s.getTitleRows() if s.getPrintTitleRows() else None
+        return {
+            "page_style": s.PageStyle,
+            "landscape": bool(style.IsLandscape),
+            "size": [style.Width, style.Height],
+            "scale_to_pages": [style.ScaleToPagesX, style.ScaleToPagesY],
+            "header": texts(style.RightPageHeaderContent) if style.HeaderIsOn else None,
+            "footer": texts(style.RightPageFooterContent) if style.FooterIsOn else None,
+            "title_rows": None if titles is None else [titles.StartRow + 1, titles.EndRow + 1],
+            "print_areas": [[a.StartColumn, a.StartRow, a.EndColumn, a.EndRow] for a in s.getPrintAreas()],
+            "merged": {ref: bool(s.getCellRangeByName(ref).getIsMerged()) for ref in cells},
+            "bold": {ref: s.getCellRangeByName(ref).CharWeight > 100 for ref in cells},
+            "heights": {str(r): s.getRows().getByIndex(int(r) - 1).Height for r in rows},
+        }
+
     def op_undo(self, doc):
         self.docs[doc].getUndoManager().undo()
         return {}

@@ -139,14 +139,9 @@ def _cell(f: Field, value: Any, lang: Lang, unit: MoneyUnit) -> CellValue:
     return value
 
 
-def _other(lang: Lang) -> Lang:
-    """The other language, whose header each column's note shows (a workbook in either reads)."""
-    return next(other for other in Lang if other is not lang)
-
-
 def _comment(tdef: TableDef, f: Field, lang: Lang) -> str:
-    other = _other(lang)
-    return tr("workbook.comment.other_language", lang, header=tdef.header(f.key, other)) + "\n" + tdef.help(f.key, lang)
+    # Only the workbook's own language: the reader accepts either language's headers anyway.
+    return tdef.help(f.key, lang)
 
 
 def _validation(f: Field, ref: str, lang: Lang, lists: dict[str, str]) -> ValidationSpec | None:
@@ -282,12 +277,11 @@ def _extra_columns(
     into = tdef.extra.into
     if tdef.extra.kind is ExtraKind.ATTRIBUTES:
         keys: list[Any] = list(dict.fromkeys(k for rec in records for k in rec.get(into, {})))
-        other = _other(lang)
         columns = []
         for key in keys:
             if key in KNOWN_ATTRIBUTES:
                 header = attribute_label(key, lang)
-                note = tr("workbook.comment.other_language", lang, header=attribute_label(key, other)) + "\n" + tr(f"attribute_help.{key}", lang)
+                note = tr(f"attribute_help.{key}", lang)
             else:
                 header, note = key, tr("workbook.comment.attribute_key", lang, key=key)
             values = [number_cell(rec.get(into, {}).get(key)) for rec in records]
@@ -362,30 +356,28 @@ def plan_sheets(plan: Plan, *, lang: str | Lang = Lang.VI) -> list[SheetSpec]:
 def guide_sheet(*, lang: str | Lang = Lang.VI, plan: Plan | None = None) -> SheetSpec:
     """Hướng dẫn: how to fill the workbook and what every column means."""
     lang = as_lang(lang)
-    other = _other(lang)
     order = ", ".join(sheet_name(k, lang) for k in SHEET_KEYS[1:10])
     rows: list[list[CellValue]] = [[tr("workbook.guide.title", lang)], []]
     rows += [[tr(f"workbook.guide.step_{i}", lang, sheets=order)] for i in range(1, 7)]
-    rows += [[], [tr(f"workbook.guide.{c}", lang) for c in ("col_sheet", "col_column", "col_other", "col_help")]]
+    rows += [[], [tr(f"workbook.guide.{c}", lang) for c in ("col_sheet", "col_column", "col_help")]]
     header_row = len(rows)
     for tdef in TABLES:
         sheet = sheet_name(tdef.sheet, lang)
         for f in tdef.fields:
-            rows.append([sheet, tdef.header(f.key, lang), tdef.header(f.key, other), tdef.help(f.key, lang)])
+            rows.append([sheet, tdef.header(f.key, lang), tdef.help(f.key, lang)])
         if tdef.extra is not None and tdef.extra.kind is ExtraKind.ATTRIBUTES:
             for key in KNOWN_ATTRIBUTES:
-                rows.append([sheet, attribute_label(key, lang), attribute_label(key, other), tr(f"attribute_help.{key}", lang)])
-            rows.append([sheet, tr("workbook.guide.other_attributes", lang), tr("workbook.guide.other_attributes", other),
-                         tr("workbook.guide.other_attributes_help", lang)])
+                rows.append([sheet, attribute_label(key, lang), tr(f"attribute_help.{key}", lang)])
+            rows.append([sheet, tr("workbook.guide.other_attributes", lang), tr("workbook.guide.other_attributes_help", lang)])
         elif tdef.extra is not None:
-            rows.append([sheet, tr("workbook.guide.years", lang), tr("workbook.guide.years", other), tr("workbook.guide.years_help", lang)])
+            rows.append([sheet, tr("workbook.guide.years", lang), tr("workbook.guide.years_help", lang)])
     return SheetSpec(
         sheet_name("guide", lang),
         rows,
-        column_widths={0: 20, 1: 26, 2: 26, 3: 90},
+        column_widths={0: 20, 1: 28, 2: 100},
         bold_rows={header_row},
         title_rows={1},
-        wrap_cols={3},
+        wrap_cols={2},
         freeze=f"A{header_row + 1}",
         kind="input",
         tab_color=_TAB_COLOR,

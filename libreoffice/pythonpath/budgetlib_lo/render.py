@@ -8,10 +8,16 @@ What the openpyxl renderer draws, with UNO calls:
   writes for every spreadsheet, then set as tokens;
 * number formats (Excel codes, shown in the system locale: ``22.500.000.000`` on a Vietnamese
   system), column widths, bold and title rows, header fill, wrapping, notes, table ranges with
-  filters, dropdowns, a bar chart, tab colour.
+  filters, dropdowns, a bar chart, tab colour;
+* the print layout: the sheet's font, merged cells, cell styles (bold, italic, underline, size,
+  font, alignment, wrapping, thin borders, fill), bordered ranges, row heights, and the page setup
+  as a page style of the sheet's own (paper, orientation, fit to pages, margins, centring, repeated
+  rows, print area, page breaks, header and footer with page number, page count and sheet name).
 
-The cosmetic parts (notes, dropdowns, the chart, tab colour) are best effort: a failure there is
-logged, not fatal. Values, formulas, formats and the result marker are not cosmetic.
+Column widths are set before wrapping, so Calc grows each wrapped row to its text at the final
+width (a row with a height of its own keeps that height). The cosmetic parts (notes, dropdowns, the
+chart, tab colour, the print layout) are best effort: a failure there is logged, not fatal. Values,
+formulas, formats and the result marker are not cosmetic.
 """
 
 from __future__ import annotations
@@ -63,6 +69,36 @@ def width_100mm(chars):
     """An Excel column width (characters of the default font) in 1/100 mm."""
     pixels = int(chars * 7 + 5)
     return round(pixels * 2540 / 96.0)
+
+
+def points_100mm(points):
+    """A height in points (Excel's row heights) in 1/100 mm."""
+    return round(float(points) * 2540 / 72.0)
+
+
+def header_parts(text):
+    """Excel header codes as parts: ``"Trang &P/&N"`` → ``[("text", "Trang "), ("field", "P"),
+    ("text", "/"), ("field", "N")]``; the fields are the page number (``P``), the page count (``N``)
+    and the sheet name (``A``); ``&&`` is a literal ``&``."""
+    out = []
+    buf = ""
+    i = 0
+    while i < len(text):
+        if text[i] == "&" and i + 1 < len(text) and text[i + 1] in "PNA&":
+            if text[i + 1] == "&":
+                buf += "&"
+            else:
+                if buf:
+                    out.append(("text", buf))
+                    buf = ""
+                out.append(("field", text[i + 1]))
+            i += 2
+        else:
+            buf += text[i]
+            i += 1
+    if buf:
+        out.append(("text", buf))
+    return out
 
 
 def calc_list_source(source):
@@ -217,6 +253,11 @@ class Drawer:
                     rng.CharWeight = _BOLD
                     rng.CharHeight = 13.0
                     rng.CharColor = _TITLE_COLOR
+            columns = sheet.getColumns()
+            for col, width in sorted(spec.get("column_widths", {}).items(), key=lambda kv: int(kv[0])):
+                columns.getByIndex(int(col)).Width = width_100mm(float(width))
+            if spec.get("font"):
+                self._best_effort("the font", spec["name"], self._font, sheet, spec["font"], n_rows, n_cols)
             if n_rows:
                 for c in sorted(int(x) for x in spec.get("wrap_cols", [])):
                     rng = sheet.getCellRangeByPosition(c, 0, c, n_rows - 1)
@@ -225,9 +266,22 @@ class Drawer:
                     for r in sorted(title_rows):
                         if r < n_rows:
                             sheet.getCellByPosition(c, r).IsTextWrapped = False
-        columns = sheet.getColumns()
-        for col, width in sorted(spec.get("column_widths", {}).items(), key=lambda kv: int(kv[0])):
-            columns.getByIndex(int(col)).Width = width_100mm(float(width))
+        else:
+            columns = sheet.getColumns()
+            for col, width in sorted(spec.get("column_widths", {}).items(), key=lambda kv: int(kv[0])):
+                columns.getByIndex(int(col)).Width = width_100mm(float(width))
+        for ref in spec.get("merges", []):
+            self._best_effort("merged cells", spec["name"], self._merge, sheet, ref)
+        for ref, style in sorted(spec.get("styles", {}).items()):
+            self._best_effort("a cell style", spec["name"], self._style, sheet, ref, style)
+        for ref in spec.get("borders", []):
+            self._best_effort("borders", spec["name"], self._borders, sheet, ref)
+        rows_ = sheet.getRows()
+        for r, height in sorted(spec.get("row_heights", {}).items(), key=lambda kv: int(kv[0])):
+            if 1 <= int(r) <= n_rows:
+                rows_.getByIndex(int(r) - 1).Height = points_100mm(float(height))
+        if spec.get("page"):
+            self._best_effort("the page setup", spec["name"], self._page, sheet, spec["name"], spec["page"])
         for ref, text in sorted(spec.get("comments", {}).items()):
             if text:
                 self._best_effort("a note", spec["name"], self._note, sheet, ref, text)
@@ -314,6 +368,116 @@ class Drawer:
         if ch.get("y_title"):
             diagram.HasYAxisTitle = True
             diagram.YAxisTitle.String = ch["y_title"]
+
+    # --- print layout --------------------------------------------------------------------
+    def _font(self, sheet, name, n_rows, n_cols):
+        sheet.getCellRangeByPosition(0, 0, max(n_cols, 1) - 1, max(n_rows, 1) - 1).CharFontName = name
+
+    def _merge(self, sheet, ref):
+        sheet.getCellRangeByName(ref).merge(True)
+
+    def _style(self, sheet, ref, st):
+        cell = sheet.getCellRangeByName(ref)
+        if st.get("bold"):
+            cell.CharWeight = _BOLD
+        if st.get("italic"):
+            cell.CharPosture = uno.Enum("com.sun.star.awt.FontSlant", "ITALIC")
+        if st.get("underline"):
+            cell.CharUnderline = 1  # com.sun.star.awt.FontUnderline.SINGLE
+        if st.get("size"):
+            cell.CharHeight = float(st["size"])
+        if st.get("font"):
+            cell.CharFontName = st["font"]
+        if st.get("align") in ("left", "center", "right"):
+            cell.HoriJustify = uno.Enum("com.sun.star.table.CellHoriJustify", st["align"].upper())
+        if st.get("valign") in ("top", "center", "bottom"):
+            cell.VertJustify = {"top": 1, "center": 2, "bottom": 3}[st["valign"]]  # CellVertJustify2
+        if st.get("wrap"):
+            cell.IsTextWrapped = True
+        if st.get("fill"):
+            cell.CellBackColor = int(str(st["fill"]).lstrip("#")[-6:], 16)
+        if st.get("border"):
+            self._borders(sheet, ref)
+
+    def _borders(self, sheet, ref):
+        from com.sun.star.table import BorderLine2, TableBorder2
+
+        line = BorderLine2()
+        line.LineStyle = 0  # com.sun.star.table.BorderLineStyle.SOLID
+        line.LineWidth = 26  # 1/100 mm: Calc's "thin"
+        line.OuterLineWidth = 26
+        border = TableBorder2()
+        for side in ("TopLine", "BottomLine", "LeftLine", "RightLine", "HorizontalLine", "VerticalLine"):
+            setattr(border, side, line)
+            setattr(border, "Is" + side + "Valid", True)
+        sheet.getCellRangeByName(ref).TableBorder2 = border
+
+    def _page_style(self, sheet_name):
+        """A page style of the sheet's own (page styles are document-wide: a name in use by another
+        sheet — e.g. the one this sheet replaces — is not taken)."""
+        styles = self.doc.getStyleFamilies().getByName("PageStyles")
+        base, n = "budgetlib " + sheet_name, 1
+        name = base
+        while styles.hasByName(name) and styles.getByName(name).isInUse():
+            n += 1
+            name = f"{base} ({n})"
+        if not styles.hasByName(name):
+            styles.insertByName(name, self.doc.createInstance("com.sun.star.style.PageStyle"))
+        return name, styles.getByName(name)
+
+    def _header_text(self, text_obj, text):
+        text_obj.setString("")
+        cursor = text_obj.createTextCursor()
+        fields = {"P": "PageNumber", "N": "PageCount", "A": "SheetName"}
+        for kind, value in header_parts(text):
+            if kind == "field":
+                field = self.doc.createInstance("com.sun.star.text.TextField." + fields[value])
+                text_obj.insertTextContent(cursor, field, False)
+            else:
+                text_obj.insertString(cursor, value, False)
+
+    def _header_footer(self, style, which, texts):
+        if not any(texts):
+            setattr(style, which + "IsOn", False)
+            return
+        setattr(style, which + "IsOn", True)
+        for page in ("RightPage", "LeftPage"):
+            content = getattr(style, page + which + "Content")
+            for part, text in zip((content.LeftText, content.CenterText, content.RightText), texts):
+                self._header_text(part, text)
+            setattr(style, page + which + "Content", content)
+
+    def _page(self, sheet, sheet_name, page):
+        from com.sun.star.table import CellRangeAddress
+
+        name, style = self._page_style(sheet_name)
+        landscape = page.get("orientation") == "landscape"
+        width, height = (21000, 29700) if str(page.get("paper", "A4")).upper() == "A4" else (21590, 27940)  # A4, else Letter
+        # Height before width, then the flag: Calc swaps the sides when the flag and the sides disagree.
+        style.Height = width if landscape else height
+        style.Width = height if landscape else width
+        style.IsLandscape = landscape
+        top, right, bottom, left = (round(float(m) * 1000) for m in page.get("margins_cm", (2.0, 1.5, 1.5, 1.5)))
+        style.TopMargin, style.RightMargin, style.BottomMargin, style.LeftMargin = top, right, bottom, left
+        style.CenterHorizontally = bool(page.get("center_horizontally", True))
+        fit_w, fit_h = int(page.get("fit_width") or 0), int(page.get("fit_height") or 0)
+        if fit_w or fit_h:
+            style.ScaleToPagesX = fit_w
+            style.ScaleToPagesY = fit_h
+        self._header_footer(style, "Header", list(page.get("header") or ("", "", "")))
+        self._header_footer(style, "Footer", list(page.get("footer") or ("", "", "")))
+        sheet.PageStyle = name
+        index = sheet.getRangeAddress().Sheet
+        titles = page.get("title_rows")
+        if titles:
+            sheet.setTitleRows(CellRangeAddress(index, 0, int(titles[0]) - 1, 0, int(titles[1]) - 1))
+            sheet.setPrintTitleRows(True)
+        if page.get("area"):
+            c1, r1, c2, r2 = range_position(page["area"])
+            sheet.setPrintAreas((CellRangeAddress(index, c1, r1, c2, r2),))
+        rows = sheet.getRows()
+        for after in page.get("breaks") or ():
+            rows.getByIndex(int(after)).IsStartOfNewPage = True
 
     def _tab_color(self, sheet, rgb):
         sheet.TabColor = int(rgb.lstrip("#")[-6:], 16)

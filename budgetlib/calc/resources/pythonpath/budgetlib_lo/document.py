@@ -81,6 +81,15 @@ def document_name(doc):
         return ""
 
 
+def document_path(doc):
+    """The document's file on disk, saved or not (None for a new document never saved): the
+    version store and the PDF report go beside it."""
+    url = doc.getURL()
+    if not url or not url.startswith("file:"):
+        return None
+    return uno.fileUrlToSystemPath(url)
+
+
 def saved_file(doc):
     """The document's file when it has no unsaved changes (then its checksum describes the input)."""
     url = doc.getURL()
@@ -173,7 +182,7 @@ def snapshot(doc, marker):
             continue
         row, col, rows = read_sheet(sheet)
         out.append({"name": name, "marked": False, "origin": [row, col], "rows": rows})
-    return {"name": document_name(doc), "saved_file": saved_file(doc), "sheets": out, "tables": tables(doc)}
+    return {"name": document_name(doc), "path": document_path(doc), "saved_file": saved_file(doc), "sheets": out, "tables": tables(doc)}
 
 
 def _db_ranges_on(doc, index):
