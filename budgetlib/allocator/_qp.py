@@ -102,7 +102,11 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
     S = viol if viol > 1e-12 * big else max(1e-12 * big, 1e-12)
     # objective = c·(½ Σ quad·S²/c·u² + lin·S/c·u) + constant, lin = quad·v₀ + cost (0 on quadratic columns)
     lin = np.where(qp.quad > 0, 0.0, qp.cost)
-    c = float(np.max(qp.quad * S * S, initial=0.0)) or float(np.max(np.abs(lin) * S, initial=0.0)) or 1.0
+    # the objective's scale from the columns that can move: a fixed column (an unfunded or
+    # ineligible cell, whose χ² weight may be huge) must not shrink the curvature of the others
+    free = qp.lb < qp.ub
+    c = (float(np.max((qp.quad * S * S)[free], initial=0.0)) or float(np.max((np.abs(lin) * S)[free], initial=0.0))
+         or 1.0)
     sq = QPArrays(qp.A, (qp.lb - v0) / S, (qp.ub - v0) / S, (qp.rlo - act0) / S, (qp.rhi - act0) / S,
                   qp.quad * (S * S / c), lin * (S / c))
     got = _clarabel(sq, tol)
@@ -224,6 +228,7 @@ def polish(qp: QPArrays, v: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarr
     col_side = np.where(fixed, 1, np.where(-col_dual > np.maximum(ub - v, 0.0), 1, np.where(col_dual > np.maximum(v - lb, 0.0), -1, 0)))
     col_side = np.where(fixed | np.isfinite(np.where(col_side > 0, ub, np.where(col_side < 0, lb, 0.0))), col_side, 0)
     best: tuple[np.ndarray, np.ndarray] | None = None
+    best_f = np.inf
     base = qp.objective(v)
     for _ in range(POLISH_STEPS):
         got = _solve_active(qp, row_side, col_side, v)
@@ -231,8 +236,19 @@ def polish(qp: QPArrays, v: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarr
             return best
         v2, y2 = got
         primal, dual = kkt_violation(qp, v2, y2)
-        if primal <= 1e-10 and dual <= 1e-7 and qp.objective(v2) <= base + 1e-9 * max(1.0, abs(base)):
+        f2 = qp.objective(v2)
+        if primal <= 1e-10 and dual <= 1e-7 and f2 <= base + 1e-9 * max(1.0, abs(base)):
             return v2, y2
+        if primal <= 1e-10 and dual > 1e-7:
+            y3 = _signed_multipliers(qp, v2, row_side, col_side)
+            if y3 is not None and kkt_violation(qp, v2, y3)[1] <= 1e-7:
+                return v2, y3
+        if primal <= 1e-10 and f2 <= base + 1e-7 * max(1.0, abs(base)) and (best is None or f2 < best_f):
+            # feasible and no worse than the interior-point answer (so, by strong convexity, at
+            # least as close to the optimum): a degenerate active set (a cell bound and a row on the
+            # same cell both active) splits the multipliers arbitrarily, so its duals fail the sign
+            # check; keep this point with the interior-point duals
+            best, best_f = (v2, row_dual), f2
         # primal-dual active-set step: release wrong-signed sides, add violated ones
         a2 = A @ v2
         g = qp.quad * v2 + qp.cost - A.T @ y2
@@ -250,6 +266,43 @@ def polish(qp: QPArrays, v: np.ndarray, row_dual: np.ndarray, col_dual: np.ndarr
             return best
         row_side, col_side = new_row, new_col
     return best
+
+
+def _signed_multipliers(qp: QPArrays, v: np.ndarray, row_side: np.ndarray, col_side: np.ndarray) -> np.ndarray | None:
+    """Row multipliers with the signs of their active sides that satisfy the optimality conditions
+    at ``v``, when the active set is degenerate (a cell bound and a row on the same cell, or more
+    active sides than free directions): the equality-constrained system then splits the multipliers
+    arbitrarily, and a split with the right signs is found by bounded least squares
+    ∇f = Aᵀ_R y + g_C (y ≤ 0 on upper sides, ≥ 0 on lower sides, free on equalities; the same for
+    the reduced costs g of columns at a bound). None if the system is too large or has no such
+    split."""
+    import scipy.sparse as sp
+    from scipy.optimize import lsq_linear
+
+    m, n = qp.A.shape
+    R = np.flatnonzero(row_side != 0)
+    C = np.flatnonzero(col_side != 0)
+    if R.size + C.size > DEGENERATE_MAX_SIDES or R.size + C.size == 0:
+        return None
+    eq = qp.rlo[R] == qp.rhi[R]
+    fixed = qp.lb[C] >= qp.ub[C]
+    M = sp.hstack([qp.A[R].T, sp.identity(n, format="csr")[C].T]).tocsr()
+    lo = np.concatenate([np.where(eq, -np.inf, np.where(row_side[R] > 0, -np.inf, 0.0)),
+                         np.where(fixed, -np.inf, np.where(col_side[C] > 0, -np.inf, 0.0))])
+    hi = np.concatenate([np.where(eq, np.inf, np.where(row_side[R] > 0, 0.0, np.inf)),
+                         np.where(fixed, np.inf, np.where(col_side[C] > 0, 0.0, np.inf))])
+    grad = qp.quad * v + qp.cost
+    try:
+        got = lsq_linear(M, grad, bounds=(lo, hi), method="trf", tol=1e-14, lsmr_tol="auto", max_iter=200)
+    except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - a degenerate system scipy rejects
+        return None
+    y = np.zeros(m)
+    y[R] = got.x[:R.size]
+    return y
+
+
+DEGENERATE_MAX_SIDES = 20_000
+"""Bounded least squares for degenerate multipliers only up to this many active sides."""
 
 
 def _solve_active(qp: QPArrays, row_side: np.ndarray, col_side: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
