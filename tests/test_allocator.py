@@ -200,7 +200,7 @@ def test_cheapest_budget_haiphong(haiphong):
     assert cb.by_task["XP"] >= 29 * 80_000_000
     # profile kept: every XP year scaled by the same multiplier
     k = cb.multipliers["XP"]
-    plan_xp = {y: sum(l.amount for l in haiphong.budget_lines if l.task == "XP" and l.year == y) for y in haiphong.program.years}
+    plan_xp = {y: sum(line.amount for line in haiphong.budget_lines if line.task == "XP" and line.year == y) for y in haiphong.program.years}
     for y, v in cb.by_task_year["XP"].items():
         assert abs(v - k * plan_xp[y]) <= haiphong.allocation.rounding_unit
 

@@ -122,7 +122,7 @@ class Oracle:
         self.rows_ub, self.b_ub, self.rows_eq, self.b_eq = [], [], [], []
 
     def idx(self, t, y, u):
-        T, Y, U = self.shape
+        _T, Y, U = self.shape
         return (t * Y + y) * U + u
 
     def base_rows(self, ncols):
@@ -164,7 +164,7 @@ class Oracle:
 
     def target_block(self, ncols, start):
         """c[u] columns at ``start``; returns rows and bounds."""
-        T, Y, U = self.shape
+        _T, Y, U = self.shape
         pol = self.plan.allocation
         A_ub, b_ub, bounds = [], [], []
         for c in pol.constraints:
@@ -190,7 +190,7 @@ class Oracle:
         return len(self.plan.units) if any(isinstance(c, TargetConstraint) for c in self.plan.allocation.constraints) else 0
 
     def x_bounds(self):
-        return [(l / M, None if np.isinf(h) else h / M) for l, h in zip(self.lo.ravel(), self.hi.ravel())]
+        return [(lo / M, None if np.isinf(hi) else hi / M) for lo, hi in zip(self.lo.ravel(), self.hi.ravel())]
 
     # -- the fair final stage (docs/allocation.md): ½ Σ ω (x − r)² over the movable cells, by SLSQP --
     def weights(self, relative):
@@ -266,7 +266,8 @@ class Oracle:
         ncols = n + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
         ta, tb, tbounds = self.target_block(ncols, n)
-        A_ub += ta; b_ub += tb
+        A_ub += ta
+        b_ub += tb
         x = self.fair(ncols, A_eq, b_eq, A_ub, b_ub, self.x_bounds() + tbounds, relative)
         if x is None:
             return None
@@ -281,18 +282,24 @@ class Oracle:
         lo, hi = self.lo.ravel(), self.hi.ravel()
         covered = [k for k in range(n) if p[k] > 0 and hi[k] > lo[k]]
         for k in covered:  # x ≥ z·p
-            r = np.zeros(ncols); r[k] = -1; r[n] = p[k]; A_ub.append(r); b_ub.append(0)
+            r = np.zeros(ncols)
+            r[k] = -1
+            r[n] = p[k]
+            A_ub.append(r)
+            b_ub.append(0)
         ta, tb, tbounds = self.target_block(ncols, n + 1)
-        A_ub += ta; b_ub += tb
-        cost = np.zeros(ncols); cost[n] = -1
+        A_ub += ta
+        b_ub += tb
+        cost = np.zeros(ncols)
+        cost[n] = -1
         res = linprog(cost, A_ub=np.array(A_ub), b_ub=b_ub, A_eq=np.array(A_eq), b_eq=b_eq,
-                      bounds=self.x_bounds() + [(0, None)] + tbounds, method="highs")
+                      bounds=[*self.x_bounds(), (0, None), *tbounds], method="highs")
         if res.status == 2:
             return None
         assert res.status == 0, res.message
         z = -res.fun
         z1 = max(0.0, z - 1e-7 * max(1.0, z))
-        bounds = self.x_bounds() + [(0, 0)] + tbounds
+        bounds = [*self.x_bounds(), (0, 0), *tbounds]
         for k in covered:
             bounds[k] = (min(max(bounds[k][0], z1 * p[k]), hi[k] / M), bounds[k][1])
         x = self.fair(ncols, A_eq, b_eq, A_ub[: len(A_ub) - len(covered) - len(ta)] + ta, b_ub[: len(b_ub) - len(covered) - len(tb)] + tb,
@@ -301,7 +308,7 @@ class Oracle:
 
     def max_outcome(self):
         """(best outcome, stage-2 x) or None: linprog, then the fair split keeping outcome ≥ best(1 − 10⁻⁷)."""
-        T, Y, U = self.shape
+        _T, Y, U = self.shape
         n, nc = self.n, self.n_target_cols()
         curves = self.plan.allocation.response_curves
         segs = []  # (cell, width·p or None, slope)
@@ -314,14 +321,17 @@ class Oracle:
         ncols = n + len(segs) + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
         for k in range(n):  # Σ s ≤ x
-            r = np.zeros(ncols); r[k] = -1
+            r = np.zeros(ncols)
+            r[k] = -1
             for j, (cell, _, _) in enumerate(segs):
                 if cell == k:
                     r[n + j] = 1
             if (r[n:] != 0).any():
-                A_ub.append(r); b_ub.append(0)
+                A_ub.append(r)
+                b_ub.append(0)
         ta, tb, tbounds = self.target_block(ncols, n + len(segs))
-        A_ub += ta; b_ub += tb
+        A_ub += ta
+        b_ub += tb
         cost = np.zeros(ncols)
         for j, (_, _, slope) in enumerate(segs):
             cost[n + j] = -slope
@@ -331,7 +341,8 @@ class Oracle:
             return None
         assert res.status == 0, res.message
         best = -res.fun
-        A_ub.append(cost.copy()); b_ub.append(-(best - 1e-7 * max(1.0, best)))  # outcome ≥ best − tolerance
+        A_ub.append(cost.copy())
+        b_ub.append(-(best - 1e-7 * max(1.0, best)))  # outcome ≥ best − tolerance
         x = self.fair(ncols, A_eq, b_eq, A_ub, b_ub, bounds, self.plan.allocation.deviation == "relative")
         return best, x
 
@@ -374,7 +385,7 @@ def reference(plan: Plan) -> np.ndarray:
     B, p, lo, hi = arrays(plan)
     w = np.array([[t.need.constant + sum(c * u.attributes[k] for k, c in t.need.terms.items()) for u in plan.units] for t in plan.tasks])
     ref = p.copy()
-    T, Y, U = p.shape
+    T, Y, _U = p.shape
     for t in range(T):
         for y in range(Y):
             if B[t, y] > 0 and lo[t, y].sum() <= B[t, y] <= np.where(w[t] > 0, hi[t, y], lo[t, y]).sum():

@@ -23,9 +23,6 @@ from typing import Any
 import numpy as np
 
 INF = float("inf")
-PULP_MAX_COLUMNS = 5_000
-"""``backend="auto"`` models up to this many columns with PuLP, larger ones go straight to highspy."""
-
 
 @dataclass
 class LP:
@@ -395,16 +392,16 @@ def _solve_pulp(lp: LP, *, solver: str, ranging: bool) -> Solution:
 
 def solve(lp: LP, *, backend: str = "auto", solver: str = "highs", ranging: bool = False, ipm: bool = False) -> Solution:
     """Dispatch: a quadratic model → Clarabel (:mod:`._qp`, whatever ``backend``/``solver``);
-    ``solver="cbc"`` → PuLP + CBC; else PuLP + HiGHS for small models, highspy arrays for large."""
+    ``solver="cbc"`` → PuLP + CBC; ``backend="pulp"`` → PuLP + HiGHS; else (``"auto"``,
+    ``"highspy"``) the arrays straight to highspy — PuLP's Python objects cost 5–7× the solve on
+    the small models of an ordinary plan (0,27 s against 0,04 s for a 135-column max_outcome)."""
     if lp.quadratic:
         from ._qp import solve_qp
 
         return solve_qp(lp)
     if solver == "cbc":
         return solve_pulp(lp, solver="cbc")
-    if backend == "pulp" or (backend == "auto" and lp.n_cols <= PULP_MAX_COLUMNS):
+    if backend == "pulp":
         sol = solve_pulp(lp, solver="highs", ranging=ranging)
-        if not sol.status.startswith("error") or backend == "pulp":
-            return sol
-        # PuLP reported "not solved" (seen on tiny degenerate models): the same arrays straight to HiGHS
+        return sol
     return solve_highspy(lp, ranging=ranging, ipm=ipm)

@@ -86,10 +86,12 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
 
     The objective's curvature is tiny next to its linear term (deviations of a few đồng on
     allocations of tỷ), which an interior-point method cannot resolve. So the columns are moved
-    to their unconstrained minimiser (v = v₀ + S·u, v₀ = −cost/quad: the reference share for cell
+    to their unconstrained minimiser (v = v₀ + D·u, v₀ = −cost/quad: the reference share for cell
     columns, 0 for linear columns), which removes the linear term of every quadratic column, and
-    scaled by S, the largest violation of a row or bound at v₀ — about the size of the deviations
-    the constraints force — so that budgets of 10¹⁵ đồng and of 10 đồng look alike to the solver."""
+    scaled from S, the largest violation at v₀ of a row or bound that involves a quadratic column —
+    about the size of the deviations the constraints force — so that budgets of 10¹⁵ đồng and of
+    10 đồng look alike to the solver (per-column D and per-row scales below). An answer that does
+    not verify is replaced, on small models, by HiGHS's exact active-set QP."""
     qp = QPArrays.of(lp)
     version = clarabel_version()
     big = qp.scale()
@@ -97,18 +99,45 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
         return Solution("infeasible", solver="clarabel", version=version)
     v0 = np.where(qp.quad > 0, -qp.cost / np.where(qp.quad > 0, qp.quad, 1.0), 0.0)
     act0 = qp.A @ v0
-    viol = max(float(np.max(qp.rlo - act0, initial=0.0)), float(np.max(act0 - qp.rhi, initial=0.0)),
-               float(np.max(qp.lb - v0, initial=0.0)), float(np.max(v0 - qp.ub, initial=0.0)))
+    # S: how far the constraints push the quadratic columns from v₀ — the largest violation at v₀
+    # of a bound of such a column or of a row that has one (a row of linear columns only, such as
+    # max_outcome's outcome floor, says nothing about the deviations: its segments start at 0)
+    isq = qp.quad > 0
+    rq = (abs(qp.A) @ isq.astype(float)) > 0 if isq.any() else np.ones(qp.A.shape[0], bool)
+    cq = isq if isq.any() else np.ones(qp.quad.size, bool)
+    viol = max(float(np.max((qp.rlo - act0)[rq], initial=0.0)), float(np.max((act0 - qp.rhi)[rq], initial=0.0)),
+               float(np.max((qp.lb - v0)[cq], initial=0.0)), float(np.max((v0 - qp.ub)[cq], initial=0.0)))
     S = viol if viol > 1e-12 * big else max(1e-12 * big, 1e-12)
-    # objective = c·(½ Σ quad·S²/c·u² + lin·S/c·u) + constant, lin = quad·v₀ + cost (0 on quadratic columns)
-    lin = np.where(qp.quad > 0, 0.0, qp.cost)
-    # the objective's scale from the columns that can move: a fixed column (an unfunded or
-    # ineligible cell, whose χ² weight may be huge) must not shrink the curvature of the others
+    # Each quadratic column is scaled by its own D_j = S·√(q̄/quad_j) (q̄ the median curvature of
+    # the columns that can move), so that every one has the same curvature c = q̄·S²: the χ²
+    # weights 1/r span 10⁷ between a commune's cell of a few đồng and a district's of tỷ, and one
+    # common scale left the interior-point method blind to the flat ones. Linear columns (target
+    # counts, response-curve segments) keep D = S. A fixed column (unfunded or ineligible, whose χ²
+    # weight may be huge) never sets a scale.
     free = qp.lb < qp.ub
-    c = (float(np.max((qp.quad * S * S)[free], initial=0.0)) or float(np.max((np.abs(lin) * S)[free], initial=0.0))
-         or 1.0)
-    sq = QPArrays(qp.A, (qp.lb - v0) / S, (qp.ub - v0) / S, (qp.rlo - act0) / S, (qp.rhi - act0) / S,
-                  qp.quad * (S * S / c), lin * (S / c))
+    quad_free = qp.quad[free & (qp.quad > 0)]
+    lin = np.where(qp.quad > 0, 0.0, qp.cost)
+    # a linear column is scaled by its own range when it has one (a segment of width·r, a target
+    # count up to the room for progress), else by S
+    span = qp.ub - qp.lb
+    D_lin = np.where(np.isfinite(span) & (span > S), span, S)
+    if quad_free.size:
+        qbar = float(np.median(quad_free))
+        D = np.where(qp.quad > 0, S * np.sqrt(qbar / np.where(qp.quad > 0, qp.quad, 1.0)), D_lin)
+        c = qbar * S * S
+    else:
+        D = D_lin
+        c = float(np.max((np.abs(lin) * D)[free], initial=0.0)) or 1.0
+    # objective = c·(½ Σ quad·D²/c·u² + lin·D/c·u) + constant (lin = 0 on quadratic columns);
+    # each row divided by R_i = max(S, its largest |coefficient|·D): unit-sized rows
+    import scipy.sparse as sp
+
+    AD = (qp.A @ sp.diags(D)).tocsr()
+    big_coef = abs(AD).max(axis=1).toarray().ravel() if AD.shape[0] and AD.shape[1] else np.zeros(AD.shape[0])
+    R = np.maximum(S, big_coef)
+    As = (sp.diags(1.0 / R) @ AD).tocsr()
+    sq = QPArrays(As, (qp.lb - v0) / D, (qp.ub - v0) / D, (qp.rlo - act0) / R, (qp.rhi - act0) / R,
+                  qp.quad * D * D / c, lin * D / c)
     got = _clarabel(sq, tol)
     if isinstance(got, str):
         return Solution(got, solver="clarabel", version=version)
@@ -116,10 +145,19 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
     polished = polish(sq, u, y, cd)
     if polished is not None:
         u, y = polished
-    v = v0 + u * S
+    if kkt_violation(sq, u, y)[1] > 1e-7 and lp.n_cols <= HIGHS_QP_MAX_COLUMNS:
+        # not verified optimal (blocks of very different sizes: the interior-point tolerances are
+        # relative to the largest, and a slightly infeasible answer can even score better): on a
+        # small model, HiGHS's exact active-set QP when it reports an optimum that is feasible
+        exact = solve_qp_highs(lp, time_limit=HIGHS_QP_CHECK_SECONDS)
+        if exact.status == "optimal" and exact.col_value is not None:
+            ve = np.asarray(exact.col_value, float)
+            if kkt_violation(qp, ve, np.zeros(qp.A.shape[0]))[0] <= 1e-10:
+                return exact
+    v = v0 + u * D
     # keep exact bounds exact (the shift and scale round off the last bits)
     v = np.clip(v, qp.lb, qp.ub)
-    row_dual = y * (c / S)
+    row_dual = y * (c / R)
     col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver="clarabel", version=version)
 
@@ -364,7 +402,11 @@ HIGHS_QP_MAX_COLUMNS = 3_000
 took minutes on 10⁴ cells)."""
 
 
-def solve_qp_highs(lp: LP) -> Solution:
+HIGHS_QP_CHECK_SECONDS = 1.0
+"""Time limit of HiGHS's QP when it only replaces an interior-point answer that did not verify."""
+
+
+def solve_qp_highs(lp: LP, *, time_limit: float | None = None) -> Solution:
     """The same QP by HiGHS's active-set solver (exact, slow on large models)."""
     import highspy
 
@@ -372,6 +414,8 @@ def solve_qp_highs(lp: LP) -> Solution:
 
     h = new_highs()
     h.setOptionValue("random_seed", 0)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
     if h.passModel(_highs_lp(lp, True)) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
         return Solution("error: HiGHS rejected the QP", solver="highspy-qp")
     quad = lp.quad_array()

@@ -61,7 +61,7 @@ def allocate(
     ``policy`` defaults to ``plan.allocation``, else a min-deviation district policy; ``years``
     restricts the allocation to some years of the program. ``backend`` chooses how the LP reaches
     HiGHS: ``"pulp"`` (PuLP objects, ``pulp.HiGHS``), ``"highspy"`` (numpy arrays straight into
-    highspy) or ``"auto"`` (PuLP for small models, highspy for large ones). ``policy.solver="cbc"``
+    highspy) or ``"auto"`` (highspy; PuLP's objects cost more than the solve). ``policy.solver="cbc"``
     solves with PuLP's CBC instead.
 
     Never raises for infeasibility: returns ``status=INFEASIBLE`` with a :class:`Diagnosis`.

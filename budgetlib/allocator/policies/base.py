@@ -149,7 +149,10 @@ def infeasible(d: Data) -> Diagnosis | None:
 def reference_if_feasible(d: Data) -> np.ndarray | None:
     """The reference share (flat, đồng) when it already satisfies every coupling row (tightened by
     the rounding margin): then it is the unique optimum of min_deviation (deviation 0) and of
-    max_min (coverage 1, and stage 2 deviation 0), and no LP is needed."""
+    max_min (coverage 1, and stage 2 deviation 0), and no LP is needed. Not when a block could not
+    be water-filled (the reference then breaks a bound: the solver decides)."""
+    if d.ref_failed.any():
+        return None
     if not d.row_specs:
         return d.ref.ravel().copy()
     b = Builder(d)
