@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budgetlib import (
+    AbsorptionConstraint,
     AdminUnit,
     Agency,
     AllocationPolicy,
@@ -20,11 +21,13 @@ from budgetlib import (
     FundingSource,
     Plan,
     Program,
+    StabilityConstraint,
     Task,
     TaskRole,
 )
 from budgetlib.allocator import allocate
 from budgetlib.allocator.testing import allocation_violations
+from budgetlib.model.policy import PriorAmount
 
 FAIR = settings(max_examples=150, deadline=None)
 LP_POLICIES = ["min_deviation", "max_min", "max_outcome"]
@@ -134,3 +137,81 @@ def test_an_ineligible_unit_changes_nobody(needs, budget, kind, new_need):
     if before.ok:
         assert amounts(after)[-1, 0] == 0
         assert np.abs(amounts(after)[:-1] - amounts(before)).max() <= 1
+
+
+def two_task_plan(needs, budgets, constraints, kind, *, deviation="relative", curves=False):
+    """Units U0… with need attribute ``need``; tasks T0 and T1 (both need = ``need``), one year,
+    budgets (T0, T1) in đồng."""
+    units = [AdminUnit(code=f"U{i}", name=f"Huyện {i}", kind="Huyện", parent="P", attributes={"need": float(n)})
+             for i, n in enumerate(needs)]
+    tasks = [Task(code=t, name=f"Nhiệm vụ {t}", agencies=[TaskRole(agency="A", role="lead")], need="need") for t in ("T0", "T1")]
+    lines = [BudgetLine(task=t, agency="A", year=2021, source="NS", amount=int(b)) for t, b in zip(("T0", "T1"), budgets)]
+    rc = [{"task": "T0", "segments": [{"width": 1.0, "outcome_per_million": 1.0}]}] if curves else []
+    return Plan(
+        program=Program(code="F", name="Thử", authority="UBND", first_year=2021, last_year=2021, total=sum(int(b) for b in budgets)),
+        units=units, agencies=[Agency(code="A", name="Sở")], tasks=tasks,
+        sources=[FundingSource(code="NS", name="Ngân sách")], budget_lines=lines,
+        allocation=AllocationPolicy(kind=kind, constraints=list(constraints), rounding_unit=1, response_curves=rc, deviation=deviation),
+    )
+
+
+def _binding(allocation, kind):
+    return [r for r in allocation.constraints if r.kind == kind and r.slack is not None and abs(r.slack) <= 1_000]
+
+
+@pytest.mark.parametrize("deviation", ["relative", "absolute"])
+@pytest.mark.parametrize("kind", LP_POLICIES)
+def test_three_districts_share_the_cut_while_stability_binds_on_another_task(kind, deviation):
+    """The three-district example (needs 1 000 / 500 / 1 500 triệu, 2 200 triệu, floor 800 for B) with
+    a second task whose ±10 % stability against last year's amounts binds: the fair stage is solved
+    as a QP (not the closed form), and A and C still lose the same share of their need (56 %)."""
+    prior = [PriorAmount(unit="U0", task="T1", amount=100 * TRIEU), PriorAmount(unit="U1", task="T1", amount=400 * TRIEU),
+             PriorAmount(unit="U2", task="T1", amount=500 * TRIEU)]
+    cons = [FloorConstraint(name="Sàn B", tasks=["T0"], units=["U1"], amount=800 * TRIEU),
+            StabilityConstraint(name="Ổn định T1", tasks=["T1"], max_change=0.1, prior=prior)]
+    a = allocate(two_task_plan([1000, 500, 1500], [2200 * TRIEU, 1000 * TRIEU], cons, kind, deviation=deviation, curves=True))
+    assert a.ok, a.diagnosis
+    assert _binding(a, "stability"), "the stability rows must bind, or the closed form answered"
+    x = a.amounts.sum(axis=3)  # [U, T, Y]
+    assert x[:, 0, 0].tolist() == [560 * TRIEU, 800 * TRIEU, 840 * TRIEU]
+    t1 = x[:, 1, 0]
+    assert int(t1.sum()) == 1000 * TRIEU
+    assert (t1 >= [90 * TRIEU, 360 * TRIEU, 450 * TRIEU]).all() and (t1 <= [110 * TRIEU, 440 * TRIEU, 550 * TRIEU]).all()
+
+
+@pytest.mark.parametrize("kind", LP_POLICIES)
+def test_cut_forced_by_binding_absorption_is_shared_in_proportion_to_need(kind):
+    """Same task: district D can spend only 300 triệu (absorption binds); the money it cannot take
+    is shared by A, B and C in proportion to their reference shares (relative weighting: each gets
+    the same percentage more; B's reference share is its floor), so A : C = 1 000 : 1 500."""
+    cons = [FloorConstraint(name="Sàn B", tasks=["T0"], units=["U1"], amount=800 * TRIEU),
+            AbsorptionConstraint(name="Giải ngân D", units=["U3"], amount=300 * TRIEU)]
+    a = allocate(two_task_plan([1000, 500, 1500, 1000], [3000 * TRIEU, 0], cons, kind, curves=True))
+    assert a.ok, a.diagnosis
+    assert _binding(a, "absorption")
+    x = a.amounts.sum(axis=3)[:, 0, 0]
+    ref = a.reference[:, 0, 0]
+    assert ref[1] == 800 * TRIEU and ref[3] > 300 * TRIEU
+    # the rounding margin (2 đồng per unit of coefficient); max_outcome's stage 2 keeps the outcome
+    # to within 10⁻⁷ of its optimum (LEXI_TOLERANCES), a few hundred đồng on 3 000 triệu
+    slack = 4 if kind != "max_outcome" else 300
+    assert 300 * TRIEU - slack <= int(x[3]) <= 300 * TRIEU
+    ratio = x[:3] / ref[:3]
+    assert ratio.max() - ratio.min() <= (1e-8 if kind != "max_outcome" else 1e-6) and ratio[0] > 1.1
+    assert int(x.sum()) == 3000 * TRIEU
+
+
+@pytest.mark.parametrize("kind", LP_POLICIES)
+def test_twins_get_the_same_when_stability_binds(kind):
+    """Two districts with identical need and identical prior amounts, ±5 % stability binding against
+    priors far from the need shares: the twins receive the same (within one đồng), and the binding
+    rows are reported as binding."""
+    prior = [PriorAmount(unit=f"U{i}", task="T0", amount=p * TRIEU) for i, p in enumerate([900, 300, 300, 500])]
+    cons = [StabilityConstraint(name="Ổn định", tasks=["T0"], max_change=0.05, prior=prior)]
+    a = allocate(two_task_plan([200, 700, 700, 400], [2000 * TRIEU, 0], cons, kind, curves=True))
+    assert a.ok, a.diagnosis
+    assert _binding(a, "stability")
+    x = a.amounts.sum(axis=3)[:, 0, 0]
+    assert abs(int(x[1]) - int(x[2])) <= 1
+    assert int(x.sum()) == 2000 * TRIEU
+

@@ -122,7 +122,7 @@ class Oracle:
         self.rows_ub, self.b_ub, self.rows_eq, self.b_eq = [], [], [], []
 
     def idx(self, t, y, u):
-        T, Y, U = self.shape
+        _T, Y, U = self.shape
         return (t * Y + y) * U + u
 
     def base_rows(self, ncols):
@@ -164,7 +164,7 @@ class Oracle:
 
     def target_block(self, ncols, start):
         """c[u] columns at ``start``; returns rows and bounds."""
-        T, Y, U = self.shape
+        _T, Y, U = self.shape
         pol = self.plan.allocation
         A_ub, b_ub, bounds = [], [], []
         for c in pol.constraints:
@@ -190,54 +190,125 @@ class Oracle:
         return len(self.plan.units) if any(isinstance(c, TargetConstraint) for c in self.plan.allocation.constraints) else 0
 
     def x_bounds(self):
-        return [(l / M, None if np.isinf(h) else h / M) for l, h in zip(self.lo.ravel(), self.hi.ravel())]
+        return [(lo / M, None if np.isinf(hi) else hi / M) for lo, hi in zip(self.lo.ravel(), self.hi.ravel())]
+
+    # -- the fair final stage (docs/allocation.md): ½ Σ ω (x − r)² over the movable cells, by SLSQP --
+    def weights(self, relative):
+        """ω per cell, per triệu: 1/r̃ with r̃ = max(r, 10⁻⁶ × the largest r of the task-year), or 1."""
+        r = self.ref / M
+        if not relative:
+            return np.ones(self.n)
+        top = r.max(axis=2, keepdims=True)
+        return (1.0 / np.maximum(r, np.where(top > 0, 1e-6 * top, 1.0))).ravel()
+
+    def movable(self):
+        return (self.hi.ravel() > self.lo.ravel()) & (np.repeat(self.B.ravel(), self.shape[2]) > 0)
+
+    def fair(self, ncols, A_eq, b_eq, A_ub, b_ub, bounds, relative):
+        """x (đồng, [T, Y, U]) minimising the fair objective over the given constraints, or None if
+        they are infeasible: HiGHS's active-set QP solver (exact; the allocator uses Clarabel and its
+        own polishing) on the dense textbook matrices built here."""
+        import highspy
+
+        n = self.n
+        rows = np.array(list(A_eq) + list(A_ub)) if (A_eq or A_ub) else np.zeros((0, ncols))
+        inf = highspy.kHighsInf
+        # in deviations from the reference share (δ = x − r): the objective ½ Σ ω δ² has no linear
+        # term, whose size next to the curvature would cost the solver its accuracy
+        shift = np.zeros(ncols)
+        shift[:n] = self.ref.ravel() / M
+        moved = rows @ shift
+        lo = np.concatenate([np.array(b_eq, float), np.full(len(b_ub), -np.inf)]) - moved
+        hi = np.concatenate([np.array(b_eq, float), np.array(b_ub, float)]) - moved
+        w = np.zeros(ncols)
+        w[:n] = self.weights(relative) * self.movable()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lb = np.array([b[0] if b[0] is not None else -np.inf for b in bounds], float) - shift
+        ub = np.array([b[1] if b[1] is not None else np.inf for b in bounds], float) - shift
+        fin = lambda a: np.where(np.isfinite(a), a, np.where(np.asarray(a) > 0, inf, -inf))  # noqa: E731
+        h.addVars(ncols, fin(lb), fin(ub))
+        for i in range(rows.shape[0]):
+            nz = np.flatnonzero(rows[i])
+            h.addRow(float(fin(lo[i])), float(fin(hi[i])), nz.size, nz.astype(np.int32), rows[i, nz])
+        for attempt in range(2):
+            # HiGHS's QP solver occasionally stops with "solve error" on a Hessian that is zero on some
+            # columns (targets' counts, the coverage column); a curvature of 10⁻⁹ on them (which moves
+            # the amounts by a negligible share) lets it through
+            q = w if attempt == 0 else np.where(w > 0, w, 1e-9 * max(1.0, float(w.max())))
+            nzq = np.flatnonzero(q)
+            start = np.zeros(ncols + 1, np.int32)
+            np.cumsum(q != 0, out=start[1:])
+            h.passHessian(ncols, int(nzq.size), highspy.HessianFormat.kTriangular, start, nzq.astype(np.int32), q[nzq])
+            h.run()
+            status = h.getModelStatus()
+            if status != highspy.HighsModelStatus.kSolveError:
+                break
+        if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return None
+        if status == highspy.HighsModelStatus.kOptimal:
+            v = np.asarray(h.getSolution().col_value, float) + shift
+        else:  # HiGHS's QP solver stops at its first iteration on about 2 % of these models: SLSQP
+            v = _slsqp(rows, lo, hi, lb, ub, w) + shift
+        return (v[:n] * M).reshape(self.shape)
+
+    def equivalent_deviation(self, x, relative):
+        """√(K·Σ ω(x − r)²) in đồng (K = Σ r over movable cells, or their number)."""
+        mov = self.movable()
+        d = (x.ravel() - self.ref.ravel())[mov]
+        w = self.weights(relative)[mov] / (M if relative else 1.0)  # per đồng
+        K = float(self.ref.ravel()[mov].sum()) if relative else float(mov.sum())
+        return float(np.sqrt(K * float(w @ (d * d))))
 
     def min_deviation(self, relative=False):
+        """(equivalent deviation in đồng, x) or None if infeasible."""
         n, nc = self.n, self.n_target_cols()
-        ncols = 2 * n + nc
+        ncols = n + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
-        p = self.ref.ravel() / M
-        for k in range(n):  # e ≥ |x − p|
-            r = np.zeros(ncols); r[k] = 1; r[n + k] = -1; A_ub.append(r); b_ub.append(p[k])
-            r = np.zeros(ncols); r[k] = -1; r[n + k] = -1; A_ub.append(r); b_ub.append(-p[k])
-        ta, tb, tbounds = self.target_block(ncols, 2 * n)
-        A_ub += ta; b_ub += tb
-        cost = np.zeros(ncols)
-        if relative:  # 1/p; a cell with p = 0 is weighted as the smallest positive p of its task-year
-            pb = p.reshape(self.shape)
-            pmin = np.where(pb > 0, pb, np.inf).min(axis=2, keepdims=True)
-            pmin = np.where(np.isfinite(pmin), pmin, 1.0)
-            cost[n:2 * n] = (1 / np.where(pb > 0, pb, pmin)).ravel()
-        else:
-            cost[n:2 * n] = 1.0
-        res = linprog(cost, A_ub=np.array(A_ub) if A_ub else None, b_ub=b_ub or None, A_eq=np.array(A_eq), b_eq=b_eq,
-                      bounds=self.x_bounds() + [(0, None)] * n + tbounds, method="highs")
-        if res.status == 2:
+        ta, tb, tbounds = self.target_block(ncols, n)
+        A_ub += ta
+        b_ub += tb
+        x = self.fair(ncols, A_eq, b_eq, A_ub, b_ub, self.x_bounds() + tbounds, relative)
+        if x is None:
             return None
-        assert res.status == 0, res.message
-        return res.fun * (1 if relative else M)
+        return self.equivalent_deviation(x, relative), x
 
-    def max_min(self):
+    def max_min(self, relative=False):
+        """(z*, stage-2 x) or None: z* by linprog, then the fair split with x ≥ z₁·r, z₁ = z*(1 − 10⁻⁷)."""
         n, nc = self.n, self.n_target_cols()
         ncols = n + 1 + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
         p = self.ref.ravel() / M
         lo, hi = self.lo.ravel(), self.hi.ravel()
-        for k in range(n):
-            if p[k] > 0 and hi[k] > lo[k]:  # x ≥ z·p
-                r = np.zeros(ncols); r[k] = -1; r[n] = p[k]; A_ub.append(r); b_ub.append(0)
+        covered = [k for k in range(n) if p[k] > 0 and hi[k] > lo[k]]
+        for k in covered:  # x ≥ z·p
+            r = np.zeros(ncols)
+            r[k] = -1
+            r[n] = p[k]
+            A_ub.append(r)
+            b_ub.append(0)
         ta, tb, tbounds = self.target_block(ncols, n + 1)
-        A_ub += ta; b_ub += tb
-        cost = np.zeros(ncols); cost[n] = -1
+        A_ub += ta
+        b_ub += tb
+        cost = np.zeros(ncols)
+        cost[n] = -1
         res = linprog(cost, A_ub=np.array(A_ub), b_ub=b_ub, A_eq=np.array(A_eq), b_eq=b_eq,
-                      bounds=self.x_bounds() + [(0, None)] + tbounds, method="highs")
+                      bounds=[*self.x_bounds(), (0, None), *tbounds], method="highs")
         if res.status == 2:
             return None
         assert res.status == 0, res.message
-        return -res.fun
+        z = -res.fun
+        z1 = max(0.0, z - 1e-7 * max(1.0, z))
+        bounds = [*self.x_bounds(), (0, 0), *tbounds]
+        for k in covered:
+            bounds[k] = (min(max(bounds[k][0], z1 * p[k]), hi[k] / M), bounds[k][1])
+        x = self.fair(ncols, A_eq, b_eq, A_ub[: len(A_ub) - len(covered) - len(ta)] + ta, b_ub[: len(b_ub) - len(covered) - len(tb)] + tb,
+                      bounds, relative)
+        return z, x
 
     def max_outcome(self):
-        T, Y, U = self.shape
+        """(best outcome, stage-2 x) or None: linprog, then the fair split keeping outcome ≥ best(1 − 10⁻⁷)."""
+        _T, Y, U = self.shape
         n, nc = self.n, self.n_target_cols()
         curves = self.plan.allocation.response_curves
         segs = []  # (cell, width·p or None, slope)
@@ -250,23 +321,62 @@ class Oracle:
         ncols = n + len(segs) + nc
         A_eq, b_eq, A_ub, b_ub = self.base_rows(ncols)
         for k in range(n):  # Σ s ≤ x
-            r = np.zeros(ncols); r[k] = -1
+            r = np.zeros(ncols)
+            r[k] = -1
             for j, (cell, _, _) in enumerate(segs):
                 if cell == k:
                     r[n + j] = 1
             if (r[n:] != 0).any():
-                A_ub.append(r); b_ub.append(0)
+                A_ub.append(r)
+                b_ub.append(0)
         ta, tb, tbounds = self.target_block(ncols, n + len(segs))
-        A_ub += ta; b_ub += tb
+        A_ub += ta
+        b_ub += tb
         cost = np.zeros(ncols)
         for j, (_, _, slope) in enumerate(segs):
             cost[n + j] = -slope
-        res = linprog(cost, A_ub=np.array(A_ub), b_ub=b_ub, A_eq=np.array(A_eq), b_eq=b_eq,
-                      bounds=self.x_bounds() + [(0, w) for _, w, _ in segs] + tbounds, method="highs")
+        bounds = self.x_bounds() + [(0, w) for _, w, _ in segs] + tbounds
+        res = linprog(cost, A_ub=np.array(A_ub), b_ub=b_ub, A_eq=np.array(A_eq), b_eq=b_eq, bounds=bounds, method="highs")
         if res.status == 2:
             return None
         assert res.status == 0, res.message
-        return -res.fun
+        best = -res.fun
+        A_ub.append(cost.copy())
+        b_ub.append(-(best - 1e-7 * max(1.0, best)))  # outcome ≥ best − tolerance
+        x = self.fair(ncols, A_eq, b_eq, A_ub, b_ub, bounds, self.plan.allocation.deviation == "relative")
+        return best, x
+
+
+def _slsqp(rows, lo, hi, lb, ub, w):
+    """min ½ Σ w δ² s.t. lo ≤ rows·δ ≤ hi, lb ≤ δ ≤ ub by SLSQP from a feasible point (linprog),
+    restarted with the objective rescaled until it stops gaining (a convex QP: its local optimum is
+    the global one)."""
+    from scipy.optimize import minimize
+
+    ncols = rows.shape[1]
+    eq = lo == hi
+    up, dn = ~eq & np.isfinite(hi), ~eq & np.isfinite(lo)
+    A_ub = np.vstack([rows[up], -rows[dn]])
+    b_ub = np.concatenate([hi[up], -lo[dn]])
+    box = [(a if np.isfinite(a) else None, b if np.isfinite(b) else None) for a, b in zip(lb, ub)]
+    start = linprog(np.zeros(ncols), A_ub=A_ub if b_ub.size else None, b_ub=b_ub if b_ub.size else None,
+                    A_eq=rows[eq] if eq.any() else None, b_eq=lo[eq] if eq.any() else None, bounds=box, method="highs")
+    assert start.status == 0, start.message
+    cons = []
+    if eq.any():
+        cons.append({"type": "eq", "fun": lambda u: rows[eq] @ u - lo[eq], "jac": lambda u: rows[eq]})
+    if b_ub.size:
+        cons.append({"type": "ineq", "fun": lambda u: b_ub - A_ub @ u, "jac": lambda u: -A_ub})
+    u = np.clip(start.x, lb, ub)
+    for _ in range(4):
+        scale = max(1e-30, 0.5 * float(w @ (u * u)))
+        res = minimize(lambda u, sc=scale: 0.5 * float(w @ (u * u)) / sc, u, jac=lambda u, sc=scale: w * u / sc,
+                       bounds=box, constraints=cons, method="SLSQP", options={"ftol": 1e-15, "maxiter": 300})
+        if res.fun <= 1:
+            u = res.x
+        if res.fun > 1 - 1e-9:
+            break
+    return u
 
 
 def reference(plan: Plan) -> np.ndarray:
@@ -275,7 +385,7 @@ def reference(plan: Plan) -> np.ndarray:
     B, p, lo, hi = arrays(plan)
     w = np.array([[t.need.constant + sum(c * u.attributes[k] for k, c in t.need.terms.items()) for u in plan.units] for t in plan.tasks])
     ref = p.copy()
-    T, Y, U = p.shape
+    T, Y, _U = p.shape
     for t in range(T):
         for y in range(Y):
             if B[t, y] > 0 and lo[t, y].sum() <= B[t, y] <= np.where(w[t] > 0, hi[t, y], lo[t, y]).sum():

@@ -256,8 +256,10 @@ def build_data(plan: Plan, policy: AllocationPolicy, years: list[int] | None) ->
 
 def reference_share(d: Data) -> np.ndarray:
     """Water-fill each funded task-year over its units: x = clip(λ·w, lo, hi), Σx = B[t,y]
-    (zero-need units stay at their floor). A block that cannot be split (floors above the budget,
-    caps below it) keeps the raw need share; the pre-checks name it."""
+    (zero-need units stay at their floor). A block that cannot be split that way (floors above the
+    budget, caps below it: the pre-checks name it; or caps that only units without need can fill,
+    which the LP policies may do) keeps the need share over the units that can receive money
+    (hi > 0; the raw share if none has need), so that an ineligible unit never shapes it."""
     from ..core.money import ApportionError, capped_proportional
 
     T, Y, _U = d.shape
@@ -271,4 +273,7 @@ def reference_share(d: Data) -> np.ndarray:
                     ref[t, y] = capped_proportional(d.B[t, y], d.w[t], lo[t, y], hi[t, y])
                 except (ApportionError, ValueError):
                     d.ref_failed[t, y] = True
+                    w = np.where(hi[t, y] > 0, d.w[t], 0.0)
+                    if w.sum() > 0:
+                        ref[t, y] = d.B[t, y] * w / w.sum()
     return ref

@@ -23,17 +23,17 @@ from typing import Any
 import numpy as np
 
 INF = float("inf")
-PULP_MAX_COLUMNS = 5_000
-"""``backend="auto"`` models up to this many columns with PuLP, larger ones go straight to highspy."""
-
 
 @dataclass
 class LP:
-    """Minimise ``cost·v`` s.t. ``row_lo ≤ A v ≤ row_hi``, ``lb ≤ v ≤ ub`` (built block by block)."""
+    """Minimise ``½ Σ quad·v² + cost·v`` s.t. ``row_lo ≤ A v ≤ row_hi``, ``lb ≤ v ≤ ub`` (built block
+    by block). ``quad`` is a diagonal, non-negative quadratic term (zero: a linear program); a model
+    with a quadratic term is solved by :func:`budgetlib.allocator._qp.solve_qp`."""
 
     lb: list[np.ndarray] = field(default_factory=list)
     ub: list[np.ndarray] = field(default_factory=list)
     cost: list[np.ndarray] = field(default_factory=list)
+    quad: list[np.ndarray] = field(default_factory=list)
     n_cols: int = 0
     n_rows: int = 0
     _r: list[np.ndarray] = field(default_factory=list)
@@ -44,12 +44,13 @@ class LP:
     _rgroup: list[np.ndarray] = field(default_factory=list)
     _relem: list[np.ndarray] = field(default_factory=list)
 
-    def add_vars(self, n: int, lb, ub, cost=0.0) -> np.ndarray:
+    def add_vars(self, n: int, lb, ub, cost=0.0, quad=0.0) -> np.ndarray:
         """Add ``n`` columns; returns their indices."""
         idx = np.arange(self.n_cols, self.n_cols + n)
         self.lb.append(np.broadcast_to(np.asarray(lb, float), (n,)).copy())
         self.ub.append(np.broadcast_to(np.asarray(ub, float), (n,)).copy())
         self.cost.append(np.broadcast_to(np.asarray(cost, float), (n,)).copy())
+        self.quad.append(np.broadcast_to(np.asarray(quad, float), (n,)).copy())
         self.n_cols += n
         return idx
 
@@ -95,6 +96,14 @@ class LP:
         start = np.zeros(self.n_rows + 1, np.int64)
         np.cumsum(np.bincount(r, minlength=self.n_rows), out=start[1:])
         return lb, ub, cost, rlo, rhi, start, c, v
+
+    def quad_array(self) -> np.ndarray:
+        """The diagonal of the quadratic term, one value per column."""
+        return np.concatenate(self.quad).astype(float) if self.quad else np.zeros(0)
+
+    @property
+    def quadratic(self) -> bool:
+        return any(q.any() for q in self.quad)
 
     @property
     def row_group(self) -> np.ndarray:
@@ -382,12 +391,17 @@ def _solve_pulp(lp: LP, *, solver: str, ranging: bool) -> Solution:
 
 
 def solve(lp: LP, *, backend: str = "auto", solver: str = "highs", ranging: bool = False, ipm: bool = False) -> Solution:
-    """Dispatch: ``solver="cbc"`` → PuLP + CBC; else PuLP + HiGHS for small models, highspy arrays for large."""
+    """Dispatch: a quadratic model → Clarabel (:mod:`._qp`, whatever ``backend``/``solver``);
+    ``solver="cbc"`` → PuLP + CBC; ``backend="pulp"`` → PuLP + HiGHS; else (``"auto"``,
+    ``"highspy"``) the arrays straight to highspy — PuLP's Python objects cost 5–7× the solve on
+    the small models of an ordinary plan (0,27 s against 0,04 s for a 135-column max_outcome)."""
+    if lp.quadratic:
+        from ._qp import solve_qp
+
+        return solve_qp(lp)
     if solver == "cbc":
         return solve_pulp(lp, solver="cbc")
-    if backend == "pulp" or (backend == "auto" and lp.n_cols <= PULP_MAX_COLUMNS):
+    if backend == "pulp":
         sol = solve_pulp(lp, solver="highs", ranging=ranging)
-        if not sol.status.startswith("error") or backend == "pulp":
-            return sol
-        # PuLP reported "not solved" (seen on tiny degenerate models): the same arrays straight to HiGHS
+        return sol
     return solve_highspy(lp, ranging=ranging, ipm=ipm)

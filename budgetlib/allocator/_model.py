@@ -1,11 +1,10 @@
-"""LP formulations of docs/allocation.md, built as numpy blocks.
+"""LP and QP formulations of docs/allocation.md, built as numpy blocks.
 
-Money columns are in triệu đồng (÷10⁶) so coefficients stay near 1. Two ways to write the cell
-amount x[u,t,y]:
-
-* ``form="x"``: one column per cell, bounds [lo, hi];
-* ``form="dev"``: x = p + d⁺ − d⁻ with d⁺ ∈ [max(lo−p,0), max(hi−p,0)], d⁻ ∈ [max(p−hi,0), max(p−lo,0)];
-  these column bounds are exactly lo ≤ x ≤ hi, so min Σ(d⁺+d⁻) needs no per-cell rows.
+Money columns are in triệu đồng (÷10⁶) so coefficients stay near 1 (smaller units for tiny plans,
+:func:`money_scale`). Each cell amount x[u,t,y] is one column with bounds [lo, hi]; the final stage
+of every LP policy minimises the squared deviation from the reference share, ½ Σ ω·(x − r)² with
+ω = 1/r̃ (the χ² distance) or 1 (:meth:`Builder.fair_objective`), a diagonal quadratic term on
+those columns.
 """
 
 from __future__ import annotations
@@ -21,6 +20,10 @@ from ._lp import LP
 
 TRIEU = 1e6  # reports give shadow prices per 1 triệu đồng
 M = TRIEU  # đồng per LP money unit for plans of ordinary size (see money_scale)
+CHI2_FLOOR = 1e-6
+"""In the χ² weights 1/r̃, a reference share counts as at least this fraction of the largest one of
+its task-year (a cell with no reference share may still have to take money when a coupling
+constraint forces it; its weight stays finite and the solver well conditioned)."""
 
 
 def money_scale(B: np.ndarray) -> float:
@@ -33,34 +36,61 @@ def money_scale(B: np.ndarray) -> float:
     return float(10 ** min(6, max(0, int(np.floor(np.log10(top))) - 3)))
 
 
+def movable_cells(d: Data) -> np.ndarray:
+    """Mask (flat) of the cells whose amount the optimisation decides: funded, hi > lo."""
+    _T, _Y, U = d.shape
+    return (d.hi.ravel() > d.lo.ravel()) & np.repeat((d.B > 0).ravel(), U)
+
+
+def deviation_weights(d: Data, relative: bool) -> np.ndarray:
+    """ω per cell (flat, per đồng) of the deviation Σ ω·(x − r)²: ``relative`` — the χ² weights
+    1/r̃, r̃ = max(r, CHI2_FLOOR · the largest r of the task-year); else 1 (every đồng alike)."""
+    T, Y, U = d.shape
+    if not relative:
+        return np.ones(T * Y * U)
+    r = d.ref.reshape(T * Y, U)
+    top = r.max(axis=1, keepdims=True) if U else np.zeros((T * Y, 1))
+    rt = np.maximum(r, np.where(top > 0, CHI2_FLOOR * top, 1.0))
+    return (1.0 / rt).ravel()
+
+
+def deviation_size(d: Data, relative: bool) -> float:
+    """K in the equivalent deviation √(K·Σ ω(x − r)²): the total reference share of the movable
+    cells (``relative``) or their number — so that the measure is the total deviation in đồng when
+    every movable cell deviates by the same share (or the same amount)."""
+    mov = movable_cells(d)
+    return float(d.ref.ravel()[mov].sum()) if relative else float(mov.sum())
+
+
+def equivalent_deviation(d: Data, x: np.ndarray, relative: bool) -> float:
+    """√(K·Σ ω(x − r)²) in đồng over the movable cells (docs/allocation.md, "min_deviation")."""
+    mov = movable_cells(d)
+    dev = (np.asarray(x, float) - d.ref.ravel())[mov]
+    s = float((dev * dev * deviation_weights(d, relative)[mov]).sum())
+    return float(np.sqrt(max(0.0, deviation_size(d, relative) * s)))
+
+
 @dataclass
 class Layout:
-    form: str
-    x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # form x: column per cell
-    dp: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    dn: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    pM: np.ndarray = field(default_factory=lambda: np.zeros(0))  # p in triệu, flat
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # one column per cell
+    pM: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the reference share in LP units, flat
     c: dict[int, np.ndarray] = field(default_factory=dict)  # target index → columns
     z: int | None = None
     seg: list[tuple[np.ndarray, np.ndarray, float]] = field(default_factory=list)  # (cells, cols, slope)
     k: dict[int, int] = field(default_factory=dict)  # scaled budgets: task → column
-    row_const: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    row_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    M: float = TRIEU  # đồng per LP money unit  # rounding margin per row (LP units), added back in reports
+    row_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))  # rounding margin per row (LP units), added back in reports
+    M: float = TRIEU  # đồng per LP money unit
 
     def x_value(self, col: np.ndarray) -> np.ndarray:
         """Cell amounts in đồng (flat) from a column solution."""
-        if self.form == "x":
-            return col[self.x] * self.M
-        return (self.pM + col[self.dp] - col[self.dn]) * self.M
+        return col[self.x] * self.M
 
 
 class Builder:
-    def __init__(self, d: Data, form: str, lo: np.ndarray | None = None, hi: np.ndarray | None = None):
+    def __init__(self, d: Data, lo: np.ndarray | None = None, hi: np.ndarray | None = None):
         self.d = d
         self.lp = LP()
-        self.lay = Layout(form)
-        self.const: list[np.ndarray] = []
+        self.lay = Layout()
         self.shift: list[np.ndarray] = []  # per row: how much the rounding margin tightened it (LP units)
         self._margin = 0.0  # while adding constraint rows: d.row_margin in LP units
         M = self.M = d.M
@@ -72,26 +102,14 @@ class Builder:
         lo = np.where(funded, lo, 0.0)
         hi = np.where(funded, hi, 0.0)
         self.lay.pM = d.ref.ravel() / M  # deviations are measured from the reference share
-        if form == "x":
-            self.lay.x = self.lp.add_vars(d.n, lo, hi)
-        else:
-            p = self.lay.pM
-            self.lay.dp = self.lp.add_vars(d.n, np.maximum(lo - p, 0), np.maximum(hi - p, 0))
-            self.lay.dn = self.lp.add_vars(d.n, np.maximum(p - hi, 0), np.maximum(p - lo, 0))
+        self.lay.x = self.lp.add_vars(d.n, lo, hi)
 
     def xrows(self, lo, hi, rows, cells, coefs, group, elem=None, extra=None):
         """Rows over cell amounts (LP units) plus optional extra (rows, cols, vals) terms."""
         lo = np.asarray(lo, float).copy()
         hi = np.broadcast_to(np.asarray(hi, float), lo.shape).copy()
         rows, cells, coefs = np.asarray(rows), np.asarray(cells), np.asarray(coefs, float)
-        const = np.zeros(lo.size)
-        if self.lay.form == "x":
-            r, c, v = rows, self.lay.x[cells], coefs
-        else:
-            r = np.concatenate([rows, rows])
-            c = np.concatenate([self.lay.dp[cells], self.lay.dn[cells]])
-            v = np.concatenate([coefs, -coefs])
-            const = np.bincount(rows, weights=coefs * self.lay.pM[cells], minlength=lo.size)
+        r, c, v = rows, self.lay.x[cells], coefs
         if extra is not None:
             r = np.concatenate([r, extra[0]])
             c = np.concatenate([c, extra[1]])
@@ -99,18 +117,19 @@ class Builder:
         shift = np.zeros(lo.size)
         if self._margin > 0:
             # Rounding moves each cell by less than 2 rounding units: tighten the row by that much
-            # per unit of |coefficient| so that the rounded amounts still satisfy it.
+            # per unit of |coefficient| so that the rounded amounts still satisfy it. Cells without
+            # a reference share stay 0 unless a constraint forces money onto them, and 0 rounds to
+            # 0: a row over such cells only is not tightened (a tightened "x_y ≥ 0,7·x_{y−1}" or
+            # "funding ≥ cost·c" would otherwise force money onto a unit that needs none).
             shift = self._margin * np.bincount(rows, weights=np.abs(coefs), minlength=lo.size)
-            ranged = lo < hi
+            ranged = (lo < hi) & (np.bincount(rows, weights=(self.lay.pM[cells] > 0) & (coefs != 0), minlength=lo.size) > 0)
             lo = np.where(ranged & np.isfinite(lo), lo + shift, lo)
             hi = np.where(ranged & np.isfinite(hi), hi - shift, hi)
             shift = np.where(ranged, shift, 0.0)
-        self.const.append(const)
         self.shift.append(shift)
-        return self.lp.add_rows(lo - const, hi - const, r, c, v, group, elem)
+        return self.lp.add_rows(lo, hi, r, c, v, group, elem)
 
     def rows(self, lo, hi, rows, cols, vals, group, elem=None):
-        self.const.append(np.zeros(np.asarray(lo).size))
         self.shift.append(np.zeros(np.asarray(lo).size))
         return self.lp.add_rows(lo, hi, rows, cols, vals, group, elem)
 
@@ -170,25 +189,13 @@ class Builder:
             self._margin = 0.0
 
     # -- objectives -------------------------------------------------------------------------
-    def deviation_cost(self, relative: bool):
-        d = self.d
-        T, Y, U = d.shape
-        p = self.lay.pM.reshape(T, Y, U)
-        if relative:
-            # 1/p; a unit with p = 0 is weighted as the smallest positive p of its task-year, and no
-            # share counts below 10⁻⁶ of the block's largest (weights of 10¹¹ break the solver)
-            pos = np.where(p > 0, p, np.inf)
-            pmin = pos.min(axis=2, keepdims=True)
-            pmin = np.where(np.isfinite(pmin), pmin, 1.0)
-            floor = 1e-6 * p.max(axis=2, keepdims=True)
-            weight = 1.0 / np.maximum(np.where(p > 0, p, pmin), np.where(floor > 0, floor, 1.0))
-        else:
-            weight = np.ones_like(p)
-        weight = weight.ravel()
-        cost = self.lp.cost
-        # columns dp and dn are the first two blocks
-        cost[0][:] = weight
-        cost[1][:] = weight
+    def fair_objective(self, relative: bool) -> None:
+        """Objective ½ Σ ω·(x − r)² over the cell columns (LP units), ω = 1/r̃ (``relative``: the
+        χ² distance from the reference share r) or 1: strictly convex in every cell that can move,
+        so the optimum is unique; written as ½·ω·x² − ω·r·x, i.e. up to the constant ½ Σ ω·r²."""
+        w = deviation_weights(self.d, relative) * (self.M if relative else 1.0)  # per LP unit
+        self.lp.quad[0][:] = w  # the cell columns are the first block
+        self.lp.cost[0][:] = -w * self.lay.pM
 
     def maxmin_rows(self) -> np.ndarray:
         """Stage 1 of max_min: max z s.t. x ≥ z·p on covered cells.
@@ -244,7 +251,6 @@ class Builder:
         self.rows(np.array([value]), np.array([INF]), np.zeros(cols.size, np.int64), cols, vals, outcome_group(self.d))
 
     def done(self) -> tuple[LP, Layout]:
-        self.lay.row_const = np.concatenate(self.const) if self.const else np.zeros(0)
         self.lay.row_shift = np.concatenate(self.shift) if self.shift else np.zeros(0)
         return self.lp, self.lay
 

@@ -52,7 +52,7 @@ def _feasible(plan: Plan, policy: AllocationPolicy, years: list[int] | None, app
         return False
     if not applies_coupling:
         return True
-    b = Builder(d, "x")
+    b = Builder(d)
     b.common()
     lp, _ = b.done()
     return solve_highspy(lp).status == "optimal"

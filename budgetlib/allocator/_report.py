@@ -40,20 +40,19 @@ def objective_labels(d: Data) -> Objective:
 
 
 class _RowView:
-    """Rows of an LP in natural LP units (constant offsets of form dev added back)."""
+    """Rows of an LP in the plan's own terms (the rounding margin added back)."""
 
     def __init__(self, lp, lay, sol):
         self.group = lp.row_group
         self.elem = lp.row_elem
-        const = lay.row_const
-        shift = lay.row_shift if lay.row_shift is not None else np.zeros_like(const)
-        self.lo = (np.concatenate(lp._rlo) if lp._rlo else np.zeros(0)) + const - shift
-        self.hi = (np.concatenate(lp._rhi) if lp._rhi else np.zeros(0)) + const + shift
-        self.act = (sol.row_value + const) if sol.row_value is not None else None
+        shift = lay.row_shift
+        self.lp_lo = np.concatenate(lp._rlo) if lp._rlo else np.zeros(0)
+        self.lp_hi = np.concatenate(lp._rhi) if lp._rhi else np.zeros(0)
+        self.lo = self.lp_lo - shift
+        self.hi = self.lp_hi + shift
+        self.act = sol.row_value
         self.dual = sol.row_dual
         self.up, self.dn = sol.row_up, sol.row_dn
-        self.lp_lo = self.lo - const
-        self.lp_hi = self.hi - const
 
 
 def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual: _RowView | None, money: bool, obj, x: np.ndarray) -> list[ConstraintReport]:
@@ -157,14 +156,7 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
     dual = np.zeros(cells.size)
     has_duals = solved is not None and solved.duals is not None
     if has_duals and solved.duals.col_dual is not None:
-        lay, cd = solved.duals_lay, solved.duals.col_dual
-        if lay.form == "x":
-            dual = cd[lay.x[cells]]
-        else:
-            p = d.ref.ravel()[cells]
-            dp, dn = cd[lay.dp[cells]], cd[lay.dn[cells]]
-            dual = np.where(bound > p, dp, 0.0) - np.where(bound < p, dn, 0.0)
-        dual = np.where(binding, dual, 0.0)
+        dual = np.where(binding, solved.duals.col_dual[solved.duals_lay.x[cells]], 0.0)
     shadow = (solved.sign * dual * solved.scale * TRIEU / d.M) if solved is not None else dual
     shadow = np.where(np.abs(shadow) < 1e-9, 0.0, shadow)
 
@@ -317,6 +309,11 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(Msg("alloc.explain.objective_number", label=obj.label, value=float(v)))
         if solved.duals is None:
             notes.append(Msg("alloc.explain.bisection"))
+        elif solved.duals.row_up is None and solved.duals_lp is not None and solved.duals_lp.quadratic:
+            notes.append(Msg("alloc.explain.quadratic_duals"))
+        if solved.final_lp.quadratic:
+            stage = "fair" if policy.kind is PolicyKind.MIN_DEVIATION else "tiebreak"
+            notes.append(Msg(f"alloc.explain.{stage}_{'relative' if policy.deviation == 'relative' else 'absolute'}"))
     elif policy.kind is PolicyKind.PROPORTIONAL:
         skipped = [c for c in policy.constraints if kind_of(c).coupling]
         notes += [Msg("alloc.explain.not_applied", name=c.name) for c in skipped]
@@ -349,6 +346,10 @@ def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndar
     solver = version = ""
     if solved is not None:
         solver, version = solved.final.solver, solved.final.version
+        first = solved.duals
+        if first is not None and first is not solved.final and first.solver != solved.final.solver:
+            # a lexicographic policy: stage 1 (an LP) and the fair stage 2 (a QP) by different solvers
+            solver, version = f"{first.solver}+{solver}", f"{first.version}+{version}"
     return Allocation(
         status=AllocationStatus.OPTIMAL,
         amounts=amounts,

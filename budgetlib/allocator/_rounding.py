@@ -175,7 +175,7 @@ def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.
     saved = d.row_margin, d.M
     d.row_margin, d.M = 0.0, 1.0  # rows in whole đồng, no rounding margin
     try:
-        b = Builder(d, "x")
+        b = Builder(d)
         b.common()
         lp, lay = b.done()
     finally:

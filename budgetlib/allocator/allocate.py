@@ -26,6 +26,7 @@ from ._lp import highs_version
 from ._repair import suggest_repair
 from ._rounding import repair_mip, round_cells, to_amounts
 from .policies import POLICIES
+from .policies.base import feasible, infeasible
 
 __all__ = ["allocate"]
 
@@ -60,7 +61,7 @@ def allocate(
     ``policy`` defaults to ``plan.allocation``, else a min-deviation district policy; ``years``
     restricts the allocation to some years of the program. ``backend`` chooses how the LP reaches
     HiGHS: ``"pulp"`` (PuLP objects, ``pulp.HiGHS``), ``"highspy"`` (numpy arrays straight into
-    highspy) or ``"auto"`` (PuLP for small models, highspy for large ones). ``policy.solver="cbc"``
+    highspy) or ``"auto"`` (highspy; PuLP's objects cost more than the solve). ``policy.solver="cbc"``
     solves with PuLP's CBC instead.
 
     Never raises for infeasibility: returns ``status=INFEASIBLE`` with a :class:`Diagnosis`.
@@ -81,9 +82,11 @@ def allocate(
     tick(2, steps, Msg("alloc.progress.solving"))
     d.row_margin = 2.0 * policy.rounding_unit if chosen.applies_coupling else 0.0
     outcome = chosen.solve(d, backend)
-    if outcome is None:  # feasible only without the rounding margin: rounding may then break a row (reported)
+    if outcome is None:  # infeasible with the rounding margin: without it, rounding may break a row (reported)
         d.row_margin = 0.0
-        outcome = chosen.solve(d, backend)
+        # HiGHS's simplex decides feasibility (diagnoses and repairs use it too); the interior-point
+        # solver of the fair stage would accept a plan infeasible by a few đồng within its tolerance
+        outcome = chosen.solve(d, backend) if feasible(d) else infeasible(d)
     assert outcome is not None
     if isinstance(outcome, Diagnosis):
         tick(steps, steps, Msg("alloc.progress.infeasible"))

@@ -90,7 +90,7 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
     plan_by_task = {t.code: int(d.B3[i].sum()) for i, t in enumerate(d.tasks) if d.B3[i].sum() > 0}
     targets = tuple(_target_with_plan_budget(d, i) for i in range(len(d.targets)))
 
-    b = Builder(d, "x", lo=d.lo_amt.ravel(), hi=d.hi_amt.ravel())
+    b = Builder(d, lo=d.lo_amt.ravel(), hi=d.hi_amt.ravel())
     b.common(scaled=True)
     lp, lay = b.done()
     sol = solve_highspy(lp)
@@ -123,7 +123,7 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
 def _target_with_plan_budget(d, i: int) -> TargetCost:
     """max Σ c[u] for target i with the plan's fixed budgets and every non-target constraint."""
     ts = d.targets[i]
-    b = Builder(d, "x")
+    b = Builder(d)
     b.budget()
     b.constraint_rows(only=lambda r: not isinstance(r.spec, TargetSpec))
     cols = target_rows(b, ts, i, with_required=False)

@@ -78,7 +78,7 @@ def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]
     out: list[tuple[str, str, float | None, Callable[[Any], LP]]] = []
     if d.policy.response_curves:
         def outcome(dd: Any) -> LP:
-            b = Builder(dd, "x")
+            b = Builder(dd)
             b.budget()
             b.constraint_rows(only=_not_target)
             for i, ts in enumerate(dd.targets):  # targets fund items but are not required here
@@ -89,7 +89,7 @@ def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]
         out.append(("outcome", "", None, outcome))
     for i, ts in enumerate(d.targets):
         def target(dd: Any, i: int = i) -> LP:
-            b = Builder(dd, "x")
+            b = Builder(dd)
             b.budget()
             b.constraint_rows(only=_not_target)
             target_rows(b, dd.targets[i], i, with_required=False)

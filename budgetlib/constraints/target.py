@@ -76,11 +76,13 @@ def target_rows(b: Builder, ts: TargetSpec, index: int, *, with_required: bool =
     cols = b.lp.add_vars(U, 0.0, ts.capacity)
     b.lay.c[index] = cols
     ys = np.asarray(ts.years, np.int64)
-    # unit_cost·c[u] − Σ_y x[u,task,y] ≤ 0
-    rows = np.repeat(np.arange(U), ys.size)
-    cells = (ts.task * Y + np.tile(ys, U)) * U + rows
-    b.xrows(np.full(U, -INF), np.zeros(U), rows, cells, -np.ones(cells.size), ts.unit_group, np.arange(U),
-            extra=(np.arange(U), cols, np.full(U, ts.constraint.unit_cost / b.d.M)))
+    # unit_cost·c[u] − Σ_y x[u,task,y] ≤ 0 for the units that can progress (c[u] = 0 elsewhere)
+    us = np.flatnonzero(ts.capacity > 0)
+    m = us.size
+    rows = np.repeat(np.arange(m), ys.size)
+    cells = (ts.task * Y + np.tile(ys, m)) * U + us[rows]
+    b.xrows(np.full(m, -INF), np.zeros(m), rows, cells, -np.ones(cells.size), ts.unit_group, us,
+            extra=(np.arange(m), cols[us], np.full(m, ts.constraint.unit_cost / b.d.M)))
     if with_required:
         b.rows(np.array([ts.required]), np.array([INF]), np.zeros(U, np.int64), cols, np.ones(U), ts.group)
     return cols

@@ -67,8 +67,10 @@ class PolicyKind(StrEnum):
 
 
 class DeviationWeighting(StrEnum):
-    ABSOLUTE = "absolute"  # Σ |x − p|
-    RELATIVE = "relative"  # Σ |x − p| / p  (each unit's deviation counted relative to its share)
+    """How the fair final stage weighs a unit's deviation from its reference share r."""
+
+    ABSOLUTE = "absolute"  # Σ (x − r)²: a forced change shared in equal amounts
+    RELATIVE = "relative"  # Σ (x − r)²/r (χ²): a forced change shared in proportion to r (the default)
 
 
 if TYPE_CHECKING:
@@ -108,7 +110,7 @@ class AllocationPolicy(_Frozen):
     level: Literal["district", "commune"] = "district"
     rounding_unit: _Money = Field(1, gt=0, description="Round allocations to this many đồng (1, 1000, 1000000)")
     years: list[int] | None = None
-    deviation: DeviationWeighting = DeviationWeighting.ABSOLUTE
+    deviation: DeviationWeighting = DeviationWeighting.RELATIVE
     constraints: list[Constraint] = Field(default_factory=list)
     response_curves: list[ResponseCurve] = Field(default_factory=list)
     solver: Literal["highs", "cbc"] = "highs"

@@ -21,9 +21,10 @@ from ...model.result import Diagnosis
 from .._data import Data
 from .._diagnose import diagnose_lp
 from .._lp import LP, Solution, solve, solve_highspy
-from .._model import Builder, Layout
+from .._model import Builder, Layout, deviation_size
+from .._qp import HIGHS_QP_MAX_COLUMNS, solve_qp, solve_qp_highs
 
-__all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "dev_builder", "infeasible", "check_optimal", "run"]
+__all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "fair_builder", "fair_scale", "infeasible", "check_optimal", "run"]
 
 LEXI_TOLERANCES = (1e-7, 1e-5, 1e-3)
 """Relative slack on the stage-1 optimum when stage 2 re-optimises (retried if numerically infeasible)."""
@@ -78,20 +79,60 @@ def relative(d: Data) -> bool:
     return d.policy.deviation is DeviationWeighting.RELATIVE
 
 
-def dev_builder(d: Data, lo: np.ndarray | None = None) -> Builder:
-    """The min-deviation model (form dev) with every constraint, optionally with raised lower bounds."""
-    b = Builder(d, "dev", lo)
+def fair_builder(d: Data, lo: np.ndarray | None = None) -> Builder:
+    """The fair final stage: every constraint (optionally with raised lower bounds) and the squared
+    deviation from the reference share (χ² for ``deviation="relative"``) as the objective."""
+    b = Builder(d, lo)
     b.common()
-    b.deviation_cost(relative(d))
+    b.fair_objective(relative(d))
     return b
+
+
+def fair_scale(d: Data, value: float) -> float:
+    """d(equivalent deviation in đồng)/d(LP objective) at ``value`` (for shadow prices):
+    V = √(K·c·S) with S = Σ ω_LP(x − r)² = 2·(LP objective + constant), c = đồng² per LP unit of S."""
+    if value <= 1e-9 * max(1.0, float(d.B.sum())):
+        return 0.0
+    c = d.M if relative(d) else d.M * d.M
+    return deviation_size(d, relative(d)) * c / value
 
 
 def run(d: Data, lp: LP, backend: str, *, ranging: bool = True, ipm: bool = False) -> Solution:
     sol = solve(lp, backend=backend, solver=d.policy.solver, ranging=ranging, ipm=ipm)
+    if lp.quadratic and sol.status != "optimal":
+        return _qp_rescue(lp, sol)
     if sol.status.startswith("error") and d.policy.solver == "highs":
         # a numerical failure of one method: the other (interior point with crossover, or simplex)
         sol = solve_highspy(lp, ranging=ranging, ipm=not ipm)
     return sol
+
+
+def _qp_rescue(lp: LP, sol: Solution) -> Solution:
+    """Clarabel did not solve the fair stage: HiGHS (simplex) decides whether the rows can hold at
+    all; if they can, Clarabel once more with looser tolerances, then HiGHS's own QP solver on small
+    models. The allocator's feasibility is always HiGHS's (diagnoses and repairs use it too)."""
+    if feasibility(lp).status == "infeasible":
+        return Solution("infeasible", solver=sol.solver, version=sol.version)
+    retry = solve_qp(lp, tol=1e-7)
+    if retry.status == "optimal" or lp.n_cols > HIGHS_QP_MAX_COLUMNS:
+        return retry
+    return solve_qp_highs(lp)
+
+
+def feasibility(lp: LP) -> Solution:
+    """HiGHS on the rows and bounds of ``lp`` without its objective (a feasibility problem)."""
+    plain = LP(lb=lp.lb, ub=lp.ub, cost=[np.zeros_like(c) for c in lp.cost], quad=[np.zeros_like(q) for q in lp.quad],
+               n_cols=lp.n_cols, n_rows=lp.n_rows, _r=lp._r, _c=lp._c, _v=lp._v, _rlo=lp._rlo, _rhi=lp._rhi,
+               _rgroup=lp._rgroup, _relem=lp._relem)
+    return solve_highspy(plain)
+
+
+def feasible(d: Data) -> bool:
+    """Whether the plan's rows and bounds (with the current rounding margin) can hold: HiGHS decides."""
+    b = Builder(d)
+    b.common()
+    lp, _ = b.done()
+    return feasibility(lp).status == "optimal"
 
 
 def infeasible(d: Data) -> Diagnosis | None:
@@ -99,7 +140,7 @@ def infeasible(d: Data) -> Diagnosis | None:
     tightened by the rounding margin (the caller solves again without it)."""
     if d.row_margin > 0:
         return None
-    b = Builder(d, "x")
+    b = Builder(d)
     b.common()
     lp, _ = b.done()
     return diagnose_lp(d, lp)
@@ -108,10 +149,13 @@ def infeasible(d: Data) -> Diagnosis | None:
 def reference_if_feasible(d: Data) -> np.ndarray | None:
     """The reference share (flat, đồng) when it already satisfies every coupling row (tightened by
     the rounding margin): then it is the unique optimum of min_deviation (deviation 0) and of
-    max_min (coverage 1, and stage 2 deviation 0), and no LP is needed."""
+    max_min (coverage 1, and stage 2 deviation 0), and no LP is needed. Not when a block could not
+    be water-filled (the reference then breaks a bound: the solver decides)."""
+    if d.ref_failed.any():
+        return None
     if not d.row_specs:
         return d.ref.ravel().copy()
-    b = Builder(d, "x")
+    b = Builder(d)
     b.common()
     lp, lay = b.done()
     _lb, _ub, _cost, rlo, rhi, start, idx, val = lp.arrays()

@@ -1,6 +1,7 @@
 """max_outcome — efficiency: maximise Σ outcome of the concave response curves, then (stage 2) the
-min-deviation split among the allocations that keep that outcome, so tasks without a curve are
-split as close to need as the constraints allow."""
+fair split among the allocations that keep that outcome: the unique minimiser of the squared
+deviation from the reference share — so ties between units (equal slopes) are shared in proportion
+to need, and tasks without a curve are split as close to need as the constraints allow."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class MaxOutcome(PolicyType):
         return Msg("alloc.objective.outcome", outcomes=[c.outcome or c.task for c in d.policy.response_curves])
 
     def solve(self, d: Data, backend: str) -> Outcome:
-        b = Builder(d, "x")
+        b = Builder(d)
         b.common()
         b.outcome(sign=-1.0)
         lp1, lay1 = b.done()
@@ -32,11 +33,11 @@ class MaxOutcome(PolicyType):
         assert s1.col_value is not None
         best = -s1.objective
         for tol in LEXI_TOLERANCES:
-            b2 = Builder(d, "dev")
+            b2 = Builder(d)
             b2.common()
             b2.outcome(sign=0.0)
             b2.outcome_floor(best - tol * max(1.0, abs(best)))
-            b2.deviation_cost(relative(d))
+            b2.fair_objective(relative(d))
             lp2, lay2 = b2.done()
             s2 = run(d, lp2, backend, ranging=False)
             if s2.status == "optimal" and s2.col_value is not None:
