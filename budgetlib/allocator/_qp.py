@@ -149,7 +149,7 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
         # not verified optimal (blocks of very different sizes: the interior-point tolerances are
         # relative to the largest, and a slightly infeasible answer can even score better): on a
         # small model, HiGHS's exact active-set QP when it reports an optimum that is feasible
-        exact = solve_qp_highs(lp, time_limit=HIGHS_QP_CHECK_SECONDS)
+        exact = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS)
         if exact.status == "optimal" and exact.col_value is not None:
             ve = np.asarray(exact.col_value, float)
             if kkt_violation(qp, ve, np.zeros(qp.A.shape[0]))[0] <= 1e-10:
@@ -402,11 +402,14 @@ HIGHS_QP_MAX_COLUMNS = 3_000
 took minutes on 10⁴ cells)."""
 
 
-HIGHS_QP_CHECK_SECONDS = 1.0
-"""Time limit of HiGHS's QP when it only replaces an interior-point answer that did not verify."""
+HIGHS_QP_CHECK_ITERATIONS = 20_000
+"""Effort limit of HiGHS's QP when it only replaces an interior-point answer that did not verify:
+a count of active-set iterations, not seconds, so that the same plan takes the same path on a busy
+machine (a wall-clock limit made results depend on the load)."""
+HIGHS_QP_HANG_GUARD_SECONDS = 600.0
 
 
-def solve_qp_highs(lp: LP, *, time_limit: float | None = None) -> Solution:
+def solve_qp_highs(lp: LP, *, iteration_limit: int | None = None) -> Solution:
     """The same QP by HiGHS's active-set solver (exact, slow on large models)."""
     import highspy
 
@@ -414,8 +417,9 @@ def solve_qp_highs(lp: LP, *, time_limit: float | None = None) -> Solution:
 
     h = new_highs()
     h.setOptionValue("random_seed", 0)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
+    if iteration_limit is not None:
+        h.setOptionValue("qp_iteration_limit", int(iteration_limit))
+        h.setOptionValue("time_limit", HIGHS_QP_HANG_GUARD_SECONDS)
     if h.passModel(_highs_lp(lp, True)) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
         return Solution("error: HiGHS rejected the QP", solver="highspy-qp")
     quad = lp.quad_array()
