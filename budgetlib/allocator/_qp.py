@@ -154,6 +154,8 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
             ve = np.asarray(exact.col_value, float)
             if kkt_violation(qp, ve, np.zeros(qp.A.shape[0]))[0] <= 1e-10:
                 return exact
+    if kkt_violation(sq, u, y)[0] > 1e-7:  # an unconverged interior point that polishing could not make feasible
+        return Solution("error: Clarabel did not converge", solver="clarabel", version=version)
     v = v0 + u * D
     # keep exact bounds exact (the shift and scale round off the last bits)
     v = np.clip(v, qp.lb, qp.ub)
@@ -208,8 +210,10 @@ def _clarabel(qp: QPArrays, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndar
     status = str(result.status)
     if status in ("PrimalInfeasible", "AlmostPrimalInfeasible"):
         return "infeasible"
-    if status not in ("Solved", "AlmostSolved"):
+    if status not in ("Solved", "AlmostSolved", "InsufficientProgress", "MaxIterations"):
         return f"error: Clarabel {status}"
+    # InsufficientProgress / MaxIterations: the point is kept for polishing; the caller accepts it
+    # only if the polished point satisfies every row and bound (checked in solve_qp)
     v[free] = np.asarray(result.x, float)
     z = np.asarray(result.z, float)
     # duals in HiGHS's convention: d(objective)/d(active bound)

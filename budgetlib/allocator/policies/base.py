@@ -22,7 +22,7 @@ from .._data import Data
 from .._diagnose import diagnose_lp
 from .._lp import LP, Solution, solve, solve_highspy
 from .._model import Builder, Layout, deviation_size
-from .._qp import HIGHS_QP_MAX_COLUMNS, solve_qp, solve_qp_highs
+from .._qp import HIGHS_QP_CHECK_ITERATIONS, HIGHS_QP_MAX_COLUMNS, solve_qp, solve_qp_highs
 
 __all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "fair_builder", "fair_scale", "infeasible", "check_optimal", "run"]
 
@@ -116,7 +116,7 @@ def _qp_rescue(lp: LP, sol: Solution) -> Solution:
     retry = solve_qp(lp, tol=1e-7)
     if retry.status == "optimal" or lp.n_cols > HIGHS_QP_MAX_COLUMNS:
         return retry
-    return solve_qp_highs(lp)
+    return solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS)  # its active set can stall on degenerate stages
 
 
 def feasibility(lp: LP) -> Solution:
