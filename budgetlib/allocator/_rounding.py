@@ -59,7 +59,11 @@ def round_block(total: int, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: np
     if free.size == 0:
         return out
     xf = np.clip(np.where(np.isfinite(x[free]), x[free], 0.0), lo_i[free], hi_i[free])
-    weights = xf.copy()
+    # Solver noise (~10⁻⁹ of the budget) must not decide a tie between units whose amounts are equal
+    # in exact arithmetic: weights are snapped to a grid of a thousandth of the rounding unit, so
+    # such ties go the same way in every scenario (largest remainder breaks exact ties by position).
+    grid = unit / 1000.0
+    weights = np.round(xf / grid) * grid if unit > 1 else xf.copy()
     if not weights.sum() > 0:
         pf = np.where(np.isfinite(p[free]), np.maximum(p[free], 0.0), 0.0)
         weights = pf if pf.sum() > 0 else np.ones(free.size)
