@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,27 @@ settings.load_profile("ci" if os.environ.get("CI") else "budgetlib")
 
 # An unknown message code must fail the test that hits it (in production it renders as the code).
 os.environ.setdefault("BUDGETLIB_STRICT_I18N", "1")
+
+def in_ci() -> bool:
+    """CI sets ``CI`` (``.ci/run`` exports ``CI=1``; hosted runners say ``true``)."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def require_tool(names: tuple[str, ...], required: str, missing: str) -> str:
+    """The first of ``names`` on PATH. A real host the tests need: absent in CI is a failure
+    (``required``), elsewhere a skip (``missing``, saying what to install)."""
+    for name in names:
+        exe = shutil.which(name)
+        if exe is not None:
+            return exe
+    if in_ci():
+        pytest.fail(required)
+    pytest.skip(missing)
+
+
+def soffice() -> str:
+    return require_tool(("soffice", "libreoffice"), "LibreOffice (soffice) is required in CI: see .ci/run", "LibreOffice (soffice) not installed")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -27,7 +27,7 @@ from budgetlib.io.workbook import OpenpyxlBook, read_workbook
 from budgetlib.io.workbook.results import read_allocation_records
 from budgetlib.pipeline import run_allocate
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, ROOT, in_ci
 
 sys.path.insert(0, str(ROOT / "libreoffice" / "devtools"))
 import office as lo
@@ -85,7 +85,7 @@ class Calc:
 @pytest.fixture(scope="module")
 def calc(tmp_path_factory):
     if lo.soffice_path() is None:
-        if os.environ.get("CI", "").lower() == "true":
+        if in_ci():
             pytest.fail("LibreOffice is required in CI: see .ci/run")
         pytest.skip("LibreOffice is not installed (Debian/Ubuntu: apt install libreoffice-calc-nogui python3-uno)")
     if lo.uno_python() is None:

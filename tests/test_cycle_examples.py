@@ -5,8 +5,6 @@ figures budgetlib computed."""
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -20,6 +18,7 @@ from budgetlib.io.workbook import read_workbook, write_sheets
 from budgetlib.model.actuals import Actuals
 from budgetlib.pipeline.cycle import run_carry_over, run_chain, run_progress, run_revise
 
+from .conftest import soffice
 from .cycle_support import HP_CYCLE, TN_CHAIN
 
 
@@ -58,15 +57,6 @@ def test_the_chain_files_are_what_the_builder_writes():
     assert tc.budget_lines == original.budget_lines and tc.units == original.units and tc.allocation == original.allocation
 
 
-def _soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("LibreOffice (soffice) is required in CI: see .ci/run")
-        pytest.skip("LibreOffice (soffice) not installed")
-    return exe
-
-
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory):
     """Every cycle sheet of the Hải Phòng example and the Tây Ninh chain in one workbook, recalculated by LibreOffice."""
@@ -86,7 +76,7 @@ def recalculated(tmp_path_factory):
     src = write_sheets(sheets, tmp / "cycle.xlsx")
     outdir = tmp / "out"
     outdir.mkdir()
-    subprocess.run([_soffice(), "--headless", "--norestore", f"-env:UserInstallation={(tmp / 'lo').as_uri()}", "--convert-to", "xlsx",
+    subprocess.run([soffice(), "--headless", "--norestore", f"-env:UserInstallation={(tmp / 'lo').as_uri()}", "--convert-to", "xlsx",
                     "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=240)
     wb = load_workbook(outdir / "cycle.xlsx", data_only=True)
     return wb, outcomes
@@ -154,7 +144,7 @@ def test_the_printable_report_prints_on_two_a4_pages_in_both_languages(tmp_path)
         assert max(len(r) for r in spec.rows) <= 5 and sum(spec.column_widths.values()) <= 66
         assert all(len(r[0]) <= 64 for r in spec.rows if len(r) == 1 and isinstance(r[0], str))
         files.append(write_sheets([spec], tmp_path / f"report_{lang}.xlsx"))
-    subprocess.run([_soffice(), "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--convert-to", "pdf",
+    subprocess.run([soffice(), "--headless", "--norestore", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), *map(str, files)], check=True, capture_output=True, timeout=240)
     for lang in ("vi", "en"):
         assert _pdf_pages(tmp_path / f"report_{lang}.pdf") == 2, lang

@@ -8,9 +8,7 @@ show English labels (nor English sheets Vietnamese ones).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,27 +19,13 @@ from budgetlib.io.workbook import write_sheets
 from budgetlib.io.workbook.results import result_sheet_name, year_sheet_name
 from budgetlib.pipeline import run_allocate
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, require_tool, soffice
 
 HAIPHONG = EXAMPLES / "haiphong_2011_2015" / "plan.json"
 
 
-def soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("LibreOffice (soffice) is required in CI: see .ci/run")
-        pytest.skip("LibreOffice (soffice) not installed")
-    return exe
-
-
 def poppler(tool: str) -> str:
-    exe = shutil.which(tool)
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{tool} (poppler-utils) is required in CI: see .ci/run")
-        pytest.skip(f"{tool} not installed (apt-get install poppler-utils)")
-    return exe
+    return require_tool((tool,), f"{tool} (poppler-utils) is required in CI: see .ci/run", f"{tool} not installed (apt-get install poppler-utils)")
 
 
 def to_pdf(src: Path, tmp: Path) -> Path:

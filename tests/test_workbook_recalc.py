@@ -5,9 +5,7 @@ Skipped only when LibreOffice is absent on a developer machine; in CI (``CI=true
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,16 +17,7 @@ from budgetlib.io.grid import SheetSpec, column_index, values_equal
 from budgetlib.io.workbook import CalamineBook, OpenpyxlBook, write_result_workbook
 from budgetlib.pipeline import compare_policies, run_allocate
 
-from .conftest import EXAMPLES
-
-
-def _soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("LibreOffice (soffice) is required in CI: see .ci/run")
-        pytest.skip("LibreOffice (soffice) not installed")
-    return exe
+from .conftest import EXAMPLES, soffice
 
 
 def _recalculate(src: Path, tmp: Path) -> Path:
@@ -36,7 +25,7 @@ def _recalculate(src: Path, tmp: Path) -> Path:
     outdir.mkdir()
     profile = (tmp / "lo_profile").as_uri()
     subprocess.run(
-        [_soffice(), "--headless", "--norestore", f"-env:UserInstallation={profile}", "--convert-to", "xlsx", "--outdir", str(outdir), str(src)],
+        [soffice(), "--headless", "--norestore", f"-env:UserInstallation={profile}", "--convert-to", "xlsx", "--outdir", str(outdir), str(src)],
         check=True,
         capture_output=True,
         timeout=180,
