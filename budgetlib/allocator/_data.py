@@ -74,10 +74,12 @@ class Data:
     (the proportional policy's water-filling: eligibility, earmarks, floors and caps respected)."""
     ref_failed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # [T, Y] blocks that cannot be split
     row_margin: float = 0.0
-    M: float = 1e6
-    """đồng per LP money unit (``_model.money_scale``)."""
     """đồng per unit of |coefficient| by which constraint rows are tightened so that rounding to
     the rounding unit keeps them (2 rounding units; 0 when the tightened model is infeasible)."""
+    M: float = 1e6
+    """đồng per LP money unit (``_model.money_scale``)."""
+    whole: dict[int, object] = field(default_factory=dict)
+    """What the whole-number stage did, per index of ``targets`` (``_whole.WholeNote``)."""
 
     @property
     def shape(self) -> tuple[int, int, int]:

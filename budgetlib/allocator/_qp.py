@@ -37,7 +37,7 @@ import numpy as np
 
 from ._lp import LP, Solution
 
-__all__ = ["solve_qp", "clarabel_version", "polish", "kkt_violation"]
+__all__ = ["solve_qp", "solve_l1", "clarabel_version", "polish", "kkt_violation"]
 
 TOLERANCE = 1e-9
 """Clarabel's relative feasibility and gap tolerances."""
@@ -433,3 +433,36 @@ def solve_qp_highs(lp: LP, *, iteration_limit: int | None = None) -> Solution:
     h.passHessian(lp.n_cols, int(nz.size), highspy.HessianFormat.kTriangular, start, nz.astype(np.int32), quad[nz])
     h.run()
     return _read_highs(h, lp, ranging=False, iis=False, solver="highspy-qp")
+
+
+def solve_l1(lp: LP) -> Solution:
+    """The last resort for a fair stage no QP solver resolves (budgets 10¹⁰ apart in one model: a
+    year of 7 đ beside one of 300 tỷ): HiGHS's simplex on the weighted L1 version of the same
+    objective, min Σ quad_j·|v_j − v₀_j| + the linear costs (v₀ = −cost/quad, the reference share),
+    over the same rows and bounds. Feasible whenever the rows are, and exact, but its optimum may
+    not be unique; ``solver`` says ``highspy-l1`` so the explanation can say so."""
+    from ._lp import solve_highspy
+
+    quad = lp.quad_array()
+    cost = np.concatenate(lp.cost) if lp.cost else np.zeros(0)
+    q = np.flatnonzero(quad > 0)
+    v0 = -cost[q] / quad[q]
+    l1 = LP(lb=list(lp.lb), ub=list(lp.ub), cost=[np.where(quad > 0, 0.0, cost)], quad=[np.zeros(lp.n_cols)],
+            n_cols=lp.n_cols, n_rows=lp.n_rows, _r=list(lp._r), _c=list(lp._c), _v=list(lp._v), _rlo=list(lp._rlo),
+            _rhi=list(lp._rhi), _rgroup=list(lp._rgroup), _relem=list(lp._relem))
+    k = q.size
+    if k:
+        e = l1.add_vars(k, 0.0, np.inf, quad[q])
+        # e ≥ v − v₀ and e ≥ v₀ − v
+        rows = np.concatenate([np.arange(k), np.arange(k), np.arange(k, 2 * k), np.arange(k, 2 * k)])
+        cols = np.concatenate([e, q, e, q])
+        vals = np.concatenate([np.ones(k), -np.ones(k), np.ones(k), np.ones(k)])
+        l1.add_rows(np.concatenate([-v0, v0]), np.full(2 * k, np.inf), rows, cols, vals, -1)
+    sol = solve_highspy(l1)
+    if sol.status != "optimal" or sol.col_value is None:
+        return Solution(sol.status, solver="highspy-l1", version=sol.version)
+    n, m = lp.n_cols, lp.n_rows
+    v = np.asarray(sol.col_value, float)[:n]
+    cut = lambda a, size: None if a is None else np.asarray(a, float)[:size]  # noqa: E731
+    return Solution("optimal", float(0.5 * quad @ (v * v) + cost @ v), v, cut(sol.col_dual, n), cut(sol.row_value, m),
+                    cut(sol.row_dual, m), None, None, solver="highspy-l1", version=sol.version)

@@ -11,6 +11,7 @@ from ..model.result import Allocation, AllocationStatus, ConstraintKind, Constra
 from ._data import Data
 from ._diagnose import place
 from ._model import TRIEU, covered_cells
+from ._whole import WholeNote
 
 MAX_ROWS_PER_GROUP = 5
 """Binding rows reported individually for each named constraint (the group row summarises all)."""
@@ -68,7 +69,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
         T_, Y_, U_ = d.shape
         ys = np.asarray(ts.years, np.int64)
         funding = x.reshape(T_, Y_, U_)[ts.task][ys].sum(axis=0) if ys.size else np.zeros(U_)
-        act[:] = float(np.minimum(ts.capacity, funding / ts.constraint.unit_cost).sum())
+        act[:] = float(ts.funded(funding).sum())
     eq = lo == hi
     bound = np.where(np.isfinite(lo), lo, hi)
     slack = np.where(eq, 0.0, np.where(np.isfinite(hi), hi - act, act - lo))
@@ -241,10 +242,10 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
 
 def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
     out = []
-    for ts in d.targets:
+    for i, ts in enumerate(d.targets):
         ys = np.asarray(ts.years, np.int64)
         funding = cells[ts.task][ys].sum(axis=0).astype(float) if ys.size else np.zeros(len(d.units))
-        funded = float(np.minimum(ts.capacity, funding / ts.constraint.unit_cost).sum())
+        funded = float(ts.funded(funding).sum())
         short = max(0.0, ts.required - funded)
         met = short <= 1e-9 * max(1.0, ts.required)
         t = ts.target
@@ -252,9 +253,13 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
         shown = Named(name, t.name_en if t else "")
         params = dict(target=ts.constraint.target, name=shown, required=ts.required, unit=(t.unit if t and t.unit else ""),
                       funded=funded, cost=int(ts.constraint.unit_cost))
-        msg = Msg("alloc.attainment.costed_met", **params) if met else Msg("alloc.attainment.costed_short", **params, short=short)
+        prefix = "alloc.attainment.whole_" if ts.whole else "alloc.attainment.costed_"
+        msg = Msg(prefix + "met", **params) if met else Msg(prefix + "short", **params, short=short)
+        note = d.whole.get(i)
+        if isinstance(note, WholeNote):
+            msg = _whole_note(d, note, msg, params)
         out.append(TargetAttainment(target=ts.constraint.target, name=name, year=ts.year_label, required=_r(ts.required), funded=_r(funded),
-                                    shortfall=_r(0.0 if met else short), met=met, msg=msg))
+                                    shortfall=_r(0.0 if met else short), met=met, whole=ts.whole, msg=msg))
     costed = {ts.constraint.target for ts in d.targets}
     for t in d.plan.targets:
         if t.code in costed:
@@ -271,6 +276,20 @@ def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
         out.append(TargetAttainment(target=t.code, name=t.name, year=last, required=_r(required), funded=_r(required if met else 0.0),
                                     shortfall=_r(0.0 if met else required), met=met, msg=msg, costed=False))
     return out
+
+
+def _whole_note(d: Data, note: WholeNote, msg: Msg, params: dict) -> Msg:
+    """The attainment line of a whole target, followed by what the whole-number stage did."""
+    if note.failed:
+        return Msg("alloc.join.sentences", first=msg, second=Msg("alloc.attainment.whole_failed", **params))
+    if note.raised:
+        units = [Named(d.units[u].name, getattr(d.units[u], "name_en", "") or "") for u in note.raised]
+        extra = Msg("alloc.attainment.whole_raised_mip" if note.by_mip else "alloc.attainment.whole_raised", **params,
+                    continuous=note.continuous, before=note.whole, units=units)
+        return Msg("alloc.join.sentences", first=msg, second=extra)
+    if note.continuous - note.whole > 1e-6:
+        return Msg("alloc.join.sentences", first=msg, second=Msg("alloc.attainment.whole_fraction", **params, continuous=note.continuous))
+    return msg
 
 
 def rounding_residuals(d: Data, cells: np.ndarray) -> list[Msg]:
@@ -311,7 +330,9 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(Msg("alloc.explain.bisection"))
         elif solved.duals.row_up is None and solved.duals_lp is not None and solved.duals_lp.quadratic:
             notes.append(Msg("alloc.explain.quadratic_duals"))
-        if solved.final_lp.quadratic:
+        if solved.final_lp.quadratic and solved.final.solver == "highspy-l1":
+            notes.append(Msg("alloc.explain.l1_fallback"))
+        elif solved.final_lp.quadratic:
             stage = "fair" if policy.kind is PolicyKind.MIN_DEVIATION else "tiebreak"
             notes.append(Msg(f"alloc.explain.{stage}_{'relative' if policy.deviation == 'relative' else 'absolute'}"))
     elif policy.kind is PolicyKind.PROPORTIONAL:

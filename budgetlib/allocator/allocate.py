@@ -25,8 +25,9 @@ from ._diagnose import precheck
 from ._lp import highs_version
 from ._repair import suggest_repair
 from ._rounding import repair_mip, round_cells, to_amounts
+from ._whole import short_targets, whole_targets
 from .policies import POLICIES
-from .policies.base import feasible, infeasible
+from .policies.base import Outcome, PolicyType, Solved, feasible, infeasible
 
 __all__ = ["allocate"]
 
@@ -80,31 +81,60 @@ def allocate(
         tick(steps, steps, Msg("alloc.progress.infeasible"))
         return _infeasible(d, _with_repair(plan, policy, diag, years, chosen.applies_coupling), "")
     tick(2, steps, Msg("alloc.progress.solving"))
-    d.row_margin = 2.0 * policy.rounding_unit if chosen.applies_coupling else 0.0
-    outcome = chosen.solve(d, backend)
-    if outcome is None:  # infeasible with the rounding margin: without it, rounding may break a row (reported)
-        d.row_margin = 0.0
-        # HiGHS's simplex decides feasibility (diagnoses and repairs use it too); the interior-point
-        # solver of the fair stage would accept a plan infeasible by a few đồng within its tolerance
-        outcome = chosen.solve(d, backend) if feasible(d) else infeasible(d)
-    assert outcome is not None
+    outcome = _solve(d, chosen, backend)
     if isinstance(outcome, Diagnosis):
         tick(steps, steps, Msg("alloc.progress.infeasible"))
         return _infeasible(d, _with_repair(plan, policy, outcome, years, chosen.applies_coupling), "highs" if chosen.applies_coupling else "")
+    assert outcome is not None
     x, solved = outcome
     tick(3, steps, Msg("alloc.progress.rounding"))
-    cells = round_cells(d, x, policy.rounding_unit)
-    if chosen.applies_coupling and _report.rounding_residuals(d, cells):
-        # rounding broke a coupling row (tiny budgets, or a model only feasible without the margin):
-        # search the roundings of the LP amounts for one that keeps every row
-        repaired = repair_mip(d, x)
-        if repaired is not None:
-            cells = repaired
+    cells = _rounded(d, x, chosen.applies_coupling)
+    if chosen.applies_coupling and any(ts.whole for ts in d.targets):
+        short = sorted(set(short_targets(d, x)) | set(short_targets(d, cells.ravel())))
+        if short:  # fund whole items: choose whole counts and solve the policy again
+            x, solved = whole_targets(d, x, solved, lambda: _resolve(d, chosen, backend), short)
+            cells = _rounded(d, x, True)
+        else:
+            whole_targets(d, x, solved, lambda: None, [])  # records the notes
     amounts = to_amounts(d, cells, policy.rounding_unit)
     tick(4, steps, Msg("alloc.progress.explaining"))
     alloc = _report.build_allocation(d, amounts, cells, x, solved)
     tick(steps, steps, Msg("alloc.progress.done"))
     return alloc
+
+
+def _solve(d: Data, chosen: PolicyType, backend: str, *, diagnose: bool = True) -> Outcome:
+    """The policy's solution with the rounding margin on coupling rows, else without it (rounding
+    may then break a row: repaired or reported); a diagnosis (or None: ``diagnose=False``) when
+    the plan is infeasible."""
+    d.row_margin = 2.0 * d.policy.rounding_unit if chosen.applies_coupling else 0.0
+    outcome = chosen.solve(d, backend)
+    if outcome is None:  # infeasible with the rounding margin
+        d.row_margin = 0.0
+        # HiGHS's simplex decides feasibility (diagnoses and repairs use it too); the interior-point
+        # solver of the fair stage would accept a plan infeasible by a few đồng within its tolerance
+        if feasible(d):
+            outcome = chosen.solve(d, backend)
+        else:
+            outcome = infeasible(d) if diagnose else None
+    return outcome
+
+
+def _resolve(d: Data, chosen: PolicyType, backend: str) -> tuple[np.ndarray, Solved | None] | None:
+    outcome = _solve(d, chosen, backend, diagnose=False)
+    return None if outcome is None or isinstance(outcome, Diagnosis) else outcome
+
+
+def _rounded(d: Data, x: np.ndarray, coupling: bool) -> np.ndarray:
+    """Cells [T, Y, U] in whole rounding units; when rounding broke a coupling row (tiny budgets,
+    or a model only feasible without the margin), the roundings of the LP amounts are searched for
+    one that keeps every row."""
+    cells = round_cells(d, x, d.policy.rounding_unit)
+    if coupling and _report.rounding_residuals(d, cells):
+        repaired = repair_mip(d, x)
+        if repaired is not None:
+            cells = repaired
+    return cells
 
 
 def _with_repair(plan: Plan, policy: AllocationPolicy, diag: Diagnosis, years: list[int] | None, coupling: bool) -> Diagnosis:

@@ -92,7 +92,7 @@ class WorkbookField:
 
     ``key`` is the JSON key; ``kind`` how its cell is read (the workbook reader's field kinds:
     ``text``, ``opt_text``, ``code``, ``opt_code``, ``list``, ``years``, ``money``, ``opt_float``,
-    ``enum``); the header and the help text are catalogue codes ``alloc.field.<key>`` and
+    ``enum``, ``bool``); the header and the help text are catalogue codes ``alloc.field.<key>`` and
     ``alloc.field_help.<key>``."""
 
     key: str

@@ -3,6 +3,11 @@
 A unit converts c[u] ≤ capacity[u] − baseline[u] items at ``unit_cost`` each, funded by its
 allocation of ``task`` over ``years``: unit_cost·c[u] ≤ Σ_y x[u,task,y]; Σ_u c[u] ≥ ``required``
 (default: the target's last value minus its baseline).
+
+``integer``: the target counts whole things (communes, pilot models): c[u] is a whole number, a
+unit counts only the items its allocation funds in full, and ``required`` is rounded up. The LP
+stages solve the continuous relaxation; :mod:`budgetlib.allocator._whole` then fixes whole counts
+(docs/allocation.md, "Whole-number targets").
 """
 
 from __future__ import annotations
@@ -14,9 +19,21 @@ import numpy as np
 from pydantic import Field
 
 from ..core.i18n import Msg
+from ..core.problems import Problem, Source, json_path
 from ..model.result import Conflict, ConstraintKind
 from ..model.types import Code, Money, Text
-from .base import INF, NAME, TASK, YEARS, ConstraintModel, ConstraintType, WorkbookField, attribute_values, select_years
+from .base import (
+    INF,
+    NAME,
+    TASK,
+    YEARS,
+    ConstraintModel,
+    ConstraintType,
+    PlanRefs,
+    WorkbookField,
+    attribute_values,
+    select_years,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..allocator._data import Data
@@ -24,6 +41,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..model.plan import Target
 
 __all__ = ["TargetConstraint", "TargetSpec", "KIND", "target_required", "target_rows"]
+
+WHOLE_TOLERANCE = 1e-9
+"""An item counts as funded in full when its money falls short by less than this fraction of its
+unit cost (LP amounts carry solver noise; rounded amounts are whole đồng)."""
 
 
 class TargetConstraint(ConstraintModel):
@@ -43,6 +64,10 @@ class TargetConstraint(ConstraintModel):
     baseline_attribute: str = "healthy_communes"
     years: list[int] | None = None
     required: float | None = Field(None, ge=0, allow_inf_nan=False)
+    integer: bool = False
+    committed: dict[Code, Money] | None = None
+    """đồng per unit already committed to this target outside the allocated years (the yearly
+    re-split passes the other years' amounts): it pays for items alongside the new money."""
 
 
 @dataclass
@@ -56,6 +81,16 @@ class TargetSpec:
     capacity: np.ndarray  # capacity − baseline per unit, ≥ 0
     required: float
     year_label: int | None
+    whole: bool = False  # counted in whole items
+    lower: np.ndarray | None = None  # whole items each unit must fund (set by the whole-number stage)
+    committed: np.ndarray | None = None  # đồng per unit committed outside the allocated years
+
+    def funded(self, funding: np.ndarray) -> np.ndarray:
+        """Items per unit that ``funding`` (đồng per unit over the target's years) and the committed
+        money pay for: whole items only when the target is ``integer``, else fractions."""
+        money = np.asarray(funding, float) + (0.0 if self.committed is None else self.committed)
+        items = np.minimum(self.capacity, money / self.constraint.unit_cost)
+        return np.floor(items + WHOLE_TOLERANCE) if self.whole else items
 
 
 def target_required(c: TargetConstraint, target: Target | None, baseline_units: float) -> float:
@@ -73,15 +108,16 @@ def target_rows(b: Builder, ts: TargetSpec, index: int, *, with_required: bool =
     """The c[u] columns (returned), the funding rows and (``with_required``) Σc ≥ required."""
     d = b.d
     _T, Y, U = d.shape
-    cols = b.lp.add_vars(U, 0.0, ts.capacity)
+    cols = b.lp.add_vars(U, 0.0 if ts.lower is None else ts.lower, ts.capacity)
     b.lay.c[index] = cols
     ys = np.asarray(ts.years, np.int64)
-    # unit_cost·c[u] − Σ_y x[u,task,y] ≤ 0 for the units that can progress (c[u] = 0 elsewhere)
+    # unit_cost·c[u] − Σ_y x[u,task,y] ≤ committed[u] for the units that can progress (c[u] = 0 elsewhere)
     us = np.flatnonzero(ts.capacity > 0)
     m = us.size
     rows = np.repeat(np.arange(m), ys.size)
     cells = (ts.task * Y + np.tile(ys, m)) * U + us[rows]
-    b.xrows(np.full(m, -INF), np.zeros(m), rows, cells, -np.ones(cells.size), ts.unit_group, us,
+    hi = np.zeros(m) if ts.committed is None else ts.committed[us] / b.d.M
+    b.xrows(np.full(m, -INF), hi, rows, cells, -np.ones(cells.size), ts.unit_group, us,
             extra=(np.arange(m), cols[us], np.full(m, ts.constraint.unit_cost / b.d.M)))
     if with_required:
         b.rows(np.array([ts.required]), np.array([INF]), np.zeros(U, np.int64), cols, np.ones(U), ts.group)
@@ -93,7 +129,8 @@ class TargetKind(ConstraintType):
     model = TargetConstraint
     fields = (NAME, WorkbookField("target", "opt_code", dropdown="targets", width=10), TASK, YEARS,
               WorkbookField("unit_cost", "money"), WorkbookField("capacity_attribute", "opt_text", width=14),
-              WorkbookField("baseline_attribute", "opt_text", width=14), WorkbookField("required", "opt_float", width=10))
+              WorkbookField("baseline_attribute", "opt_text", width=14), WorkbookField("required", "opt_float", width=10),
+              WorkbookField("integer", "bool", width=10))
     coupling = True
 
     def apply(self, d: Data, c: TargetConstraint, g: int) -> None:
@@ -105,13 +142,29 @@ class TargetKind(ConstraintType):
         year_label = d.years[ys[-1]] if ys else None
         if target is not None and target.values:
             year_label = max(target.values)
-        spec = TargetSpec(g, unit_group, c, target, d.task_codes.index(c.task), ys, np.maximum(capa - base, 0.0),
-                          target_required(c, target, float(base.sum())), year_label)
+        room = np.maximum(capa - base, 0.0)
+        required = target_required(c, target, float(base.sum()))
+        if c.integer:  # whole items: what a unit can still convert, and the count, in whole numbers
+            room = np.floor(room + WHOLE_TOLERANCE)
+            required = float(np.ceil(required - WHOLE_TOLERANCE))
+        committed = None
+        if c.committed:
+            committed = np.array([float(c.committed.get(code, 0)) for code in d.unit_codes])
+        spec = TargetSpec(g, unit_group, c, target, d.task_codes.index(c.task), ys, room, required, year_label, c.integer,
+                          committed=committed)
         d.targets.append(spec)
         d.add_rows(self, c, g, spec)
 
     def rows(self, b: Builder, c: TargetConstraint, g: int, spec: TargetSpec, *, scaled: bool = False) -> None:
         target_rows(b, spec, b.d.targets.index(spec))
+
+    def check(self, c: TargetConstraint, i: int, refs: PlanRefs) -> list[Problem]:
+        out = super().check(c, i, refs)
+        for unit in c.committed or {}:
+            if unit not in refs.units:
+                out.append(Problem("plan.constraint_unknown_reference", Source(path=json_path("allocation", "constraints", i, "committed", unit)),
+                                   {"constraint": c.name, "what": "unit", "value": unit}))
+        return out
 
     def precheck(self, d: Data, c: TargetConstraint, g: int, ts: TargetSpec) -> list[Conflict]:
         U = len(d.units)
@@ -119,8 +172,11 @@ class TargetKind(ConstraintType):
         ys = np.asarray(ts.years, np.int64)
         budget = float(d.B[ts.task, ys].sum()) if ys.size else 0.0
         reach = d.hi[ts.task][ys].sum(axis=0) if ys.size else np.zeros(U)
-        by_budget = budget / c.unit_cost
-        by_units = float(np.minimum(ts.capacity, reach / c.unit_cost).sum())
+        committed = float(ts.committed[ts.capacity > 0].sum()) if ts.committed is not None else 0.0
+        by_budget = (budget + committed) / c.unit_cost
+        by_units = float(ts.funded(reach).sum())
+        if ts.whole:
+            by_budget = float(np.floor(by_budget + WHOLE_TOLERANCE))
         capacity = float(ts.capacity.sum())
         best = min(by_budget, by_units, capacity)
         if ts.required <= best + 1e-9 * max(1.0, ts.required):

@@ -137,7 +137,8 @@ def resplit(
     """Allocate ``budget[t, s]`` (đồng) of ``year`` across the plan's units under its policy.
 
     ``prior`` maps (unit, task) to the amount stability constraints compare with (``None``: the plan's
-    stability constraints are dropped); the other years' amounts come from ``state``.
+    stability constraints are dropped); the other years' amounts come from ``state``, and pay for a
+    target's items alongside this year's money (``TargetConstraint.committed``).
     """
     from ..allocator import allocate
     from ..allocator.allocate import resolve_policy
@@ -146,11 +147,9 @@ def resplit(
     units = [u for u in plan.units if u.code in set(state.units)]
     unit_pos = {u: i for i, u in enumerate(state.units)}
     task_pos = {t: i for i, t in enumerate(state.tasks)}
-    by_code = {t.code: t for t in plan.targets}
     all_years = list(base.years if base.years is not None else plan.program.years)
-    extra_attrs: dict[str, dict[str, float]] = {}
     constraints: list = []
-    for i, c in enumerate(base.constraints):
+    for c in base.constraints:
         if isinstance(c, StabilityConstraint):
             if prior is None:
                 continue
@@ -162,31 +161,20 @@ def resplit(
                 continue
             others = [state.year_index(yr) for yr in years if yr != year and yr in state.years]
             funded = state.amounts[:, task_pos[c.task], others, :].sum(axis=(1, 2)) if others else np.zeros(len(state.units), np.int64)
-            cap = np.array([float(u.attributes.get(c.capacity_attribute, 0.0)) for u in units])
-            done = np.array([float(u.attributes.get(c.baseline_attribute, 0.0)) for u in units])
-            room = np.maximum(cap - done, 0.0)
-            fund = np.array([float(funded[unit_pos[u.code]]) for u in units])
-            c_other = np.minimum(room, fund / float(c.unit_cost))
-            need = target_required(c, by_code.get(c.target), float(done.sum()))
-            attr = f"cycle_done_{i}"
-            extra_attrs[attr] = {u.code: float(done[k] + c_other[k]) for k, u in enumerate(units)}
-            constraints.append(
-                c.model_copy(update={"baseline_attribute": attr, "years": [year], "required": max(0.0, need - float(c_other.sum()))})
-            )
+            # the other years' money pays for items alongside this year's (whole items for an
+            # integer target: a commune funded 0,6 by earlier years and 0,4 now counts once)
+            committed = {u.code: int(funded[unit_pos[u.code]]) for u in units if funded[unit_pos[u.code]] > 0}
+            constraints.append(c.model_copy(update={"years": [year], "committed": committed or None}))
         else:
             constraints.append(c)
     constraints += [
         FloorConstraint(name=b.name, units=[b.unit], tasks=[b.task], years=[year], amount=int(b.amount)) for b in floors if b.amount > 0
     ]
     constraints += [CapConstraint(name=b.name, units=[b.unit], tasks=[b.task], years=[year], amount=int(b.amount)) for b in caps]
-    new_units = [
-        u.model_copy(update={"attributes": {**u.attributes, **{a: v[u.code] for a, v in extra_attrs.items() if u.code in v}}})
-        for u in plan.units
-    ]
     lines = _lines(plan, year, budget, state.tasks, state.sources)
     total = sum(ln.amount for ln in lines)
     program: Program = plan.program.model_copy(update={"total": total})
-    derived = plan.model_copy(update={"units": new_units, "budget_lines": lines, "program": program})
+    derived = plan.model_copy(update={"budget_lines": lines, "program": program})
     chosen = AllocationPolicy.model_validate(
         {**{name: getattr(base, name) for name in AllocationPolicy.model_fields}, "constraints": constraints, "years": None}
     )

@@ -140,7 +140,7 @@ def build() -> Plan:
         )
         constraints.append(
             TargetConstraint(name=f"Mô hình {task} đủ kinh phí ({t.name_en})", target=f"CT{i}", task=task, unit_cost=PILOT_COST,
-                             capacity_attribute="pilot_site", baseline_attribute="pilot_done")
+                             capacity_attribute="pilot_site", baseline_attribute="pilot_done", integer=True)
         )
     reporting = [
         ReportingRule(cadence=c, reporter="Các sở, ban, ngành thành phố; UBND quận, huyện",

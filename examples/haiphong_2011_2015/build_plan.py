@@ -267,6 +267,7 @@ def build() -> Plan:
                     target="CT2",
                     task="XP",
                     unit_cost=80_000_000,
+                    integer=True,  # a commune is healthy or not: only communes funded in full count
                 ),
                 TargetConstraint(
                     name="100% người có hồ sơ quản lý được hỗ trợ chữa trị, tái hòa nhập (10 triệu đồng/người cả giai đoạn)",
@@ -283,6 +284,7 @@ def build() -> Plan:
                     unit_cost=COST_TRAINING_PER_COMMUNE,
                     capacity_attribute="communes",
                     baseline_attribute="done_before",
+                    integer=True,
                 ),
             ],
         ),

@@ -218,6 +218,7 @@ def build() -> Plan:
                     unit_cost=20_000_000,
                     capacity_attribute="slot",
                     baseline_attribute="slot_done",
+                    integer=True,
                 ),
                 TargetConstraint(
                     name="Mọi Đội 178 cấp huyện có ít nhất 50 triệu đồng hoạt động",
@@ -226,6 +227,7 @@ def build() -> Plan:
                     unit_cost=50_000_000,
                     capacity_attribute="slot",
                     baseline_attribute="slot_done",
+                    integer=True,
                 ),
             ],
         ),

@@ -163,7 +163,7 @@ def build(*, with_province: bool = True) -> Plan:
         FloorConstraint(name="Sàn tuyên truyền 3 triệu đồng/xã, thị trấn", tasks=["TT"], amount=3_000_000),
         CapConstraint(name="Trần 20% kinh phí nhiệm vụ cho một xã, thị trấn", tasks=list(TASK_SHARES), share_of_budget=0.20),
         TargetConstraint(name="Mọi xã, thị trấn có kế hoạch và Đội kiểm tra liên ngành được tập huấn (2 triệu đồng/xã)", target="CT1", task="NL",
-                         unit_cost=2_000_000, capacity_attribute="slot", baseline_attribute="slot_done"),
+                         unit_cost=2_000_000, capacity_attribute="slot", baseline_attribute="slot_done", integer=True),
     ]
     if with_province:
         lines += build_budget_lines(PROVINCE_ALLOCATION, YEARS, [PILOT], [PROVINCE_SOURCE], task_shares={"MH": 1.0}, source_shares={"NS_TINH": 1.0}, unit=ROUNDING)
@@ -174,7 +174,7 @@ def build(*, with_province: bool = True) -> Plan:
             EligibilityConstraint(name="Mô hình thí điểm chỉ tại Thị trấn Tân Châu", tasks=["MH"], units=[TOWN]),
             EarmarkConstraint(name=PILOT_EARMARK, unit=TOWN, task="MH", amount=PROVINCE_ALLOCATION),
             TargetConstraint(name=PILOT_TARGET, target="CT2", task="MH", unit_cost=PROVINCE_ALLOCATION,
-                             capacity_attribute="pilot_site", baseline_attribute="slot_done"),
+                             capacity_attribute="pilot_site", baseline_attribute="slot_done", integer=True),
         ]
     scenarios = [
         Scenario(

@@ -22,7 +22,7 @@ from .._data import Data
 from .._diagnose import diagnose_lp
 from .._lp import LP, Solution, solve, solve_highspy
 from .._model import Builder, Layout, deviation_size
-from .._qp import HIGHS_QP_CHECK_ITERATIONS, HIGHS_QP_MAX_COLUMNS, solve_qp, solve_qp_highs
+from .._qp import HIGHS_QP_CHECK_ITERATIONS, HIGHS_QP_MAX_COLUMNS, solve_l1, solve_qp, solve_qp_highs
 
 __all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "fair_builder", "fair_scale", "infeasible", "check_optimal", "run"]
 
@@ -110,13 +110,19 @@ def run(d: Data, lp: LP, backend: str, *, ranging: bool = True, ipm: bool = Fals
 def _qp_rescue(lp: LP, sol: Solution) -> Solution:
     """Clarabel did not solve the fair stage: HiGHS (simplex) decides whether the rows can hold at
     all; if they can, Clarabel once more with looser tolerances, then HiGHS's own QP solver on small
-    models. The allocator's feasibility is always HiGHS's (diagnoses and repairs use it too)."""
+    models, then (last resort, a model too ill-scaled for any QP solver) the weighted L1 version of
+    the objective by HiGHS's simplex. The allocator's feasibility is always HiGHS's (diagnoses and
+    repairs use it too)."""
     if feasibility(lp).status == "infeasible":
         return Solution("infeasible", solver=sol.solver, version=sol.version)
     retry = solve_qp(lp, tol=1e-7)
-    if retry.status == "optimal" or lp.n_cols > HIGHS_QP_MAX_COLUMNS:
+    if retry.status == "optimal":
         return retry
-    return solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS)  # its active set can stall on degenerate stages
+    if lp.n_cols <= HIGHS_QP_MAX_COLUMNS:
+        exact = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS)  # its active set can stall on degenerate stages
+        if exact.status == "optimal":
+            return exact
+    return solve_l1(lp)
 
 
 def feasibility(lp: LP) -> Solution:

@@ -326,7 +326,7 @@ K = Kind
 _REGISTRY_KINDS = {
     "text": Kind.TEXT, "opt_text": Kind.TEXT, "code": Kind.CODE, "opt_code": Kind.CODE, "list": Kind.LIST,
     "years": Kind.YEARS, "money": Kind.MONEY, "float": Kind.FLOAT, "opt_float": Kind.FLOAT, "int": Kind.INT,
-    "enum": Kind.ENUM, "attribute": Kind.ATTRIBUTE,
+    "enum": Kind.ENUM, "attribute": Kind.ATTRIBUTE, "bool": Kind.BOOL,
 }
 
 
