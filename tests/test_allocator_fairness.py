@@ -24,9 +24,10 @@ from budgetlib import (
     StabilityConstraint,
     Task,
     TaskRole,
+    UnitShareConstraint,
 )
 from budgetlib.allocator import allocate
-from budgetlib.allocator.testing import allocation_violations
+from budgetlib.allocator.testing import ROUNDING_NOTES, allocation_violations
 from budgetlib.model.policy import PriorAmount
 
 FAIR = settings(max_examples=150, deadline=None)
@@ -215,3 +216,163 @@ def test_twins_get_the_same_when_stability_binds(kind):
     assert abs(int(x[1]) - int(x[2])) <= 1
     assert int(x.sum()) == 2000 * TRIEU
 
+
+# -- the fairness properties on random plans, coupled ones included (issue 11) -----------------------
+#
+# One generated plan checks every property with two allocations. Its units are U0…U(n−1), a twin
+# W of U0 (same attributes, same prior amounts, so the same constraints) and a unit E that no task
+# may fund (eligibility). Its tasks are copies of one task T0 with the same constraints applied to
+# each copy on its own: T1 differs only by more need for U0, T2 only by more budget in one year.
+# Floors, caps, per-task unit shares and stability (against prior amounts and between years) act on
+# each task separately, so the three tasks are independent blocks of one problem and compare as
+# separate plans would. An absorption capacity (Σ over the tasks) couples them: then only the
+# properties that do not compare tasks are checked.
+
+FAMILY_EXAMPLES = {"proportional": 2000, "min_deviation": 2000, "max_min": 2000, "max_outcome": 2000}
+"""Plans per policy in CI (derandomised): each checks every property with two or three allocations."""
+ALL_POLICIES = ["proportional", *LP_POLICIES]
+
+
+@st.composite
+def fair_family(draw, kind):
+    """Mostly feasible plans (an infeasible one only checks that E does not change the verdict, and
+    costs a repair search): year budgets within the stability band of the year before, prior
+    amounts that add up to the first year's budget, floors below and caps above the even split."""
+    n = draw(st.integers(2, 4))
+    Y = draw(st.integers(1, 3))
+    unit = draw(st.sampled_from([1, 1000]))
+    need = draw(st.lists(st.integers(0, 5_000), min_size=n, max_size=n))
+    if not any(need):
+        need[0] = 1
+    bump = draw(st.integers(1, 3_000))
+    delta = draw(st.none() | st.sampled_from([0.05, 0.1, 0.3, 0.5]))
+    budgets = [draw(st.integers(0, 10**10))]
+    for _ in range(Y - 1):
+        if delta is None:
+            budgets.append(draw(st.integers(0, 10**10)))
+        else:
+            budgets.append(int(budgets[-1] * (1 + draw(st.floats(-delta / 2, delta / 2)))))
+    more_year = draw(st.integers(0, Y - 1))
+    # with stability, more money in one year must stay inside the band of its neighbours
+    more = draw(st.integers(1, max(1, int(budgets[more_year] * delta / 3)))) if delta is not None else draw(st.integers(1, 10**10))
+    floor = draw(st.none() | st.floats(0, 0.8))
+    cap = draw(st.none() | st.floats(0.35, 1.0))
+    share = draw(st.none() | st.floats(0.4, 1.0))
+    prior = None
+    if delta is not None and draw(st.booleans()):
+        weights = draw(st.lists(st.integers(0, 100), min_size=n, max_size=n))
+        total = sum(weights) + weights[0] or 1
+        prior = [budgets[0] * w // total for w in weights]
+    absorb = draw(st.none() | st.integers(10**8, 10**10))
+    return dict(kind=kind, n=n, Y=Y, unit=unit, need=need, bump=bump, budgets=budgets, more_year=more_year, more=more,
+                floor=floor, cap=cap, share=share, delta=delta, prior=prior, absorb=absorb)
+
+
+def family_plan(f, *, with_e=True, kind=None):
+    n, Y = f["n"], f["Y"]
+    codes = [f"U{i}" for i in range(n)] + ["W"] + (["E"] if with_e else [])
+    need = [*f["need"], f["need"][0], 2_000]
+    # an absorption capacity couples the tasks: U0 and W are then twins only if T1 is T0 again
+    bump = f["bump"] if f["absorb"] is None else 0
+    units = [AdminUnit(code=c, name=f"Huyện {c}", kind="Huyện", parent="P",
+                       attributes={"need": float(need[i]), "need1": float(need[i] + (bump if c == "U0" else 0)),
+                                   "ok": 0.0 if c == "E" else 1.0})
+             for i, c in enumerate(codes)]
+    years = list(range(2021, 2021 + Y))
+    task_need = {"T0": "need", "T1": "need1", "T2": "need"}
+    lines = []
+    for t in ("T0", "T1", "T2"):
+        for k, (y, b) in enumerate(zip(years, f["budgets"])):
+            amount = b + (f["more"] if t == "T2" and k == f["more_year"] else 0)
+            lines.append(BudgetLine(task=t, agency="A", year=y, source="NS", amount=int(amount)))
+    cons: list = [EligibilityConstraint(name="Được hưởng", tasks=["T0", "T1", "T2"], attribute="ok", op=">", value=0)]
+    low = min((b for b in f["budgets"] if b > 0), default=0)
+    if f["floor"] is not None:
+        cons.append(FloorConstraint(name="Sàn", amount=int(low * f["floor"] / (n + 1))))
+    if f["cap"] is not None:
+        cons.append(CapConstraint(name="Trần", share_of_budget=f["cap"]))
+    if f["share"] is not None:
+        cons += [UnitShareConstraint(name=f"Tỷ trọng {t}", tasks=[t], share=f["share"]) for t in ("T0", "T1", "T2")]
+    if f["delta"] is not None:
+        prior = None
+        if f["prior"] is not None:
+            amounts = [*f["prior"], f["prior"][0]]
+            prior = [PriorAmount(unit=c, task=t, amount=a) for t in ("T0", "T1", "T2") for c, a in zip(codes, amounts)]
+        cons.append(StabilityConstraint(name="Ổn định", max_change=f["delta"], prior=prior))
+    if f["absorb"] is not None:
+        cons.append(AbsorptionConstraint(name="Giải ngân", amount=f["absorb"]))
+    rc = [{"task": t, "segments": [{"width": 0.8, "outcome_per_million": 2.0}, {"width": 1.0, "outcome_per_million": 1.0}]}
+          for t in ("T0", "T1", "T2")]
+    kind = kind or f["kind"]
+    total = sum(line.amount for line in lines)
+    return Plan(
+        program=Program(code="F", name="Thử", authority="UBND", first_year=years[0], last_year=years[-1], total=total),
+        units=units, agencies=[Agency(code="A", name="Sở")],
+        tasks=[Task(code=t, name=f"Nhiệm vụ {t}", agencies=[TaskRole(agency="A", role="lead")], need=task_need[t]) for t in ("T0", "T1", "T2")],
+        sources=[FundingSource(code="NS", name="Ngân sách")], budget_lines=lines,
+        allocation=AllocationPolicy(kind=kind, constraints=cons, rounding_unit=f["unit"], response_curves=rc if kind == "max_outcome" else []),
+    )
+
+
+def check_family(f):
+    """Every property on one generated plan (``f`` from :func:`fair_family`)."""
+    kind, n, unit = f["kind"], f["n"], f["unit"]
+    plan = family_plan(f)
+    a = allocate(plan)
+    assert allocation_violations(plan, a) == []
+    without = allocate(family_plan(f, with_e=False))
+    # independence of ineligible units: E gets nothing and changes nobody's amount
+    assert a.ok == without.ok
+    if not a.ok:
+        return
+    x = a.amounts.sum(axis=3)  # [U, T, Y]; U0…U(n−1), W, E
+    B = np.array([[line.amount for line in plan.budget_lines if line.task == t] for t in ("T0", "T1", "T2")])
+    # "within one rounding unit": the largest-remainder split also puts the sub-unit residue
+    # B mod unit on one part, and equal remainders are broken by the last bits of the weights
+    tol = unit + (B % unit).max(axis=0)  # per year
+    assert not x[n + 1].any()
+    # max_outcome's tie-break keeps the outcome within 10⁻⁷ of its optimum (LEXI_TOLERANCES): the
+    # split may move by that share of the outcome, i.e. of the whole budget
+    loose = tol + (int(np.ceil(2e-7 * B.sum())) if kind == "max_outcome" else 0)
+    if kind != "proportional" and (f["absorb"] is not None or f["share"] is not None or f["delta"] is not None):
+        loose = loose + 2 * unit  # a cell at a coupling row tightened by the rounding margin (2 units)
+    # a result that reports a coupling row it could not keep after rounding (zero-need units forced
+    # to take money: their χ² weights are 10⁶ times the others', and the QP is solved to ~10 đ)
+    # is compared only as far as it says
+    degraded = any(m.code in ROUNDING_NOTES for m in (*a.notes, *without.notes))
+    if not degraded:
+        assert (np.abs(x[: n + 1] - without.amounts.sum(axis=3)) <= loose).all()
+    # symmetry: the twin W gets what U0 gets, in the tasks where they are twins
+    across = f["absorb"] is not None and kind != "proportional"
+    for t in (0, 1, 2) if f["absorb"] is not None else (0, 2):
+        assert (np.abs(x[0, t] - x[n, t]) <= tol).all(), (t, x[0, t], x[n, t])
+    if across or kind in ("max_min", "max_outcome"):
+        # absorption: the tasks share each unit's capacity, so they are not independent copies; so
+        # are they under max_min, whose lowest coverage is one number over every task, and under
+        # max_outcome, whose outcome is one sum (and which promises no monotonicity in need)
+        return
+    years_coupled = f["delta"] is not None and f["Y"] > 1 and kind != "proportional"
+    # need monotonicity: more need for U0 (T1 against T0), all else equal → not less money
+    assert (x[0, 1] >= x[0, 0] - tol).all(), (x[0, 0], x[0, 1])
+    # budget monotonicity: more budget in one year (T2 against T0) → no unit gets less. With
+    # stability between years, more money one year moves the bands of the next, and another unit
+    # may get less there: only the year with more money is compared then
+    ys = [f["more_year"]] if years_coupled else list(range(f["Y"]))
+    for y in ys:
+        assert (x[:, 2, y] >= x[:, 0, y] - tol[y]).all(), (y, x[:, 0, y], x[:, 2, y])
+    # uncoupled plans: every LP policy but max_outcome (which follows its curves) gives the proportional split
+    uncoupled = f["delta"] is None and f["share"] is None
+    if uncoupled and kind in ("min_deviation", "max_min"):
+        prop = allocate(family_plan(f, kind="proportional"))
+        if prop.ok:
+            assert (np.abs(prop.amounts.sum(axis=3) - x) <= tol).all()
+
+
+@pytest.mark.parametrize("kind", ALL_POLICIES)
+def test_fairness_properties_on_random_plans(kind):
+    @settings(max_examples=FAMILY_EXAMPLES[kind], deadline=None)
+    @given(f=fair_family(kind))
+    def check(f):
+        check_family(f)
+
+    check()

@@ -75,3 +75,20 @@ def test_every_suggestion_on_random_infeasible_plans_is_feasible(seed):
     for option in a.diagnosis.repair.options:
         fixed = _apply(plan, option.changes[0])
         assert allocate(fixed).ok, (seed, option.message("en"))
+
+
+def test_a_whole_target_without_an_explicit_requirement_is_offered_a_whole_lower_one(haiphong):
+    """CT2 takes its requirement from the plan (178 − 149 = 29 communes); with a quarter of the XP
+    budget only fewer whole communes fit, and the way out is a whole number of communes."""
+    lines = [ln.model_copy(update={"amount": ln.amount // 4}) if ln.task == "XP" else ln for ln in haiphong.budget_lines]
+    plan = haiphong.model_copy(update={"budget_lines": lines, "program": haiphong.program.model_copy(
+        update={"total": sum(ln.amount for ln in lines)})})
+    a = allocate(plan)
+    assert not a.ok
+    change = next(o.changes[0] for o in a.diagnosis.repair.options if o.changes[0].field == "required")
+    assert change.old == 29 and change.new < 29 and float(change.new).is_integer()
+    fixed = allocate(_apply(plan, change))
+    assert fixed.ok
+    ct2 = next(t for t in fixed.attainment if t.target == "CT2")
+    assert ct2.met and ct2.funded >= change.new
+    assert f"từ 29 xuống {int(change.new)}" in explain_text(a, "vi")

@@ -37,7 +37,7 @@ import numpy as np
 
 from ._lp import LP, Solution
 
-__all__ = ["solve_qp", "solve_l1", "clarabel_version", "polish", "kkt_violation"]
+__all__ = ["solve_fair_qp", "solve_qp", "solve_l1", "clarabel_version", "polish", "kkt_violation"]
 
 TOLERANCE = 1e-9
 """Clarabel's relative feasibility and gap tolerances."""
@@ -159,6 +159,10 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
     v = v0 + u * D
     # keep exact bounds exact (the shift and scale round off the last bits)
     v = np.clip(v, qp.lb, qp.ub)
+    if kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0] > 1e-7:
+        # feasible only in the scaled model: rows divided by large R_i hide a violation of whole
+        # target items (random plan 1588 funded 11 of 17 communes); the caller's rescue decides
+        return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
     row_dual = y * (c / R)
     col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver="clarabel", version=version)
@@ -335,7 +339,10 @@ def _signed_multipliers(qp: QPArrays, v: np.ndarray, row_side: np.ndarray, col_s
                          np.where(fixed, np.inf, np.where(col_side[C] > 0, 0.0, np.inf))])
     grad = qp.quad * v + qp.cost
     try:
-        got = lsq_linear(M, grad, bounds=(lo, hi), method="trf", tol=1e-14, lsmr_tol="auto", max_iter=200)
+        if M.shape[0] * M.shape[1] <= DENSE_MULTIPLIER_CELLS:  # small: exact, dense, ~100× faster than trf+lsmr here
+            got = lsq_linear(M.toarray(), grad, bounds=(lo, hi), method="bvls", tol=1e-14, max_iter=2000)
+        else:
+            got = lsq_linear(M, grad, bounds=(lo, hi), method="trf", tol=1e-14, lsmr_tol="auto", max_iter=200)
     except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - a degenerate system scipy rejects
         return None
     y = np.zeros(m)
@@ -345,6 +352,9 @@ def _signed_multipliers(qp: QPArrays, v: np.ndarray, row_side: np.ndarray, col_s
 
 DEGENERATE_MAX_SIDES = 20_000
 """Bounded least squares for degenerate multipliers only up to this many active sides."""
+DENSE_MULTIPLIER_CELLS = 250_000
+"""Up to this many matrix entries (columns × active sides) the bounded least squares is solved
+densely by BVLS (an exact active-set method)."""
 
 
 def _solve_active(qp: QPArrays, row_side: np.ndarray, col_side: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -466,3 +476,30 @@ def solve_l1(lp: LP) -> Solution:
     cut = lambda a, size: None if a is None else np.asarray(a, float)[:size]  # noqa: E731
     return Solution("optimal", float(0.5 * quad @ (v * v) + cost @ v), v, cut(sol.col_dual, n), cut(sol.row_value, m),
                     cut(sol.row_dual, m), None, None, solver="highspy-l1", version=sol.version)
+
+
+HIGHS_QP_FIRST_COLUMNS = 1_500
+"""Up to this many columns the fair stage is solved by HiGHS's exact active-set QP first: on the
+models of an ordinary provincial plan it is faster than the interior point (118 against 327 ms on
+Hải Phòng's 495 columns, 2,7 against 17 ms on Quảng Bình's 96) and exact on every block, where an
+interior-point answer is accurate only relative to the largest budget (a year of 143 đ beside one
+of 70 triệu came out 11 đ off)."""
+
+
+def solve_fair_qp(lp: LP) -> Solution:
+    """The fair stage: HiGHS's exact QP on small models (iteration-bounded; kept only when it
+    reports an optimum that satisfies every row and bound), else Clarabel with polishing."""
+    if lp.n_cols <= HIGHS_QP_FIRST_COLUMNS:
+        got = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS)
+        if got.status == "optimal" and got.col_value is not None and got.row_dual is not None and got.col_dual is not None:
+            # HiGHS stops within its tolerances (220 đ off on 2 200 triệu): polished to the exact
+            # optimum of its active set like the interior-point answer
+            qp = QPArrays.of(lp)
+            polished = polish(qp, np.asarray(got.col_value, float), np.asarray(got.row_dual, float), np.asarray(got.col_dual, float))
+            if polished is not None:
+                v, y = polished
+                v = np.clip(v, qp.lb, qp.ub)
+                if kkt_violation(qp, v, y)[0] <= 1e-10:
+                    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
+                    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver="highspy-qp", version=got.version)
+    return solve_qp(lp)

@@ -133,9 +133,12 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
 
     for field, direction in _FIELDS.get(kind, ()):
         old = getattr(c, field, None)
+        if old is None and field == "required":  # the default: the target's last value minus its baseline
+            d = build_data(plan, policy, years)
+            old = next((ts.required for ts in d.targets if ts.constraint == c), None)
         if old is None:
             continue
-        whole = field in _MONEY
+        whole = field in _MONEY or (field == "required" and bool(getattr(c, "integer", False)))
         if direction < 0:
             limit = 0.0
         elif field in ("share_of_budget", "share"):
@@ -150,7 +153,7 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
             continue
 
         def ok(v: float, field: str = field, whole: bool = whole) -> bool:
-            return feasible_with({field: int(v) if whole else float(v)})
+            return feasible_with({field: int(v) if whole and field in _MONEY else float(v)})
 
         if not ok(limit):
             continue
@@ -159,7 +162,7 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
         if not ok(new):  # the rounding crossed back: step once more towards the limit
             new = float(limit)
         unit = float(policy.rounding_unit or 1)
-        if whole and unit > 1:  # a figure an officer would write: whole rounding units, still feasible
+        if whole and unit > 1 and field in _MONEY:  # a figure an officer would write: whole rounding units, still feasible
             rounded = float(math.floor(new / unit) * unit if direction < 0 else math.ceil(new / unit) * unit)
             if rounded != new and (limit - rounded) * direction >= 0 and ok(rounded):
                 new = rounded

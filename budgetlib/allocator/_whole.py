@@ -28,8 +28,9 @@ import numpy as np
 
 from ..constraints.target import WHOLE_TOLERANCE, TargetSpec
 from ._data import INF, Data
+from ._lp import LP
 
-__all__ = ["WholeNote", "whole_targets", "short_targets"]
+__all__ = ["WholeNote", "whole_targets", "short_targets", "whole_max", "solve_whole"]
 
 WHOLE_MIP_MAX_NODES = 20_000
 """Branch-and-bound nodes for the whole-count MIP (a count, not seconds: results never depend on the
@@ -94,22 +95,17 @@ def whole_mip(d: Data, x: np.ndarray, *, max_nodes: int = WHOLE_MIP_MAX_NODES) -
     """Whole counts for every whole target under all the plan's rows (with the current rounding
     margin), closest to the continuous counts of ``x`` in Σ|c − f|; None when HiGHS finds none
     within its node limit (or the model is too large)."""
-    import highspy
-
-    from ._lp import _highs_lp, new_highs
     from ._model import Builder
 
     b = Builder(d)
     b.common()
     whole = [i for i, ts in enumerate(d.targets) if ts.whole]
-    aux = []
     for i in whole:
         ts = d.targets[i]
         cols = b.lay.c[i]
         f = _continuous(d, ts, x)
         n = cols.size
         e = b.lp.add_vars(n, 0.0, INF, 1.0)
-        aux.append(e)
         # e ≥ c − f and e ≥ f − c
         rows = np.concatenate([np.arange(n), np.arange(n), np.arange(n, 2 * n), np.arange(n, 2 * n)])
         idx = np.concatenate([e, cols, e, cols])
@@ -118,22 +114,9 @@ def whole_mip(d: Data, x: np.ndarray, *, max_nodes: int = WHOLE_MIP_MAX_NODES) -
     lp, lay = b.done()
     if lp.n_cols > WHOLE_MIP_MAX_COLUMNS:
         return None
-    model = _highs_lp(lp, False)
-    kinds = [highspy.HighsVarType.kContinuous] * lp.n_cols
-    for i in whole:
-        for col in lay.c[i].tolist():
-            kinds[int(col)] = highspy.HighsVarType.kInteger
-    model.integrality_ = kinds
-    h = new_highs()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_max_nodes", int(max_nodes))
-    h.setOptionValue("time_limit", WHOLE_MIP_HANG_GUARD_SECONDS)
-    if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
+    col = solve_whole(lp, np.concatenate([lay.c[i] for i in whole]), max_nodes=max_nodes)
+    if col is None:
         return None
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    col = np.asarray(h.getSolution().col_value)
     return {i: np.rint(col[lay.c[i]]) for i in whole}
 
 
@@ -185,3 +168,36 @@ def whole_targets(d: Data, x: np.ndarray, solved: S, solve: Callable[[], tuple[n
         raised = () if ts.lower is None else tuple(int(u) for u in np.flatnonzero(ts.lower > whole))
         d.whole[i] = WholeNote(float(f.sum()), float(whole.sum()), raised, used_mip and bool(raised), i in short)
     return x, solved
+
+
+def solve_whole(lp: LP, integer_cols: np.ndarray, *, max_nodes: int = WHOLE_MIP_MAX_NODES) -> np.ndarray | None:
+    """Column values of ``lp`` (a linear objective) with ``integer_cols`` whole, by HiGHS MIP
+    within a node limit; None when it proves no optimum (infeasible, or the limit is reached)."""
+    import highspy
+
+    from ._lp import _highs_lp, new_highs
+
+    model = _highs_lp(lp, True)
+    kinds = np.zeros(lp.n_cols, np.int64)
+    kinds[np.asarray(integer_cols, np.int64)] = 1
+    model.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in kinds.tolist()]
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_max_nodes", int(max_nodes))
+    h.setOptionValue("time_limit", WHOLE_MIP_HANG_GUARD_SECONDS)
+    if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
+        return None
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value, float)
+
+
+def whole_max(lp: LP, cols: np.ndarray, relaxed: float) -> float:
+    """The most whole items ``lp`` (minimising −Σ items over ``cols``) allows; the relaxed value
+    rounded down when the MIP proves no optimum within its node limit (then an upper bound)."""
+    got = solve_whole(lp, cols)
+    if got is None:
+        return float(np.floor(relaxed + WHOLE_TOLERANCE))
+    cost = np.concatenate(lp.cost) if lp.cost else np.zeros(0)
+    return float(round(-float(cost @ got)))

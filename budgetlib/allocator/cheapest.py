@@ -8,6 +8,7 @@ scale with ``k_t``). See docs/allocation.md §"Cheapest budget".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from ._data import build_data
 from ._diagnose import diagnose_lp
 from ._lp import solve_highspy
 from ._model import Builder
+from ._whole import solve_whole, whole_max
 from .allocate import _check, resolve_policy
 
 __all__ = ["CheapestBudget", "TargetCost", "cheapest_budget"]
@@ -94,6 +96,11 @@ def cheapest_budget(plan: Plan, policy: AllocationPolicy | None = None) -> Cheap
     b.common(scaled=True)
     lp, lay = b.done()
     sol = solve_highspy(lp)
+    whole = [lay.c[i] for i, ts in enumerate(d.targets) if ts.whole]
+    if sol.status == "optimal" and whole:  # whole items cost whole unit costs: the MIP's budget
+        got = solve_whole(lp, np.concatenate(whole))
+        if got is not None:
+            sol = dataclasses.replace(sol, col_value=got)
     if sol.status != "optimal":
         diag = diagnose_lp(d, lp)
         return CheapestBudget(d.plan.program.code, AllocationStatus.INFEASIBLE, 0, sum(plan_by_task.values()), {}, plan_by_task, {}, {},
@@ -137,6 +144,8 @@ def _target_with_plan_budget(d, i: int) -> TargetCost:
     if sol.status != "optimal":
         return TargetCost(ts.constraint.target, name, ts.constraint.name, d.tasks[ts.task].code, ts.required, None, ts.required, False, plan_budget, 0)
     ach = float(f"{-sol.objective:.9g}")
+    if ts.whole:  # whole items: the most a MIP funds in full
+        ach = whole_max(lp, cols, ach)
     short = max(0.0, ts.required - ach)
     short = 0.0 if short <= 1e-7 * max(1.0, ts.required) else float(f"{short:.9g}")
     return TargetCost(ts.constraint.target, name, ts.constraint.name, d.tasks[ts.task].code, ts.required, ach, short, short == 0.0, plan_budget, 0)

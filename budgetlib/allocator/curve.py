@@ -31,6 +31,7 @@ from ..model.scenario import ScaleBudget, Scenario
 from ._data import build_data
 from ._lp import LP, _highs_lp, new_highs
 from ._model import Builder
+from ._whole import whole_max
 from .allocate import _check, resolve_policy
 
 __all__ = ["CurvePoint", "CurveFamily", "budget_outcome_curve"]
@@ -137,31 +138,6 @@ class _Warm:
         return float(-info.objective_function_value), iterations
 
 
-CURVE_MIP_MAX_NODES = 20_000
-"""Branch-and-bound nodes for a whole-number target's maximum (a count: same answer on any load)."""
-
-
-def _whole_max(lp: LP, relaxed: float) -> float:
-    """The most whole items (the target's columns, the last block, integer) the rows allow; the
-    LP value rounded down when HiGHS does not prove an optimum within its node limit (an upper
-    bound)."""
-    import highspy
-
-    model = _highs_lp(lp, dedupe=True)
-    n_target = lp.cost[-1].size
-    kinds = [highspy.HighsVarType.kContinuous] * (lp.n_cols - n_target) + [highspy.HighsVarType.kInteger] * n_target
-    model.integrality_ = kinds
-    h = new_highs()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_max_nodes", CURVE_MIP_MAX_NODES)
-    h.setOptionValue("time_limit", 600.0)  # only against a pathological hang
-    h.passModel(model)
-    h.run()
-    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-        return float(round(-h.getInfo().objective_function_value))
-    return float(np.floor(relaxed + 1e-9))
-
-
 def budget_outcome_curve(
     plan: Plan,
     factors: Sequence[float | Fraction],
@@ -193,7 +169,7 @@ def budget_outcome_curve(
             lp = build(d)
             value, iterations = solver.solve(lp)
             if value is not None and whole:
-                value = _whole_max(lp, value)
+                value = whole_max(lp, np.arange(lp.n_cols - lp.cost[-1].size, lp.n_cols), value)
             if value is not None:
                 value = float(f"{value:.9g}") + 0.0
             fam.points.append(CurvePoint(f, int(budget), value, iterations))

@@ -33,7 +33,7 @@ from ..model.result import Allocation
 
 __all__ = ["assert_allocation_conserves", "allocation_violations", "random_plan"]
 
-_ROUNDING_NOTES = {"alloc.explain.absorption_exceeded", "alloc.unit_share.exceeded", "alloc.explain.rounding_violation"}
+ROUNDING_NOTES = {"alloc.explain.absorption_exceeded", "alloc.unit_share.exceeded", "alloc.explain.rounding_violation"}
 _OPS = {">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "<=": operator.le, "<": operator.lt}
 
 
@@ -177,7 +177,7 @@ def allocation_violations(plan: Plan, a: Allocation, *, policy: AllocationPolicy
     if not coupling or policy.kind == "proportional":
         return out
     # a coupling constraint that no rounding can keep is reported in the explanation: not a violation
-    reported = {m.params.get("name") for m in a.notes if m.code in _ROUNDING_NOTES}
+    reported = {m.params.get("name") for m in a.notes if m.code in ROUNDING_NOTES}
     for c in policy.constraints:
         if c.name in reported:
             continue
