@@ -87,3 +87,13 @@ def test_nested_messages_render_in_the_outer_language():
 def test_echoed_user_text_is_quoted_escaped_and_cut():
     shown = echo("=cmd|' /C calc'!A0\x07" + "x" * 500, "vi")
     assert shown.startswith("«=cmd") and "\\x07" in shown and len(shown) < 100 and shown.endswith("…»")
+
+
+def test_a_long_path_keeps_its_file_name():
+    """A message about a file deep in a folder tree names the file (found running the suite under
+    pytest-xdist, whose temporary folders are longer: "khong_c…" told nobody which file)."""
+    deep = "/tmp/pytest-of-root/pytest-419/popen-gw0/test_a_missing_file_is_a_locat0/khong_co.xlsx"
+    shown = echo(deep, "vi")
+    assert shown.endswith("/khong_co.xlsx»") and "…" in shown and len(shown) <= 84
+    windows = "C:\\Users\\can_bo\\Documents\\Kế hoạch 2011–2015\\Phân bổ\\một thư mục rất dài\\kehoach.xlsx"
+    assert echo(windows, "en").endswith("\\kehoach.xlsx”")

@@ -44,13 +44,18 @@ def movable_cells(d: Data) -> np.ndarray:
 
 def deviation_weights(d: Data, relative: bool) -> np.ndarray:
     """ω per cell (flat, per đồng) of the deviation Σ ω·(x − r)²: ``relative`` — the χ² weights
-    1/r̃, r̃ = max(r, CHI2_FLOOR · the largest r of the task-year); else 1 (every đồng alike)."""
+    1/r̃, r̃ = max(r, CHI2_FLOOR · the largest r of the task-year, the rounding unit); else 1
+    (every đồng alike)."""
     T, Y, U = d.shape
     if not relative:
         return np.ones(T * Y * U)
     r = d.ref.reshape(T * Y, U)
     top = r.max(axis=1, keepdims=True) if U else np.zeros((T * Y, 1))
-    rt = np.maximum(r, np.where(top > 0, CHI2_FLOOR * top, 1.0))
+    # never below one rounding unit either: a task-year of 7 đ would otherwise weigh its
+    # zero-need cells 10¹⁵ times a district's (no QP solver resolves that), and amounts are
+    # rounded to the unit anyway
+    unit = float(max(1, d.policy.rounding_unit))
+    rt = np.maximum(np.maximum(r, np.where(top > 0, CHI2_FLOOR * top, 1.0)), unit)
     return (1.0 / rt).ravel()
 
 
@@ -253,6 +258,27 @@ class Builder:
     def done(self) -> tuple[LP, Layout]:
         self.lay.row_shift = np.concatenate(self.shift) if self.shift else np.zeros(0)
         return self.lp, self.lay
+
+
+def reference_outcome(d: Data) -> float:
+    """Σ outcome of the response curves at the reference share r. Segment widths are multiples of
+    r, so at x = r every unit with a share is on the same segment of its curve: the marginal
+    outcome is equal across units and r is a maximum of the uncoupled outcome (docs/allocation.md,
+    "max_outcome")."""
+    curves = {c.task: c for c in d.policy.response_curves}
+    total = 0.0
+    for t, task in enumerate(d.tasks):
+        curve = curves.get(task.code)
+        if curve is None:
+            continue
+        r = d.ref[t][d.B[t] > 0].ravel()
+        filled = np.zeros_like(r)
+        for seg in curve.segments:
+            room = np.full_like(r, np.inf) if seg.width is None else seg.width * r
+            amount = np.clip(r - filled, 0.0, room)
+            total += seg.outcome_per_million * float(amount.sum()) / TRIEU
+            filled = filled + amount
+    return total
 
 
 def covered_cells(d: Data) -> np.ndarray:

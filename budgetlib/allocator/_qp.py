@@ -159,10 +159,18 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
     v = v0 + u * D
     # keep exact bounds exact (the shift and scale round off the last bits)
     v = np.clip(v, qp.lb, qp.ub)
-    if kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0] > 1e-7:
-        # feasible only in the scaled model: rows divided by large R_i hide a violation of whole
-        # target items (random plan 1588 funded 11 of 17 communes); the caller's rescue decides
-        return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
+    violation = kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0]
+    if violation > 1e-7:
+        # feasible only in the scaled model (rows divided by large R_i hide the violation: random
+        # plan 1588 funded 11 of 17 communes). A small miss is projected onto the rows — the
+        # feasible point nearest the answer in the weighted L1 distance, a vertex within about the
+        # violation of it — a large one goes back to the caller's rescue
+        projected = solve_l1(lp, anchor=v) if violation <= PROJECT_MAX_VIOLATION else None
+        if projected is None or projected.col_value is None or projected.status != "optimal":
+            return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
+        v = np.clip(np.asarray(projected.col_value, float), qp.lb, qp.ub)
+        if kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0] > 1e-10:
+            return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
     row_dual = y * (c / R)
     col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver="clarabel", version=version)
@@ -423,7 +431,7 @@ machine (a wall-clock limit made results depend on the load)."""
 HIGHS_QP_HANG_GUARD_SECONDS = 600.0
 
 
-def solve_qp_highs(lp: LP, *, iteration_limit: int | None = None) -> Solution:
+def solve_qp_highs(lp: LP, *, iteration_limit: int | None = None, salvage: bool = False) -> Solution:
     """The same QP by HiGHS's active-set solver (exact, slow on large models)."""
     import highspy
 
@@ -437,26 +445,43 @@ def solve_qp_highs(lp: LP, *, iteration_limit: int | None = None) -> Solution:
     if h.passModel(_highs_lp(lp, True)) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
         return Solution("error: HiGHS rejected the QP", solver="highspy-qp")
     quad = lp.quad_array()
+    lb, ub = (np.concatenate(x) if x else np.zeros(0) for x in (lp.lb, lp.ub))
+    quad = np.where(lb >= ub, 0.0, quad)  # a fixed column's term is a constant; its weight may be huge
     nz = np.flatnonzero(quad)
     start = np.zeros(lp.n_cols + 1, np.int32)
     np.cumsum(quad != 0, out=start[1:])
     h.passHessian(lp.n_cols, int(nz.size), highspy.HessianFormat.kTriangular, start, nz.astype(np.int32), quad[nz])
     h.run()
-    return _read_highs(h, lp, ranging=False, iis=False, solver="highspy-qp")
+    got = _read_highs(h, lp, ranging=False, iis=False, solver="highspy-qp")
+    sol = h.getSolution()
+    if salvage and h.getModelStatus() == highspy.HighsModelStatus.kSolveError and len(sol.col_value) == lp.n_cols \
+            and len(sol.row_dual) == lp.n_rows and np.isfinite(sol.col_value).all():
+        # "claims optimality, but with primal infeasibilities" (HiGHS marks the point invalid but
+        # keeps it): the point and its duals are kept for polishing, which usually makes them an
+        # exact optimum (the caller accepts only a verified one)
+        return Solution("unverified", float("nan"), np.asarray(sol.col_value, float), np.asarray(sol.col_dual, float),
+                        np.asarray(sol.row_value, float), np.asarray(sol.row_dual, float), solver="highspy-qp", version=got.version)
+    return got
 
 
-def solve_l1(lp: LP) -> Solution:
+PROJECT_MAX_VIOLATION = 1e-4
+"""An interior-point answer that misses a row by at most this share of the model's scale is
+projected onto the rows; a larger miss is not an answer."""
+
+
+def solve_l1(lp: LP, *, anchor: np.ndarray | None = None) -> Solution:
     """The last resort for a fair stage no QP solver resolves (budgets 10¹⁰ apart in one model: a
     year of 7 đ beside one of 300 tỷ): HiGHS's simplex on the weighted L1 version of the same
     objective, min Σ quad_j·|v_j − v₀_j| + the linear costs (v₀ = −cost/quad, the reference share),
     over the same rows and bounds. Feasible whenever the rows are, and exact, but its optimum may
-    not be unique; ``solver`` says ``highspy-l1`` so the explanation can say so."""
+    not be unique; ``solver`` says ``highspy-l1`` so the explanation can say so. With ``anchor``
+    (a point), the feasible point nearest it in the same distance (a projection)."""
     from ._lp import solve_highspy
 
     quad = lp.quad_array()
     cost = np.concatenate(lp.cost) if lp.cost else np.zeros(0)
     q = np.flatnonzero(quad > 0)
-    v0 = -cost[q] / quad[q]
+    v0 = -cost[q] / quad[q] if anchor is None else np.asarray(anchor, float)[q]
     l1 = LP(lb=list(lp.lb), ub=list(lp.ub), cost=[np.where(quad > 0, 0.0, cost)], quad=[np.zeros(lp.n_cols)],
             n_cols=lp.n_cols, n_rows=lp.n_rows, _r=list(lp._r), _c=list(lp._c), _v=list(lp._v), _rlo=list(lp._rlo),
             _rhi=list(lp._rhi), _rgroup=list(lp._rgroup), _relem=list(lp._relem))
@@ -490,8 +515,8 @@ def solve_fair_qp(lp: LP) -> Solution:
     """The fair stage: HiGHS's exact QP on small models (iteration-bounded; kept only when it
     reports an optimum that satisfies every row and bound), else Clarabel with polishing."""
     if lp.n_cols <= HIGHS_QP_FIRST_COLUMNS:
-        got = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS)
-        if got.status == "optimal" and got.col_value is not None and got.row_dual is not None and got.col_dual is not None:
+        got = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS, salvage=True)
+        if got.status in ("optimal", "unverified") and got.col_value is not None and got.row_dual is not None and got.col_dual is not None:
             # HiGHS stops within its tolerances (220 đ off on 2 200 triệu): polished to the exact
             # optimum of its active set like the interior-point answer
             qp = QPArrays.of(lp)
@@ -499,7 +524,8 @@ def solve_fair_qp(lp: LP) -> Solution:
             if polished is not None:
                 v, y = polished
                 v = np.clip(v, qp.lb, qp.ub)
-                if kkt_violation(qp, v, y)[0] <= 1e-10:
+                primal, dual = kkt_violation(qp, v, y)
+                if primal <= 1e-10 and dual <= 1e-7:
                     col_dual = qp.quad * v + qp.cost - qp.A.T @ y
                     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver="highspy-qp", version=got.version)
     return solve_qp(lp)

@@ -10,7 +10,7 @@ from ..model.policy import PolicyKind
 from ..model.result import Allocation, AllocationStatus, ConstraintKind, ConstraintReport, Named, TargetAttainment
 from ._data import Data
 from ._diagnose import place
-from ._model import TRIEU, covered_cells
+from ._model import TRIEU, covered_cells, reference_outcome
 from ._whole import WholeNote
 
 MAX_ROWS_PER_GROUP = 5
@@ -174,10 +174,15 @@ def _bound_reports(d: Data, solved, g: int, x: np.ndarray, obj) -> list[Constrai
             shadow_price=_r(sp) if sp is not None else None, msg=msg,
         )
 
-    rep = int(np.lexsort((np.arange(cells.size), slack, -np.abs(shadow)))[0])
+    strength = np.abs(shadow)
+    # the representative: the strongest shadow price, then the smallest slack, then cell order
+    top = np.flatnonzero(strength == strength.max())
+    rep = int(top[np.argmin(slack[top])])  # argmin: the first (earliest) of equal slacks
     out = [report(rep, True)]
-    order = [int(i) for i in np.lexsort((np.arange(cells.size), -np.abs(shadow))) if binding[i] and shadow[i] != 0 and i != rep]
-    out += [report(i, False) for i in order[:MAX_ROWS_PER_GROUP]]
+    priced = np.flatnonzero(binding & (shadow != 0))
+    priced = priced[priced != rep]
+    order = priced[np.lexsort((priced, -strength[priced]))]
+    out += [report(int(i), False) for i in order[:MAX_ROWS_PER_GROUP]]
     return out
 
 
@@ -306,6 +311,8 @@ def closed_form_objective(d: Data) -> float | None:
         return 0.0
     if d.policy.kind is PolicyKind.MAX_MIN:
         return 1.0 if covered_cells(d).size else 0.0
+    if d.policy.kind is PolicyKind.MAX_OUTCOME:
+        return reference_outcome(d)
     return None
 
 

@@ -162,7 +162,10 @@ def echo(value: Any, lang: str | Lang = Lang.VI, *, limit: int = ECHO_MAX) -> st
     lang = as_lang(lang)
     text = value if isinstance(value, str) else repr(value)
     if len(text) > limit:
-        text = text[:limit] + "…"
+        # a long path keeps its file name, the part the user recognises: "/tmp/…/ke_hoach.xlsx"
+        sep = max(text.rfind("/"), text.rfind("\\"))
+        tail = text[sep:] if sep > 0 else ""
+        text = text[: limit - len(tail)] + "…" + tail if tail and len(tail) <= limit // 2 else text[:limit] + "…"
     text = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
     left, right = _QUOTES[lang]
     return f"{left}{text}{right}"

@@ -307,6 +307,19 @@ def capped_proportional(
         return np.zeros(0)
     if lower is None and upper is None and w.sum() > 0:
         return total * (w / w.sum())
+    pos_mask = w > 0
+    lam0 = (total - float(lo[~pos_mask].sum())) / float(w.sum()) if pos_mask.any() else 0.0
+    x0 = np.where(pos_mask, lam0 * w, lo)
+    if pos_mask.any() and bool(np.all((x0 >= lo) & (x0 <= eff_hi))):
+        # no bound binds (the common case: floors and caps far from the need share): λ in closed
+        # form, no breakpoint sweep
+        x = x0
+        residue = total - x.sum()
+        inside = np.flatnonzero((x > lo) & (x < eff_hi))
+        if residue != 0 and inside.size:
+            i = inside[np.argmax(x[inside])]
+            x[i] = min(max(x[i] + residue, lo[i]), eff_hi[i])
+        return x
     # λ is scale-free in w: normalise so tiny or huge weights do not overflow λ·w.
     w = w / w.max() if w.max() > 0 else w
     pos = np.flatnonzero(w > 0)
@@ -345,6 +358,20 @@ def capped_proportional(
         i = inside[np.argmax(x[inside])]
         x[i] = min(max(x[i] + residue, lo[i]), eff_hi[i])
     return x
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest values, the earlier index first among equal ones — the same set
+    as ``np.argsort(-values, kind="stable")[:k]`` in O(n) (a partition, not a sort)."""
+    n = values.size
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    if k >= n:
+        return np.arange(n)
+    threshold = np.partition(values, n - k)[n - k]  # the k-th largest
+    above = np.flatnonzero(values > threshold)
+    ties = np.flatnonzero(values == threshold)[: k - above.size]
+    return np.concatenate([above, ties])
 
 
 def _bisect_lambda(total: float, w: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float) -> float:
@@ -418,7 +445,7 @@ def apportion(
             raise ApportionError("apportion.caps_short", caps=int(hi_u.sum()) * unit, total=total)
         # Largest remainder first; a stable sort keeps index order on ties (earlier part first).
         remainder = np.where(eligible, quota - base, -np.inf)
-        order = np.argsort(-remainder, kind="stable")[: min(short, int(eligible.sum()))]
+        order = _largest(remainder, min(short, int(eligible.sum())))
         base[order] += 1
         short -= order.size
     while short < 0:  # float quotas pushed parts above their share: take back from the smallest remainders
@@ -426,7 +453,7 @@ def apportion(
         if not reducible.any():
             raise ApportionError("apportion.floors_exceed", floors=int(lo_u.sum()) * unit, total=total)
         remainder = np.where(reducible, quota - base, np.inf)
-        order = np.argsort(remainder, kind="stable")[: min(-short, int(reducible.sum()))]
+        order = _largest(-remainder, min(-short, int(reducible.sum())))
         base[order] -= 1
         short += order.size
     parts = base * unit

@@ -77,7 +77,11 @@ class UnitKind(StrEnum):
 
     @property
     def level(self) -> Level:
-        return Level.COMMUNE if self in (UnitKind.XA, UnitKind.PHUONG, UnitKind.THI_TRAN) else Level.DISTRICT
+        return _KIND_LEVEL[self]
+
+
+_KIND_LEVEL = {kind: Level.COMMUNE if kind in (UnitKind.XA, UnitKind.PHUONG, UnitKind.THI_TRAN) else Level.DISTRICT for kind in UnitKind}
+"""A unit kind's level, looked up (a national plan asks it for 10⁴ units several times)."""
 
 
 class Role(StrEnum):

@@ -9,7 +9,17 @@ from ...core.i18n import Msg
 from ...model.policy import PolicyKind
 from .._data import Data
 from .._model import Builder
-from .base import LEXI_TOLERANCES, Outcome, PolicyType, Solved, check_optimal, infeasible, relative, run
+from .base import (
+    LEXI_TOLERANCES,
+    Outcome,
+    PolicyType,
+    Solved,
+    check_optimal,
+    infeasible,
+    reference_if_feasible,
+    relative,
+    run,
+)
 
 __all__ = ["POLICY"]
 
@@ -22,6 +32,12 @@ class MaxOutcome(PolicyType):
         return Msg("alloc.objective.outcome", outcomes=[c.outcome or c.task for c in d.policy.response_curves])
 
     def solve(self, d: Data, backend: str) -> Outcome:
+        ref = reference_if_feasible(d)
+        if ref is not None:
+            # segment widths are multiples of the reference share, so r maximises the outcome of
+            # every block on its own (all units on the same segment, the same marginal outcome);
+            # when it keeps every coupling row it is stage 1's optimum and, at deviation 0, stage 2's
+            return ref, None
         b = Builder(d)
         b.common()
         b.outcome(sign=-1.0)
