@@ -331,7 +331,7 @@ def check_family(f):
     # B mod unit on one part, and equal remainders are broken by the last bits of the weights
     tol = unit + (B % unit).max(axis=0)  # per year
     assert not x[n + 1].any()
-    # max_outcome's tie-break keeps the outcome within 10⁻⁷ of its optimum (LEXI_TOLERANCES): the
+    # max_outcome's tie-break keeps the outcome within 10⁻⁹–10⁻⁷ of its optimum (LEXI_TOLERANCES): the
     # split may move by that share of the outcome, i.e. of the whole budget
     loose = tol + (int(np.ceil(2e-7 * B.sum())) if kind == "max_outcome" else 0)
     if kind != "proportional" and (f["absorb"] is not None or f["share"] is not None or f["delta"] is not None):
@@ -339,13 +339,20 @@ def check_family(f):
     # a result that reports a coupling row it could not keep after rounding (zero-need units forced
     # to take money: their χ² weights are 10⁶ times the others', and the QP is solved to ~10 đ)
     # is compared only as far as it says
-    degraded = any(m.code in ROUNDING_NOTES for m in (*a.notes, *without.notes))
+    # and so is one whose fair stage the explanation says is approximate (budget lines 10⁷ apart:
+    # an interior point projected onto the rows, or the L1 fallback)
+    approximate = {"alloc.explain.projected", "alloc.explain.l1_fallback"}
+    degraded = any(m.code in ROUNDING_NOTES | approximate for m in (*a.notes, *without.notes))
     if not degraded:
         assert (np.abs(x[: n + 1] - without.amounts.sum(axis=3)) <= loose).all()
     # symmetry: the twin W gets what U0 gets, in the tasks where they are twins
     across = f["absorb"] is not None and kind != "proportional"
+    # (max_outcome's tie-break stage carries the outcome floor of stage 1: its answer is exact only
+    # to the QP's optimality tolerance, 10⁻⁷ of the gradient — a few đồng in 10⁹, allowed as 10⁻⁸)
+    twin_tol = tol + (np.ceil(1e-8 * B.max(axis=0)).astype(np.int64) if kind == "max_outcome" else 0)
     for t in (0, 1, 2) if f["absorb"] is not None else (0, 2):
-        assert (np.abs(x[0, t] - x[n, t]) <= tol).all(), (t, x[0, t], x[n, t])
+        if not any(m.code in approximate for m in a.notes):
+            assert (np.abs(x[0, t] - x[n, t]) <= twin_tol).all(), (t, x[0, t], x[n, t])
     if across or kind in ("max_min", "max_outcome"):
         # absorption: the tasks share each unit's capacity, so they are not independent copies; so
         # are they under max_min, whose lowest coverage is one number over every task, and under

@@ -8,22 +8,15 @@ from pathlib import Path
 import pytest
 
 from budgetlib import AbsorptionConstraint, CapConstraint, FloorConstraint, load_plan_file
-from budgetlib.allocator import allocate, explain_text
+from budgetlib.allocator import allocate, apply_repair, explain_text
 from budgetlib.allocator.testing import allocation_violations, random_plan
 
 HAIPHONG = Path(__file__).resolve().parent.parent / "examples" / "haiphong_2011_2015" / "plan.json"
 
 
 def _apply(plan, change):
-    """The plan with one repair change applied (the way an officer would edit the policy)."""
-    i = int(change.location[len("allocation.constraints["):-1])
-    constraints = list(plan.allocation.constraints)
-    if change.field:
-        value = int(change.new) if change.field == "amount" else change.new
-        constraints[i] = constraints[i].model_copy(update={change.field: value})
-    else:
-        del constraints[i]
-    return plan.model_copy(update={"allocation": plan.allocation.model_copy(update={"constraints": constraints})})
+    """The plan with one repair change applied (the way an officer would edit the policy or the budget)."""
+    return apply_repair(plan, change)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +33,8 @@ def test_a_floor_above_what_caps_allow_gets_both_ways_out(haiphong):
     assert not a.ok and a.diagnosis.repair is not None
     options = a.diagnosis.repair.options
     fields = {(o.changes[0].name, o.changes[0].field) for o in options}
-    assert fields == {("Sàn riêng Bạch Long Vĩ", "amount"), ("Trần 25% ngân sách nhiệm vụ", "share_of_budget")}
+    tt = next(t.name for t in haiphong.tasks if t.code == "TT")
+    assert fields == {("Sàn riêng Bạch Long Vĩ", "amount"), ("Trần 25% ngân sách nhiệm vụ", "share_of_budget"), (tt, "budget")}
     floor = next(o.changes[0] for o in options if o.changes[0].field == "amount")
     assert floor.new < floor.old and floor.new == int(floor.new)
     vi, en = explain_text(a, "vi"), explain_text(a, "en")
@@ -92,3 +86,20 @@ def test_a_whole_target_without_an_explicit_requirement_is_offered_a_whole_lower
     ct2 = next(t for t in fixed.attainment if t.target == "CT2")
     assert ct2.met and ct2.funded >= change.new
     assert f"từ 29 xuống {int(change.new)}" in explain_text(a, "vi")
+
+
+def test_floors_above_the_budget_offer_the_budget_that_pays_for_them(haiphong):
+    """100 triệu a year for each of 15 districts is 1,5 tỷ, above every year's TT budget: besides a
+    lower floor, the TT budget scaled (every year alike) until its smallest year pays the floors."""
+    cons = [FloorConstraint(name="Sàn 100 triệu", tasks=["TT"], amount=100_000_000)]
+    plan = haiphong.model_copy(update={"allocation": haiphong.allocation.model_copy(update={"constraints": cons})})
+    a = allocate(plan)
+    budget = next(o.changes[0] for o in a.diagnosis.repair.options if o.changes[0].field == "budget")
+    assert budget.task == "TT" and budget.location == "budget_lines" and budget.new % plan.allocation.rounding_unit == 0
+    fixed = apply_repair(plan, budget)
+    assert allocate(fixed).ok
+    first = min(fixed.program.years)
+    assert sum(ln.amount for ln in fixed.budget_lines if ln.task == "TT" and ln.year == first) >= 15 * 100_000_000
+    smaller = apply_repair(plan, type(budget)(**{**budget.__dict__, "new": budget.new - plan.allocation.rounding_unit}))
+    assert not allocate(smaller).ok  # the smallest such budget, in whole rounding units
+    assert "nâng ngân sách nhiệm vụ TT" in explain_text(a, "vi") and "raise the budget of task TT" in explain_text(a, "en")

@@ -50,12 +50,30 @@ def test_plans_the_stress_test_once_broke(kind, seed):
     assert allocation_violations(plan, allocate(plan)) == []
 
 
-def test_a_fair_stage_no_qp_solver_resolves_falls_back_to_the_l1_split():
+def test_years_of_7_dong_and_300_ty_in_one_plan_get_the_exact_fair_split():
+    """Seed 4773 once crashed the fair stage (no QP solver resolved a χ² weight of 10¹⁵); with the
+    weights floored at one rounding unit HiGHS's QP solves it, polished and verified."""
     plan = random_plan(4773, "min_deviation")
     a = allocate(plan)
     assert a.ok and allocation_violations(plan, a) == []
-    assert "highspy-l1" in a.solver
-    assert any(m.code == "alloc.explain.l1_fallback" for m in a.notes)
+    assert a.solver in ("highspy-qp", "clarabel")
+
+
+def test_the_l1_fallback_is_the_weighted_l1_optimum():
+    """The last resort of the fair stage: Σ ω·|x − r| over the same rows, by HiGHS's simplex."""
+    from budgetlib.allocator._lp import LP
+    from budgetlib.allocator._qp import solve_l1
+
+    lp = LP()
+    # ½·(x₀ − 3)² + ½·4·(x₁ − 1)² over x₀ + x₁ = 2: the L1 version 1·|x₀ − 3| + 4·|x₁ − 1| puts the
+    # whole cut on x₀ (the cheaper one): x = (1, 1)
+    cols = lp.add_vars(2, 0.0, 10.0, np.array([-3.0, -4.0]), np.array([1.0, 4.0]))
+    lp.add_rows(np.array([2.0]), np.array([2.0]), np.zeros(2, np.int64), cols, np.ones(2), 0)
+    sol = solve_l1(lp)
+    assert sol.status == "optimal" and sol.solver == "highspy-l1"
+    assert np.allclose(sol.col_value, [1.0, 1.0])
+    projected = solve_l1(lp, anchor=np.array([1.5, 0.6]))  # the nearest feasible point to an anchor
+    assert np.allclose(projected.col_value, [1.4, 0.6])
 
 
 SEGFAULT = """

@@ -171,6 +171,11 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
         v = np.clip(np.asarray(projected.col_value, float), qp.lb, qp.ub)
         if kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0] > 1e-10:
             return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
+        row_dual = y * (c / R)
+        col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
+        # said in the explanation: within about the violation of the fair optimum, not exactly it
+        return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None,
+                        solver="clarabel-projected", version=version)
     row_dual = y * (c / R)
     col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver="clarabel", version=version)

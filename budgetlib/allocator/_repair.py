@@ -1,5 +1,7 @@
 """Ways out of an infeasible plan: for each named constraint of the conflicting set, the smallest
-change of its own parameter that makes the whole plan feasible, the others unchanged.
+change of its own parameter that makes the whole plan feasible, the others unchanged; and for the
+tasks those constraints concern, the smallest budget (all years scaled alike, so the year profile
+stays) with which the plan is feasible as it stands.
 
 Each kind relaxes in one direction (a floor, an earmark or a target down; a cap, an absorption
 capacity, a stability band or a unit's share up), and feasibility is monotone in that direction,
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..core.i18n import Msg
+from ..core.problems import PlanInvalid
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.result import ConstraintKind, Diagnosis, Repair, RepairChange, RepairOption
@@ -27,7 +30,7 @@ from ._diagnose import precheck
 from ._lp import solve_highspy
 from ._model import Builder
 
-__all__ = ["suggest_repair", "REPAIR_MAX_CELLS"]
+__all__ = ["suggest_repair", "apply_repair", "REPAIR_MAX_CELLS", "BUDGET_REPAIR_MAX_TASKS"]
 
 REPAIR_MAX_CELLS = 60_000
 """Repair options are searched for models up to this many cells (each option costs ~30 LP solves)."""
@@ -43,6 +46,10 @@ _FIELDS: dict[ConstraintKind, tuple[tuple[str, int], ...]] = {
     ConstraintKind.UNIT_SHARE: (("share", +1),),
 }
 _MONEY = {"amount"}
+BUDGET_REPAIR_MAX_TASKS = 3
+"""Budget options are searched for at most this many tasks (each costs ~40 feasibility checks)."""
+BUDGET_REPAIR_MAX_FACTOR = 10
+"""A task's budget is raised at most tenfold: a way out that needs more is not one."""
 _ITEMS = {"required"}
 
 
@@ -115,9 +122,10 @@ def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, y
             option = _option_for(plan, policy, years, applies_coupling, i, c, kind, budget)
             if option is not None:
                 options.append(option)
+    options += _budget_options(plan, policy, years, applies_coupling, [policy.constraints[i] for i in sorted(seen)])
     if not options:
         return None
-    options.sort(key=lambda o: (o.cost, o.changes[0].location))
+    options.sort(key=lambda o: (o.cost, o.changes[0].location, o.changes[0].task or ""))
     return Repair(options=tuple(options), msg=Msg("alloc.repair.summary", count=len(options)))
 
 
@@ -187,3 +195,68 @@ def _change_msg(name: str, field: str, direction: int, old: Any, new: Any) -> Ms
     if field in ("share_of_budget", "share", "max_change"):
         return Msg(f"alloc.repair.{verb}_share", name=name, old=float(old), new=float(new))
     return Msg(f"alloc.repair.{verb}_number", name=name, old=float(old), new=float(new))
+
+
+def _with_task_budget(plan: Plan, task: str, total: int) -> Plan:
+    from ..model.scenario import ScaleBudget, Scenario
+    from ..planning.scenarios import apply_scenario
+
+    return apply_scenario(plan, Scenario(name="repair", changes=[ScaleBudget(total=int(total), tasks=[task])]))
+
+
+def _budget_options(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool,
+                    named: list[Any]) -> list[RepairOption]:
+    """For the tasks the named constraints concern (every funded task when one concerns all), the
+    least budget — in whole rounding units, every year scaled alike — with which the plan is
+    feasible unchanged otherwise (floors above the budget, a target the money cannot reach)."""
+    funded = {line.task for line in plan.budget_lines if line.amount > 0}
+    wanted: list[str] = []
+    for c in named:
+        codes = getattr(c, "tasks", None)
+        if codes is None and getattr(c, "task", None) is not None:
+            codes = [c.task]
+        for t in plan.tasks:
+            if t.code in funded and (codes is None or t.code in codes) and t.code not in wanted:
+                wanted.append(t.code)
+    unit = int(policy.rounding_unit or 1)
+    out: list[RepairOption] = []
+    for code in wanted[:BUDGET_REPAIR_MAX_TASKS]:
+        old = sum(line.amount for line in plan.budget_lines if line.task == code)
+
+        def ok(total: float, code: str = code) -> bool:
+            try:
+                changed = _with_task_budget(plan, code, int(total))
+            except PlanInvalid:  # a budget the plan refuses is no way out
+                return False
+            return _feasible(changed, policy, years, coupling)
+
+        # searched in whole rounding units (the lines are split in them, so feasibility steps there)
+        top = math.ceil(old * BUDGET_REPAIR_MAX_FACTOR / unit)
+        if not ok(top * unit):
+            continue
+        new = _bisect(lambda k: ok(k * unit), float(top), float(old // unit), whole=True) * unit
+        if new <= old:
+            continue
+        task = next(t for t in plan.tasks if t.code == code)
+        label = f"{task.code} — {task.name}"
+        msg = Msg("alloc.repair.raise_budget", task=label, old=int(old), new=int(new))
+        change = RepairChange(name=task.name, kind=ConstraintKind.BUDGET, field="budget", old=float(old), new=float(new),
+                              location="budget_lines", task=code, msg=msg)
+        out.append(RepairOption(changes=(change,), cost=float(new - old), msg=msg))
+    return out
+
+
+def apply_repair(plan: Plan, change: RepairChange) -> Plan:
+    """The plan with one suggested change made, the way an officer would make it: a constraint's
+    parameter set (or the constraint removed), or a task's budget set with its year profile kept."""
+    if change.field == "budget" and change.task is not None:
+        return _with_task_budget(plan, change.task, int(change.new))
+    policy = plan.allocation or AllocationPolicy()
+    i = int(change.location[len("allocation.constraints["):-1])
+    constraints = list(policy.constraints)
+    if change.field:
+        value: Any = int(change.new) if change.field in _MONEY else change.new
+        constraints[i] = constraints[i].model_copy(update={change.field: value})
+    else:
+        del constraints[i]
+    return plan.model_copy(update={"allocation": policy.model_copy(update={"constraints": constraints})})

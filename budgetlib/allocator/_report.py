@@ -339,6 +339,8 @@ def explanations(d: Data, solved, reports, att, cells) -> list[Msg]:
             notes.append(Msg("alloc.explain.quadratic_duals"))
         if solved.final_lp.quadratic and solved.final.solver == "highspy-l1":
             notes.append(Msg("alloc.explain.l1_fallback"))
+        elif solved.final_lp.quadratic and solved.final.solver == "clarabel-projected":
+            notes.append(Msg("alloc.explain.projected"))
         elif solved.final_lp.quadratic:
             stage = "fair" if policy.kind is PolicyKind.MIN_DEVIATION else "tiebreak"
             notes.append(Msg(f"alloc.explain.{stage}_{'relative' if policy.deviation == 'relative' else 'absolute'}"))

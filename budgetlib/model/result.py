@@ -234,8 +234,8 @@ class RepairOption(_Record):
 
 @dataclass(frozen=True, eq=True)
 class Repair(_Record):
-    """Ways out of an infeasible plan: each option alone restores feasibility; the first is the
-    smallest total relaxation over the named constraints (an elastic LP)."""
+    """Ways out of an infeasible plan: each option alone restores feasibility (one constraint's
+    parameter, or one task's budget), ordered by the size of the change in đồng."""
 
     options: tuple[RepairOption, ...]
     msg: Msg | None = None
