@@ -226,6 +226,27 @@ def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool
     return _read_highs(h, lp, ranging=ranging, iis=iis, solver="highspy")
 
 
+def solve_mip(model: Any, integer_cols: np.ndarray, *, max_nodes: int, hang_guard_seconds: float = 600.0) -> np.ndarray | None:
+    """Column values of a ``HighsLp`` with ``integer_cols`` whole, by HiGHS's MIP solver bounded by
+    a count of branch-and-bound nodes (not seconds: the same plan takes the same path on a busy
+    machine; the time limit only guards against a hang); None unless it proves an optimum."""
+    import highspy
+
+    kinds = np.zeros(int(model.num_col_), np.int64)
+    kinds[np.asarray(integer_cols, np.int64)] = 1
+    model.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in kinds.tolist()]
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_max_nodes", int(max_nodes))
+    h.setOptionValue("time_limit", float(hang_guard_seconds))
+    if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
+        return None
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value, float)
+
+
 def _highs_lp(lp: LP, dedupe: bool):
     import highspy
 

@@ -169,9 +169,7 @@ def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.
     """Whole-đồng amounts [T, Y, U] that satisfy every row of the model (budgets, coupling
     constraints) and every cell bound, each cell ⌊x⌋ or ⌈x⌉ of the LP amounts, found by HiGHS MIP;
     None when no such rounding exists (or the MIP is too large or too slow)."""
-    import highspy
-
-    from ._lp import _highs_lp, new_highs
+    from ._lp import _highs_lp, solve_mip
     from ._model import Builder
 
     if d.n > MIP_MAX_CELLS:
@@ -197,20 +195,10 @@ def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.
     model.col_lower_ = col_lower
     model.col_upper_ = col_upper
     model.col_cost_ = col_cost
-    kinds = [highspy.HighsVarType.kContinuous] * lp.n_cols
-    for i in lay.x.tolist():
-        kinds[int(i)] = highspy.HighsVarType.kInteger
-    model.integrality_ = kinds
-    h = new_highs()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_max_nodes", int(max_nodes))
-    h.setOptionValue("time_limit", MIP_HANG_GUARD_SECONDS)
-    if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
+    col = solve_mip(model, lay.x, max_nodes=max_nodes, hang_guard_seconds=MIP_HANG_GUARD_SECONDS)
+    if col is None:
         return None
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    z = np.rint(np.asarray(h.getSolution().col_value)[lay.x]).astype(np.int64)
+    z = np.rint(col[lay.x]).astype(np.int64)
     T, Y, U = d.shape
     cells = z.reshape(T, Y, U)
     if (cells.sum(axis=2) != d.B3.sum(axis=2)).any() or (cells < 0).any():  # whole-đồng budgets, exactly

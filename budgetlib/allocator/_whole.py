@@ -173,24 +173,9 @@ def whole_targets(d: Data, x: np.ndarray, solved: S, solve: Callable[[], tuple[n
 def solve_whole(lp: LP, integer_cols: np.ndarray, *, max_nodes: int = WHOLE_MIP_MAX_NODES) -> np.ndarray | None:
     """Column values of ``lp`` (a linear objective) with ``integer_cols`` whole, by HiGHS MIP
     within a node limit; None when it proves no optimum (infeasible, or the limit is reached)."""
-    import highspy
+    from ._lp import _highs_lp, solve_mip
 
-    from ._lp import _highs_lp, new_highs
-
-    model = _highs_lp(lp, True)
-    kinds = np.zeros(lp.n_cols, np.int64)
-    kinds[np.asarray(integer_cols, np.int64)] = 1
-    model.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in kinds.tolist()]
-    h = new_highs()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_max_nodes", int(max_nodes))
-    h.setOptionValue("time_limit", WHOLE_MIP_HANG_GUARD_SECONDS)
-    if h.passModel(model) == highspy.HighsStatus.kError:  # pragma: no cover - a programmer error
-        return None
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.asarray(h.getSolution().col_value, float)
+    return solve_mip(_highs_lp(lp, True), integer_cols, max_nodes=max_nodes, hang_guard_seconds=WHOLE_MIP_HANG_GUARD_SECONDS)
 
 
 def whole_max(lp: LP, cols: np.ndarray, relaxed: float) -> float:

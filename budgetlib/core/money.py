@@ -313,13 +313,7 @@ def capped_proportional(
     if pos_mask.any() and bool(np.all((x0 >= lo) & (x0 <= eff_hi))):
         # no bound binds (the common case: floors and caps far from the need share): λ in closed
         # form, no breakpoint sweep
-        x = x0
-        residue = total - x.sum()
-        inside = np.flatnonzero((x > lo) & (x < eff_hi))
-        if residue != 0 and inside.size:
-            i = inside[np.argmax(x[inside])]
-            x[i] = min(max(x[i] + residue, lo[i]), eff_hi[i])
-        return x
+        return _settle(x0, total, lo, eff_hi)
     # λ is scale-free in w: normalise so tiny or huge weights do not overflow λ·w.
     w = w / w.max() if w.max() > 0 else w
     pos = np.flatnonzero(w > 0)
@@ -351,12 +345,16 @@ def capped_proportional(
         # (10⁻¹² beside 10⁶) the running slope loses the small ones. g(λ) itself is a sum of
         # non-negative terms and exact enough: find λ by bisection on it instead.
         x = np.clip(_bisect_lambda(total, w, lo, eff_hi, tol) * w, lo, eff_hi)
-    # Remove the last float residue on a part strictly inside its bounds.
+    return _settle(x, total, lo, eff_hi)
+
+
+def _settle(x: np.ndarray, total: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Put the last float residue of Σx − total on the largest part strictly inside its bounds."""
     residue = total - x.sum()
-    inside = np.flatnonzero((x > lo) & (x < eff_hi))
+    inside = np.flatnonzero((x > lo) & (x < hi))
     if residue != 0 and inside.size:
         i = inside[np.argmax(x[inside])]
-        x[i] = min(max(x[i] + residue, lo[i]), eff_hi[i])
+        x[i] = min(max(x[i] + residue, lo[i]), hi[i])
     return x
 
 

@@ -26,7 +26,7 @@ from .._qp import HIGHS_QP_CHECK_ITERATIONS, HIGHS_QP_MAX_COLUMNS, solve_l1, sol
 
 __all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "fair_builder", "fair_scale", "infeasible", "check_optimal", "run"]
 
-LEXI_TOLERANCES = (1e-9, 1e-7, 1e-5, 1e-3)
+LEXI_TOLERANCES = (1e-7, 1e-5, 1e-3)
 """Relative slack on the stage-1 optimum when stage 2 re-optimises (retried if numerically infeasible)."""
 
 
