@@ -97,6 +97,14 @@ class LP:
         np.cumsum(np.bincount(r, minlength=self.n_rows), out=start[1:])
         return lb, ub, cost, rlo, rhi, start, c, v
 
+    def with_objective(self, cost: np.ndarray, quad: np.ndarray | None = None) -> LP:
+        """The same columns, bounds and rows (shared, not copied) with another objective; columns
+        added to the copy do not touch this model."""
+        return LP(lb=list(self.lb), ub=list(self.ub), cost=[np.asarray(cost, float)],
+                  quad=[np.zeros(self.n_cols) if quad is None else np.asarray(quad, float)], n_cols=self.n_cols,
+                  n_rows=self.n_rows, _r=list(self._r), _c=list(self._c), _v=list(self._v), _rlo=list(self._rlo),
+                  _rhi=list(self._rhi), _rgroup=list(self._rgroup), _relem=list(self._relem))
+
     def quad_array(self) -> np.ndarray:
         """The diagonal of the quadratic term, one value per column."""
         return np.concatenate(self.quad).astype(float) if self.quad else np.zeros(0)

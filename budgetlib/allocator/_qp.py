@@ -159,6 +159,7 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
     v = v0 + u * D
     # keep exact bounds exact (the shift and scale round off the last bits)
     v = np.clip(v, qp.lb, qp.ub)
+    solver = "clarabel"
     violation = kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0]
     if violation > 1e-7:
         # feasible only in the scaled model (rows divided by large R_i hide the violation: random
@@ -171,14 +172,10 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
         v = np.clip(np.asarray(projected.col_value, float), qp.lb, qp.ub)
         if kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0] > 1e-10:
             return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
-        row_dual = y * (c / R)
-        col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
-        # said in the explanation: within about the violation of the fair optimum, not exactly it
-        return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None,
-                        solver="clarabel-projected", version=version)
+        solver = "clarabel-projected"  # said in the explanation: within about the violation of the fair optimum
     row_dual = y * (c / R)
     col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver="clarabel", version=version)
+    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver=solver, version=version)
 
 
 def _clarabel(qp: QPArrays, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | str:
@@ -487,9 +484,7 @@ def solve_l1(lp: LP, *, anchor: np.ndarray | None = None) -> Solution:
     cost = np.concatenate(lp.cost) if lp.cost else np.zeros(0)
     q = np.flatnonzero(quad > 0)
     v0 = -cost[q] / quad[q] if anchor is None else np.asarray(anchor, float)[q]
-    l1 = LP(lb=list(lp.lb), ub=list(lp.ub), cost=[np.where(quad > 0, 0.0, cost)], quad=[np.zeros(lp.n_cols)],
-            n_cols=lp.n_cols, n_rows=lp.n_rows, _r=list(lp._r), _c=list(lp._c), _v=list(lp._v), _rlo=list(lp._rlo),
-            _rhi=list(lp._rhi), _rgroup=list(lp._rgroup), _relem=list(lp._relem))
+    l1 = lp.with_objective(np.where(quad > 0, 0.0, cost))
     k = q.size
     if k:
         e = l1.add_vars(k, 0.0, np.inf, quad[q])

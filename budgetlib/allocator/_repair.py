@@ -25,7 +25,7 @@ from ..core.problems import PlanInvalid
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.result import ConstraintKind, Diagnosis, Repair, RepairChange, RepairOption
-from ._data import build_data
+from ._data import Data, build_data
 from ._diagnose import precheck
 from ._lp import solve_highspy
 from ._model import Builder
@@ -119,7 +119,7 @@ def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, y
             seen.add(i)
             c = policy.constraints[i]
             kind = ConstraintKind(c.type)
-            option = _option_for(plan, policy, years, applies_coupling, i, c, kind, budget)
+            option = _option_for(plan, policy, years, applies_coupling, i, c, kind, budget, d)
             if option is not None:
                 options.append(option)
     options += _budget_options(plan, policy, years, applies_coupling, [policy.constraints[i] for i in sorted(seen)])
@@ -130,7 +130,7 @@ def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, y
 
 
 def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool, i: int, c: Any,
-                kind: ConstraintKind, budget: float) -> RepairOption | None:
+                kind: ConstraintKind, budget: float, d: Data) -> RepairOption | None:
     location = f"allocation.constraints[{i}]"
 
     def feasible_with(change: dict[str, Any] | None) -> bool:
@@ -142,7 +142,6 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
     for field, direction in _FIELDS.get(kind, ()):
         old = getattr(c, field, None)
         if old is None and field == "required":  # the default: the target's last value minus its baseline
-            d = build_data(plan, policy, years)
             old = next((ts.required for ts in d.targets if ts.constraint == c), None)
         if old is None:
             continue

@@ -11,7 +11,7 @@ from ..model.result import Allocation, AllocationStatus, ConstraintKind, Constra
 from ._data import Data
 from ._diagnose import place
 from ._model import TRIEU, covered_cells, reference_outcome
-from ._whole import WholeNote
+from ._whole import WholeNote, funding
 
 MAX_ROWS_PER_GROUP = 5
 """Binding rows reported individually for each named constraint (the group row summarises all)."""
@@ -66,10 +66,7 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
     if grp.kind == "target":
         # Σc in the LP is only a lower bound on what the money buys: report the fundable maximum
         ts = next(t for t in d.targets if t.group == g)
-        T_, Y_, U_ = d.shape
-        ys = np.asarray(ts.years, np.int64)
-        funding = x.reshape(T_, Y_, U_)[ts.task][ys].sum(axis=0) if ys.size else np.zeros(U_)
-        act[:] = float(ts.funded(funding).sum())
+        act[:] = float(ts.funded(funding(d, ts, x)).sum())
     eq = lo == hi
     bound = np.where(np.isfinite(lo), lo, hi)
     slack = np.where(eq, 0.0, np.where(np.isfinite(hi), hi - act, act - lo))
@@ -248,9 +245,7 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
 def attainment(d: Data, cells: np.ndarray) -> list[TargetAttainment]:
     out = []
     for i, ts in enumerate(d.targets):
-        ys = np.asarray(ts.years, np.int64)
-        funding = cells[ts.task][ys].sum(axis=0).astype(float) if ys.size else np.zeros(len(d.units))
-        funded = float(ts.funded(funding).sum())
+        funded = float(ts.funded(funding(d, ts, cells)).sum())
         short = max(0.0, ts.required - funded)
         met = short <= 1e-9 * max(1.0, ts.required)
         t = ts.target

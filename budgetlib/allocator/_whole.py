@@ -30,7 +30,7 @@ from ..constraints.target import WHOLE_TOLERANCE, TargetSpec
 from ._data import INF, Data
 from ._lp import LP
 
-__all__ = ["WholeNote", "whole_targets", "short_targets", "whole_max", "solve_whole"]
+__all__ = ["WholeNote", "funding", "whole_targets", "short_targets", "whole_max", "solve_whole"]
 
 WHOLE_MIP_MAX_NODES = 20_000
 """Branch-and-bound nodes for the whole-count MIP (a count, not seconds: results never depend on the
@@ -52,7 +52,7 @@ class WholeNote:
 
 
 def funding(d: Data, ts: TargetSpec, x: np.ndarray) -> np.ndarray:
-    """đồng per unit of the target's task over its years, from flat cell amounts."""
+    """đồng per unit of the target's task over its years, from cell amounts (flat or [T, Y, U])."""
     T, Y, U = d.shape
     ys = np.asarray(ts.years, np.int64)
     if not ys.size:
@@ -62,8 +62,7 @@ def funding(d: Data, ts: TargetSpec, x: np.ndarray) -> np.ndarray:
 
 def _continuous(d: Data, ts: TargetSpec, x: np.ndarray) -> np.ndarray:
     """Items per unit that ``x`` (and the committed money) pays for, fractions included."""
-    money = funding(d, ts, x) + (0.0 if ts.committed is None else ts.committed)
-    return np.minimum(ts.capacity, money / ts.constraint.unit_cost)
+    return ts.items(funding(d, ts, x))
 
 
 def short_targets(d: Data, x: np.ndarray) -> list[int]:

@@ -90,12 +90,12 @@ def allocate(
     tick(3, steps, Msg("alloc.progress.rounding"))
     cells = _rounded(d, x, chosen.applies_coupling)
     if chosen.applies_coupling and any(ts.whole for ts in d.targets):
-        short = sorted(set(short_targets(d, x)) | set(short_targets(d, cells.ravel())))
-        if short:  # fund whole items: choose whole counts and solve the policy again
-            x, solved = whole_targets(d, x, solved, lambda: _resolve(d, chosen, backend), short)
+        # whole items funded short (in the LP amounts or after rounding): whole counts chosen and
+        # the policy solved again; either way the stage records what it did for the attainment
+        short = sorted(set(short_targets(d, x)) | set(short_targets(d, cells)))
+        x, solved = whole_targets(d, x, solved, lambda: _resolve(d, chosen, backend), short)
+        if short:
             cells = _rounded(d, x, True)
-        else:
-            whole_targets(d, x, solved, lambda: None, [])  # records the notes
     amounts = to_amounts(d, cells, policy.rounding_unit)
     tick(4, steps, Msg("alloc.progress.explaining"))
     alloc = _report.build_allocation(d, amounts, cells, x, solved)

@@ -74,9 +74,10 @@ def _not_target(r: Any) -> bool:
     return not isinstance(r.spec, TargetSpec)
 
 
-def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]]:
-    """(key, name, required, build(data) → LP to minimise) for the outcome and each costed target."""
-    out: list[tuple[str, str, float | None, Callable[[Any], LP]]] = []
+def _families(d: Any) -> list[tuple[str, str, float | None, bool, Callable[[Any], LP]]]:
+    """(key, name, required, counted in whole items, build(data) → LP to minimise) for the outcome
+    and each costed target."""
+    out: list[tuple[str, str, float | None, bool, Callable[[Any], LP]]] = []
     if d.policy.response_curves:
         def outcome(dd: Any) -> LP:
             b = Builder(dd)
@@ -87,7 +88,7 @@ def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]
             b.outcome(sign=-1.0)
             return b.done()[0]
 
-        out.append(("outcome", "", None, outcome))
+        out.append(("outcome", "", None, False, outcome))
     for i, ts in enumerate(d.targets):
         def target(dd: Any, i: int = i) -> LP:
             b = Builder(dd)
@@ -98,7 +99,7 @@ def _families(d: Any) -> list[tuple[str, str, float | None, Callable[[Any], LP]]
             return b.done()[0]
 
         name = ts.target.name if ts.target is not None else ts.constraint.name
-        out.append((ts.constraint.target, name, float(ts.required), target))
+        out.append((ts.constraint.target, name, float(ts.required), ts.whole, target))
     return out
 
 
@@ -161,10 +162,9 @@ def budget_outcome_curve(
     if not datas:
         return []
     families = []
-    for key, name, required, build in _families(datas[0][2]):
+    for key, name, required, whole, build in _families(datas[0][2]):
         fam = CurveFamily(key, name, required)
         solver = _Warm(warm)
-        whole = key != "outcome" and datas[0][2].targets[[t.constraint.target for t in datas[0][2].targets].index(key)].whole
         for f, budget, d in datas:
             lp = build(d)
             value, iterations = solver.solve(lp)

@@ -231,7 +231,8 @@ def _target_violations(plan: Plan, a: Allocation, c: TargetConstraint, funding: 
     if funded >= required - 1e-9 * max(1.0, required):
         return []
     shown = next((t for t in a.attainment if t.target == c.target), None)
-    if c.integer and shown is not None and not shown.met and "whole_failed" in repr(shown.msg):
+    note = shown.msg.params.get("second") if shown is not None and shown.msg is not None else None
+    if c.integer and shown is not None and not shown.met and getattr(note, "code", "") == "alloc.attainment.whole_failed":
         return []
     return [f"target {c.name!r}: {funded:g} items funded < {required:g} required"]
 

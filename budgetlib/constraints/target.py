@@ -85,11 +85,15 @@ class TargetSpec:
     lower: np.ndarray | None = None  # whole items each unit must fund (set by the whole-number stage)
     committed: np.ndarray | None = None  # đồng per unit committed outside the allocated years
 
-    def funded(self, funding: np.ndarray) -> np.ndarray:
+    def items(self, funding: np.ndarray) -> np.ndarray:
         """Items per unit that ``funding`` (đồng per unit over the target's years) and the committed
-        money pay for: whole items only when the target is ``integer``, else fractions."""
+        money pay for, fractions included."""
         money = np.asarray(funding, float) + (0.0 if self.committed is None else self.committed)
-        items = np.minimum(self.capacity, money / self.constraint.unit_cost)
+        return np.minimum(self.capacity, money / self.constraint.unit_cost)
+
+    def funded(self, funding: np.ndarray) -> np.ndarray:
+        """The items that count: whole ones only when the target is ``integer``, else fractions."""
+        items = self.items(funding)
         return np.floor(items + WHOLE_TOLERANCE) if self.whole else items
 
 

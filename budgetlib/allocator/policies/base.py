@@ -127,10 +127,7 @@ def _qp_rescue(lp: LP, sol: Solution) -> Solution:
 
 def feasibility(lp: LP) -> Solution:
     """HiGHS on the rows and bounds of ``lp`` without its objective (a feasibility problem)."""
-    plain = LP(lb=lp.lb, ub=lp.ub, cost=[np.zeros_like(c) for c in lp.cost], quad=[np.zeros_like(q) for q in lp.quad],
-               n_cols=lp.n_cols, n_rows=lp.n_rows, _r=lp._r, _c=lp._c, _v=lp._v, _rlo=lp._rlo, _rhi=lp._rhi,
-               _rgroup=lp._rgroup, _relem=lp._relem)
-    return solve_highspy(plain)
+    return solve_highspy(lp.with_objective(np.zeros(lp.n_cols)))
 
 
 def feasible(d: Data) -> bool:
