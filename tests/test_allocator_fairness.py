@@ -387,3 +387,19 @@ def test_fairness_properties_on_random_plans(kind):
         check_family(f)
 
     check()
+
+
+def test_max_outcome_takes_the_reference_share_without_a_solver_when_nothing_couples():
+    """Segment widths are multiples of the reference share, so the reference maximises an uncoupled
+    block's outcome (every unit on the same segment): no LP runs, and the reported outcome is the
+    curve evaluated at the proportional split (width 0,8 at 2 per triệu, then 1 per triệu)."""
+    needs = [300, 100, 250, 400]
+    plan = plan_of(needs, [1_000 * TRIEU, 1_100 * TRIEU], kind="max_outcome", curves=False)
+    rc = [{"task": "T0", "segments": [{"width": 0.8, "outcome_per_million": 2.0}, {"outcome_per_million": 1.0}]}]
+    plan = plan.model_copy(update={"allocation": plan.allocation.model_copy(update={"response_curves": rc})})
+    a = allocate(plan)
+    prop = allocate(plan.model_copy(update={"allocation": plan.allocation.model_copy(update={"kind": "proportional", "response_curves": []})}))
+    assert a.solver == "closed-form"
+    assert (a.amounts == prop.amounts).all()
+    # 2 100 triệu in all: 80 % of each unit's share at 2, the rest at 1
+    assert a.objective == pytest.approx(0.8 * 2100 * 2 + 0.2 * 2100 * 1)

@@ -102,4 +102,6 @@ def test_floors_above_the_budget_offer_the_budget_that_pays_for_them(haiphong):
     assert sum(ln.amount for ln in fixed.budget_lines if ln.task == "TT" and ln.year == first) >= 15 * 100_000_000
     smaller = apply_repair(plan, type(budget)(**{**budget.__dict__, "new": budget.new - plan.allocation.rounding_unit}))
     assert not allocate(smaller).ok  # the smallest such budget, in whole rounding units
-    assert "nâng ngân sách nhiệm vụ TT" in explain_text(a, "vi") and "raise the budget of task TT" in explain_text(a, "en")
+    tt = next(t for t in plan.tasks if t.code == "TT")
+    assert f"nâng ngân sách nhiệm vụ TT — {tt.name}" in explain_text(a, "vi")
+    assert f"raise the budget of task TT — {tt.name_en}" in explain_text(a, "en")  # the plan's English name

@@ -24,7 +24,7 @@ from ..core.i18n import Msg
 from ..core.problems import PlanInvalid
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
-from ..model.result import ConstraintKind, Diagnosis, Repair, RepairChange, RepairOption
+from ..model.result import ConstraintKind, Diagnosis, Named, Repair, RepairChange, RepairOption
 from ._data import Data, build_data
 from ._diagnose import precheck
 from ._lp import solve_highspy
@@ -237,7 +237,8 @@ def _budget_options(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
         if new <= old:
             continue
         task = next(t for t in plan.tasks if t.code == code)
-        label = f"{task.code} — {task.name}"
+        # the task's English name in English messages when the plan gives one (user text otherwise)
+        label = Named(f"{task.code} — {task.name}", f"{task.code} — {task.name_en or task.name}")
         msg = Msg("alloc.repair.raise_budget", task=label, old=int(old), new=int(new))
         change = RepairChange(name=task.name, kind=ConstraintKind.BUDGET, field="budget", old=float(old), new=float(new),
                               location="budget_lines", task=code, msg=msg)
