@@ -137,6 +137,7 @@ class Solution:
     iis_rows: np.ndarray | None = None
     iis_cols: np.ndarray | None = None
     iis_col_bound: np.ndarray | None = None
+    partial: bool = False  # parts of the model that do not touch the objective were left at a guess (solve_pooled)
 
 
 def highs_version() -> str:
@@ -211,11 +212,13 @@ def _ranging(h, n_rows: int):
         return None, None
 
 
-def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool = False) -> Solution:
+def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool = False, crossover: bool = True) -> Solution:
     """Pass the arrays to an in-process HiGHS (no per-object modelling cost).
 
     ``ipm`` selects the interior-point method (with crossover, so duals and ranging still come
     from a basis): much faster than simplex on the degenerate max-min stage of large models.
+    ``crossover=False`` keeps the interior point: near the centre of a degenerate optimal face,
+    accurate only to HiGHS's tolerances (the pooled models use it to find the binding rows).
     """
     import highspy
 
@@ -225,6 +228,8 @@ def solve_highspy(lp: LP, *, ranging: bool = False, iis: bool = False, ipm: bool
         h.setOptionValue("iis_strategy", 2)
     if ipm:
         h.setOptionValue("solver", "ipm")
+        if not crossover:
+            h.setOptionValue("run_crossover", "off")
     for dedupe in (False, True):
         if h.passModel(_highs_lp(lp, dedupe)) != highspy.HighsStatus.kError:
             break

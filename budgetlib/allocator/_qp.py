@@ -511,9 +511,26 @@ interior-point answer is accurate only relative to the largest budget (a year of
 of 70 triệu came out 11 đ off)."""
 
 
+REDUCE_MIN_COLUMNS = HIGHS_QP_FIRST_COLUMNS
+"""Fair stages with more columns than this are first solved on reduced models (:mod:`._reduce`);
+the models of an ordinary provincial plan are solved whole, as before."""
+
+
 def solve_fair_qp(lp: LP) -> Solution:
     """The fair stage: HiGHS's exact QP on small models (iteration-bounded; kept only when it
-    reports an optimum that satisfies every row and bound), else Clarabel with polishing."""
+    reports an optimum that satisfies every row and bound); on large ones, the reduced models of
+    :mod:`._reduce` (the rows that bind and the cells they move), else Clarabel with polishing on
+    the whole model."""
+    if lp.n_cols > REDUCE_MIN_COLUMNS:
+        from ._reduce import solve_reduced
+
+        got = solve_reduced(QPArrays.of(lp), _solve_fair_whole)
+        if got is not None:
+            return got
+    return _solve_fair_whole(lp)
+
+
+def _solve_fair_whole(lp: LP) -> Solution:
     if lp.n_cols <= HIGHS_QP_FIRST_COLUMNS:
         got = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS, salvage=True)
         if got.status in ("optimal", "unverified") and got.col_value is not None and got.row_dual is not None and got.col_dual is not None:

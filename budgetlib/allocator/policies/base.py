@@ -24,7 +24,7 @@ from .._lp import LP, Solution, solve, solve_highspy
 from .._model import Builder, Layout, deviation_size
 from .._qp import HIGHS_QP_CHECK_ITERATIONS, HIGHS_QP_MAX_COLUMNS, solve_l1, solve_qp, solve_qp_highs
 
-__all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "fair_builder", "fair_scale", "infeasible", "check_optimal", "run"]
+__all__ = ["PolicyType", "Solved", "Outcome", "LEXI_TOLERANCES", "fair_builder", "fair_scale", "infeasible", "check_optimal", "run", "run_pooled"]
 
 LEXI_TOLERANCES = (1e-7, 1e-5, 1e-3)
 """Relative slack on the stage-1 optimum when stage 2 re-optimises (retried if numerically infeasible)."""
@@ -105,6 +105,33 @@ def run(d: Data, lp: LP, backend: str, *, ranging: bool = True, ipm: bool = Fals
         # a numerical failure of one method: the other (interior point with crossover, or simplex)
         sol = solve_highspy(lp, ranging=ranging, ipm=not ipm)
     return sol
+
+
+POOLED_MIN_COLUMNS = 1_500
+"""LP stages and curve tie-breaks with more columns than this are first solved on pooled models
+(:func:`budgetlib.allocator._reduce.solve_pooled`); small ones, as ever, on the whole model."""
+
+
+def run_pooled(d: Data, lp: LP, lay: Layout, backend: str, local_groups: list[int], *, ranging: bool = True, ipm: bool = False,
+               carry: dict | None = None, objective_parts_only: bool = False) -> Solution:
+    """:func:`run`, first on pooled models when the model is large (HiGHS only): the cells no
+    coupling row touches pooled at equal coverage — exact for the LP stages and the χ² tie-break
+    (``docs/allocation.md``); the whole model when the pooled answer does not verify."""
+    if backend != "pulp" and d.policy.solver == "highs" and lp.n_cols > POOLED_MIN_COLUMNS:
+        from .._qp import _solve_fair_whole
+        from .._reduce import solve_pooled
+
+        inner = _solve_fair_whole if lp.quadratic else solve_highspy
+        got = solve_pooled(lp, lay.pM, local_groups, inner, segments=lay.seg, explore=None if lp.quadratic else interior_point,
+                           carry=carry, objective_parts_only=objective_parts_only)
+        if got is not None and got.status == "optimal":
+            return got
+    return run(d, lp, backend, ranging=ranging, ipm=ipm)
+
+
+def interior_point(lp: LP) -> Solution:
+    """HiGHS's interior point without crossover (the pooled models' search for binding rows)."""
+    return solve_highspy(lp, ipm=True, crossover=False)
 
 
 def _qp_rescue(lp: LP, sol: Solution) -> Solution:

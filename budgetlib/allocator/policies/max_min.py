@@ -14,8 +14,9 @@ from ...core.i18n import Msg
 from ...model.policy import PolicyKind
 from .. import _maxmin
 from .._data import Data
-from .._lp import LP, Solution
-from .._model import Builder, Layout, covered_cells
+from .._lp import LP, Solution, solve_highspy
+from .._model import Builder, Layout, covered_cells, maxmin_group
+from .._reduce import solve_pooled
 from .base import (
     LEXI_TOLERANCES,
     Outcome,
@@ -24,6 +25,7 @@ from .base import (
     check_optimal,
     fair_builder,
     infeasible,
+    interior_point,
     reference_if_feasible,
     run,
 )
@@ -45,16 +47,31 @@ class MaxMin(PolicyType):
         s1: Solution | None = None
         lay1: Layout | None = None
         lp1: LP | None = None
-        if d.policy.solver == "highs" and backend != "pulp" and covered_cells(d).size >= _maxmin.BISECTION_MIN_CELLS:
+        large = d.policy.solver == "highs" and backend != "pulp"
+        n_covered = covered_cells(d).size
+        if large and n_covered >= _maxmin.POOLED_MIN_CELLS:
+            # the stage-1 LP on pooled models (untouched cells at equal coverage): exact, with duals
+            b = Builder(d)
+            b.common()
+            b.maxmin_rows()
+            lp1, lay1 = b.done()
+            got = solve_pooled(lp1, lay1.pM, [maxmin_group(d)], solve_highspy, explore=interior_point)
+            if got is not None and got.status == "optimal":
+                s1 = got
+        if s1 is not None:
+            z = -s1.objective
+        elif large and n_covered >= _maxmin.BISECTION_MIN_CELLS:
+            s1 = lay1 = lp1 = None
             found = _maxmin.maxmin_bisection(d)
             if found is None:
                 return infeasible(d)
             z = found
         else:
-            b = Builder(d)
-            b.common()
-            b.maxmin_rows()
-            lp1, lay1 = b.done()
+            if lp1 is None or lay1 is None:
+                b = Builder(d)
+                b.common()
+                b.maxmin_rows()
+                lp1, lay1 = b.done()
             s1 = run(d, lp1, backend, ipm=True)  # simplex stalls on the degenerate max-min stage of large models
             if s1.status == "infeasible":
                 return infeasible(d)

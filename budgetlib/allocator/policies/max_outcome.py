@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...core.i18n import Msg
 from ...model.policy import PolicyKind
 from .._data import Data
-from .._model import Builder
+from .._model import Builder, outcome_group
 from .base import (
     LEXI_TOLERANCES,
     Outcome,
@@ -19,6 +19,7 @@ from .base import (
     reference_if_feasible,
     relative,
     run,
+    run_pooled,
 )
 
 __all__ = ["POLICY"]
@@ -42,7 +43,9 @@ class MaxOutcome(PolicyType):
         b.common()
         b.outcome(sign=-1.0)
         lp1, lay1 = b.done()
-        s1 = run(d, lp1, backend)
+        carry: dict = {}  # the rows stage 1 found binding, for stage 2's pooled models
+        # tasks without a curve cannot change the outcome: stage 1 leaves them to stage 2
+        s1 = run_pooled(d, lp1, lay1, backend, [outcome_group(d)], carry=carry, objective_parts_only=True)
         if s1.status == "infeasible":
             return infeasible(d)
         check_optimal(s1)
@@ -55,10 +58,16 @@ class MaxOutcome(PolicyType):
             b2.outcome_floor(best - tol * max(1.0, abs(best)))
             b2.fair_objective(relative(d))
             lp2, lay2 = b2.done()
-            s2 = run(d, lp2, backend, ranging=False)
+            s2 = run_pooled(d, lp2, lay2, backend, [outcome_group(d)], ranging=False, carry=carry)
             if s2.status == "optimal" and s2.col_value is not None:
                 x = lay2.x_value(s2.col_value)
                 return x, Solved(x, best, s2, lay2, lp2, s1, lay1, lp1, -1, 1.0)
+        if s1.partial:  # stage 2 failed: stage 1 on the whole model decides (infeasible, or its own split)
+            s1 = run(d, lp1, backend)
+            if s1.status == "infeasible":
+                return infeasible(d)
+            check_optimal(s1)
+        assert s1.col_value is not None
         x = lay1.x_value(s1.col_value)
         return x, Solved(x, best, s1, lay1, lp1, s1, lay1, lp1, -1, 1.0)
 
