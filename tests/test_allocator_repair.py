@@ -15,7 +15,8 @@ HAIPHONG = Path(__file__).resolve().parent.parent / "examples" / "haiphong_2011_
 
 
 def _apply(plan, change):
-    """The plan with one repair change applied (the way an officer would edit the policy or the budget)."""
+    """The plan with one repair change (or every change of an option) applied, the way an officer
+    would edit the policy or the budget."""
     return apply_repair(plan, change)
 
 
@@ -41,9 +42,31 @@ def test_a_floor_above_what_caps_allow_gets_both_ways_out(haiphong):
     assert "hạ «Sàn riêng Bạch Long Vĩ» từ 300.000.000 đ xuống" in vi and "nâng «Trần 25% ngân sách nhiệm vụ» từ 25%" in vi
     assert "lower “Sàn riêng Bạch Long Vĩ” from 300,000,000 VND to" in en
     for option in options:
-        fixed = allocate(_apply(plan, option.changes[0]))
+        fixed = allocate(_apply(plan, option))
         assert fixed.ok, option.message("en")
-        assert allocation_violations(_apply(plan, option.changes[0]), fixed) == []
+        assert allocation_violations(_apply(plan, option), fixed) == []
+
+
+def test_the_constraints_in_conflict_can_be_changed_together(haiphong):
+    """Beside the single fixes, one option moves the floor and the cap together, each by the same
+    least share of its own fix: feasible, and 2 % less of each is not."""
+    bach_long_vi = next(u.code for u in haiphong.units if "Bạch Long Vĩ" in u.name)
+    cons = [FloorConstraint(name="Sàn riêng Bạch Long Vĩ", units=[bach_long_vi], tasks=["TT"], amount=300_000_000),
+            CapConstraint(name="Trần 25% ngân sách nhiệm vụ", tasks=["TT"], share_of_budget=0.25)]
+    plan = haiphong.model_copy(update={"allocation": haiphong.allocation.model_copy(update={"constraints": cons})})
+    options = allocate(plan).diagnosis.repair.options
+    (joint,) = [o for o in options if len(o.changes) > 1]
+    single = {o.changes[0].field: o.changes[0] for o in options if len(o.changes) == 1}
+    floor, cap = sorted(joint.changes, key=lambda ch: ch.field)
+    assert (floor.field, cap.field) == ("amount", "share_of_budget")
+    # each moves part of the way to its single fix, both by about the same share
+    shares = [(ch.new - ch.old) / (single[ch.field].new - ch.old) for ch in (floor, cap)]
+    assert all(0 < x < 1 for x in shares) and abs(shares[0] - shares[1]) < 0.02, shares
+    assert allocate(_apply(plan, joint)).ok
+    less = tuple(type(ch)(**{**ch.__dict__, "new": ch.old + (ch.new - ch.old) * 0.98}) for ch in joint.changes)
+    assert not allocate(_apply(plan, type(joint)(**{**joint.__dict__, "changes": less}))).ok
+    vi, en = explain_text(allocate(plan), "vi"), explain_text(allocate(plan), "en")
+    assert "sửa đồng thời các ràng buộc, mỗi ràng buộc chỉ đổi" in vi and "change them together, each by" in en
 
 
 def test_absorption_below_the_budget_is_raised(haiphong):
@@ -67,7 +90,7 @@ def test_every_suggestion_on_random_infeasible_plans_is_feasible(seed):
     if a.ok or a.diagnosis.repair is None:
         return
     for option in a.diagnosis.repair.options:
-        fixed = _apply(plan, option.changes[0])
+        fixed = _apply(plan, option)
         assert allocate(fixed).ok, (seed, option.message("en"))
 
 

@@ -8,8 +8,10 @@ capacity, a stability band or a unit's share up), and feasibility is monotone in
 so the critical value is found by bisection over feasibility checks of the whole plan (pre-checks,
 then the LP without objective): on whole đồng for amounts, on 10⁻⁴ for fractions, always
 rounded in the safe direction. A constraint without a numeric parameter (eligibility) is offered
-for removal when that alone restores feasibility. Every option is verified by a last check at the
-suggested value, so re-running with it is feasible (a test does exactly that).
+for removal when that alone restores feasibility. When two or more named constraints have a fix,
+one more option changes them together, each by the same least share of its own fix
+(:func:`_joint_option`). Every option is verified by a last check at the suggested values, so
+re-running with it is feasible (a test does exactly that).
 """
 
 from __future__ import annotations
@@ -122,7 +124,10 @@ def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, y
             option = _option_for(plan, policy, years, applies_coupling, i, c, kind, budget, d)
             if option is not None:
                 options.append(option)
+    joint = _joint_option(plan, policy, years, applies_coupling, options, budget)
     options += _budget_options(plan, policy, years, applies_coupling, [policy.constraints[i] for i in sorted(seen)])
+    if joint is not None:
+        options.append(joint)
     if not options:
         return None
     options.sort(key=lambda o: (o.cost, o.changes[0].location, o.changes[0].task or ""))
@@ -176,15 +181,84 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
         value: Any = int(new) if whole else float(new)
         change = RepairChange(name=c.name, kind=kind, field=field, old=float(old), new=float(value), location=location,
                               msg=_change_msg(c.name, field, direction, old, value))
-        cost = abs(float(value) - float(old)) * (1.0 if whole else budget)
-        if field in _ITEMS:
-            cost = abs(float(value) - float(old)) * float(getattr(c, "unit_cost", 1))
-        return RepairOption(changes=(change,), cost=float(np.round(cost, 6)), msg=change.msg)
+        return RepairOption(changes=(change,), cost=_cost(c, field, whole, float(old), float(value), budget), msg=change.msg)
     if kind == ConstraintKind.ELIGIBILITY and feasible_with(None):
         change = RepairChange(name=c.name, kind=kind, field="", old=0.0, new=0.0, location=location,
                               msg=Msg("alloc.repair.remove", name=c.name))
         return RepairOption(changes=(change,), cost=float(budget), msg=change.msg)
     return None
+
+
+def _cost(c: Any, field: str, whole: bool, old: float, new: float, budget: float) -> float:
+    """The size of a change in đồng: money as is, a fraction of the budget at the budget, items at their unit cost."""
+    cost = abs(new - old) * (1.0 if whole else budget)
+    if field in _ITEMS:
+        cost = abs(new - old) * float(getattr(c, "unit_cost", 1))
+    return float(np.round(cost, 6))
+
+
+JOINT_MAX_CHANGES = 6
+"""A joint option changes at most this many constraints (each feasibility check is a full LP)."""
+
+
+def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool,
+                  singles: list[RepairOption], budget: float) -> RepairOption | None:
+    """Every named constraint relaxed together, each by the same share λ of its own single fix —
+    the least λ with which the plan is feasible (bisection over feasibility checks; λ = 1, every
+    single fix at once, is feasible since each alone is). It spreads the change over the
+    constraints in conflict instead of putting all of it on one: with two floors against one cap,
+    "lower each floor by 40 % of what it alone would need and raise the cap by 40 %". None when
+    fewer than two named constraints have a numeric fix, or when λ is 1 (nothing is gained)."""
+    moves = [o.changes[0] for o in singles if len(o.changes) == 1 and o.changes[0].field and o.changes[0].location.startswith("allocation.constraints[")]
+    moves = moves[:JOINT_MAX_CHANGES]
+    if len(moves) < 2:
+        return None
+    unit = float(policy.rounding_unit or 1)
+
+    def whole_field(ch: RepairChange) -> bool:
+        c = policy.constraints[int(ch.location[len("allocation.constraints["):-1])]
+        return ch.field in _MONEY or (ch.field == "required" and bool(getattr(c, "integer", False)))
+
+    def value_at(ch: RepairChange, share: float) -> float:
+        direction = 1 if ch.new > ch.old else -1
+        whole = whole_field(ch)
+        value = _safe(ch.old + share * (ch.new - ch.old), direction, whole)
+        if whole and unit > 1 and ch.field in _MONEY:  # whole rounding units, still relaxing
+            value = float(math.floor(value / unit) * unit if direction < 0 else math.ceil(value / unit) * unit)
+        # never past the single fix (feasible on its own), never back past the old value
+        return float(min(max(value, min(ch.old, ch.new)), max(ch.old, ch.new)))
+
+    def changed(share: float) -> Plan:
+        out = plan
+        for ch in moves:
+            out = apply_repair(out, ch.__class__(**{**ch.__dict__, "new": value_at(ch, share)}))
+        return out
+
+    def ok(share: float) -> bool:
+        try:
+            candidate = changed(share)
+        except ValueError:
+            return False
+        return _feasible(candidate, candidate.allocation or policy, years, coupling)
+
+    share = _bisect(ok, 1.0, 0.0, whole=False, steps=16)
+    if share >= 0.999 or not ok(share):
+        return None
+    changes: list[RepairChange] = []
+    for ch in moves:
+        new = value_at(ch, share)
+        if new == ch.old:
+            continue
+        direction = 1 if new > ch.old else -1
+        value: Any = int(new) if whole_field(ch) else float(new)
+        changes.append(RepairChange(name=ch.name, kind=ch.kind, field=ch.field, old=ch.old, new=float(value), location=ch.location,
+                                    msg=_change_msg(ch.name, ch.field, direction, ch.old, value)))
+    if len(changes) < 2:
+        return None
+    cost = sum(_cost(policy.constraints[int(ch.location[len("allocation.constraints["):-1])], ch.field, whole_field(ch), ch.old, ch.new, budget)
+               for ch in changes)
+    msg = Msg("alloc.repair.together", changes=[ch.msg for ch in changes], share=float(share))
+    return RepairOption(changes=tuple(changes), cost=float(np.round(cost, 6)), msg=msg)
 
 
 def _change_msg(name: str, field: str, direction: int, old: Any, new: Any) -> Msg:
@@ -246,9 +320,14 @@ def _budget_options(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
     return out
 
 
-def apply_repair(plan: Plan, change: RepairChange) -> Plan:
+def apply_repair(plan: Plan, change: RepairChange | RepairOption) -> Plan:
     """The plan with one suggested change made, the way an officer would make it: a constraint's
-    parameter set (or the constraint removed), or a task's budget set with its year profile kept."""
+    parameter set (or the constraint removed), or a task's budget set with its year profile kept;
+    for an option, every change it names."""
+    if isinstance(change, RepairOption):
+        for each in change.changes:
+            plan = apply_repair(plan, each)
+        return plan
     if change.field == "budget" and change.task is not None:
         return _with_task_budget(plan, change.task, int(change.new))
     policy = plan.allocation or AllocationPolicy()
