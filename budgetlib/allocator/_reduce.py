@@ -276,7 +276,6 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
     closure = not lp.quadratic
     y = np.zeros(m)
     sol: Solution | None = None
-    last: tuple | None = None  # the last pooled model and its maps
     if carry:
         k = min(m, carry["rows"].size)
         active_row[:k] |= carry["rows"][:k] & lazy_rows[:k]
@@ -305,26 +304,15 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
             assert sol is not None  # a round has run
             if primal <= EXPLORED_PRIMAL and dual <= EXPLORED_DUAL:
                 # The interior point of the last pooled model keeps every left-out row, with room
-                # (NEAR): a point of that model's optimal face is feasible for the whole model, so
-                # the exact optimum of the last pooled model (its vertex, by ``inner``) has the
-                # whole model's optimal value, and its multipliers are the whole model's. The
-                # vertex itself may sit where a left-out row breaks (it wanders over the degenerate
-                # face): then the interior point is the answer, with the exact value and duals.
-                assert last is not None
-                last_model, last_cols, last_rows, last_base = last
-                exact = inner(last_model)
-                if exact.status == "optimal" and exact.col_value is not None and exact.row_dual is not None:
-                    v_exact = np.clip(last_cols @ np.asarray(exact.col_value, float) + last_base, qp.lb, qp.ub)
-                    y_exact = last_rows.T @ np.asarray(exact.row_dual, float)
-                    p_exact, d_exact = kkt_violation(qp, v_exact, y_exact)
-                    if p_exact <= PRIMAL and d_exact <= 1e-7:
-                        v, y, sol = v_exact, y_exact, exact
-                        break
-                    if kkt_violation(qp, v, y_exact)[1] <= EXPLORED_DUAL:
-                        col_dual = qp.quad * v + qp.cost - qp.A.T @ y_exact
-                        keep_state()
-                        return Solution("optimal", qp.objective(v_exact), v, col_dual, qp.A @ v, y_exact, None, None,
-                                        solver=exact.solver + "-ipm", version=exact.version, partial=partial)
+                # (NEAR), to HiGHS's tolerances: its value is the optimum's to the interior point's
+                # gap (10⁻⁸), and the stage that follows keeps it within 10⁻⁷ anyway. A vertex found
+                # from here (simplex or crossover) costs more than every round before it on the
+                # national plan (23 s of dual simplex on max_min's degenerate stage 1) and wanders
+                # over the optimal face to where left-out rows break.
+                col_dual = qp.quad * v + qp.cost - qp.A.T @ y
+                keep_state()
+                return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=sol.solver + "-ipm",
+                                version=sol.version, partial=partial)
             exploring = False  # the binding rows are found: the exact answer on them
         active_row |= broken
         own_cell |= broken_cell
@@ -402,7 +390,6 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
         reduced = LP()
         reduced.add_vars(n_red, lb_red, ub_red, PT @ qp.cost, (PT.multiply(PT)) @ qp.quad)
         reduced.add_rows(lo_red, hi_red, A_red.row, A_red.col, A_red.data, 0)
-        last = (reduced, Pcol, Prow, base)
         sol = (explore if exploring and explore is not None else inner)(reduced)
         if sol.status == "infeasible":
             return Solution("infeasible", solver=sol.solver, version=sol.version)

@@ -121,7 +121,7 @@ def run_pooled(d: Data, lp: LP, lay: Layout, backend: str, local_groups: list[in
         from .._qp import _solve_fair_whole
         from .._reduce import solve_pooled
 
-        inner = _solve_fair_whole if lp.quadratic else solve_highspy
+        inner = _solve_fair_whole if lp.quadratic else interior_vertex
         got = solve_pooled(lp, lay.pM, local_groups, inner, segments=lay.seg, explore=None if lp.quadratic else interior_point,
                            carry=carry, objective_parts_only=objective_parts_only)
         if got is not None and got.status == "optimal":
@@ -132,6 +132,12 @@ def run_pooled(d: Data, lp: LP, lay: Layout, backend: str, local_groups: list[in
 def interior_point(lp: LP) -> Solution:
     """HiGHS's interior point without crossover (the pooled models' search for binding rows)."""
     return solve_highspy(lp, ipm=True, crossover=False)
+
+
+def interior_vertex(lp: LP) -> Solution:
+    """HiGHS's interior point with crossover: the exact vertex of a pooled LP stage when its
+    interior point does not verify (dual simplex stalls on max_min's degenerate stage 1)."""
+    return solve_highspy(lp, ipm=True)
 
 
 def _qp_rescue(lp: LP, sol: Solution) -> Solution:

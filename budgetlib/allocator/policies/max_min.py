@@ -14,7 +14,7 @@ from ...core.i18n import Msg
 from ...model.policy import PolicyKind
 from .. import _maxmin
 from .._data import Data
-from .._lp import LP, Solution, solve_highspy
+from .._lp import LP, Solution
 from .._model import Builder, Layout, covered_cells, maxmin_group
 from .._reduce import solve_pooled
 from .base import (
@@ -26,6 +26,7 @@ from .base import (
     fair_builder,
     infeasible,
     interior_point,
+    interior_vertex,
     reference_if_feasible,
     run,
 )
@@ -55,7 +56,7 @@ class MaxMin(PolicyType):
             b.common()
             b.maxmin_rows()
             lp1, lay1 = b.done()
-            got = solve_pooled(lp1, lay1.pM, [maxmin_group(d)], solve_highspy, explore=interior_point)
+            got = solve_pooled(lp1, lay1.pM, [maxmin_group(d)], interior_vertex, explore=interior_point)
             if got is not None and got.status == "optimal":
                 s1 = got
         if s1 is not None:
