@@ -51,11 +51,8 @@ class MaxMin(PolicyType):
         large = d.policy.solver == "highs" and backend != "pulp"
         n_covered = covered_cells(d).size
         if large and n_covered >= _maxmin.POOLED_MIN_CELLS:
-            # the stage-1 LP on pooled models (untouched cells at equal coverage): exact, with duals
-            b = Builder(d)
-            b.common()
-            b.maxmin_rows()
-            lp1, lay1 = b.done()
+            # the stage-1 LP on pooled models (untouched cells at equal coverage), with duals
+            lp1, lay1 = _coverage_model(d)
             got = solve_pooled(lp1, lay1.pM, [maxmin_group(d)], interior_vertex, explore=interior_point)
             if got is not None and got.status == "optimal":
                 s1 = got
@@ -69,10 +66,7 @@ class MaxMin(PolicyType):
             z = found
         else:
             if lp1 is None or lay1 is None:
-                b = Builder(d)
-                b.common()
-                b.maxmin_rows()
-                lp1, lay1 = b.done()
+                lp1, lay1 = _coverage_model(d)
             s1 = run(d, lp1, backend, ipm=True)  # simplex stalls on the degenerate max-min stage of large models
             if s1.status == "infeasible":
                 return infeasible(d)
@@ -94,6 +88,14 @@ class MaxMin(PolicyType):
         assert s1.col_value is not None
         x = lay1.x_value(s1.col_value)
         return x, Solved(x, z, s1, lay1, lp1, s1, lay1, lp1, -1, 1.0)
+
+
+def _coverage_model(d: Data) -> tuple[LP, Layout]:
+    """Stage 1: the plan's rows and max z s.t. x ≥ z·r on covered cells."""
+    b = Builder(d)
+    b.common()
+    b.maxmin_rows()
+    return b.done()
 
 
 POLICY = MaxMin()
