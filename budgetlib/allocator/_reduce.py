@@ -459,3 +459,97 @@ def _freeze_parts_without_objective(qp: QPArrays, share: np.ndarray) -> tuple[QP
     rlo, rhi = qp.rlo.copy(), qp.rhi.copy()
     rlo[ignored], rhi[ignored] = -np.inf, np.inf
     return QPArrays(qp.A, lb, ub, rlo, rhi, qp.quad, qp.cost), True
+
+
+_SOLVER_RANK = ("highspy-l1", "clarabel-projected", "clarabel", "highspy-qp")
+"""When parts of a model are solved by different routes, the name that says most about the answer
+(an approximate route first: the explanation reads it)."""
+
+
+def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Callable[[LP], Solution], *,
+                   segments: Sequence[tuple[np.ndarray, np.ndarray, float]] = (), carry: dict | None = None) -> Solution | None:
+    """The fair QP ``lp`` solved part by part, when its columns fall into parts that share no row
+    (tasks not coupled to one another): a part with curve segments on pooled models
+    (:func:`solve_pooled`), one without on reduced models (:func:`solve_reduced`), else whole —
+    each part's model is a fraction of the whole one. None when the model is one part, or the
+    merged answer does not verify on the whole model (the caller solves it otherwise)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    from ._qp import QPArrays, kkt_violation
+
+    qp = QPArrays.of(lp)
+    A = qp.A.tocsr()
+    m, n = A.shape
+    n_cells = share.size
+    fixed = qp.lb >= qp.ub
+    free_cols = np.flatnonzero(~fixed)
+    if free_cols.size == 0 or m == 0:
+        return None
+    Af = A[:, free_cols]
+    _count, label = connected_components(sp.bmat([[None, Af], [Af.T, None]]).tocsr(), directed=False)
+    row_label, col_label = label[:m], label[m:]
+    parts = np.unique(col_label)
+    if parts.size <= 1:
+        return None
+    base = np.zeros(n)
+    base[fixed] = qp.lb[fixed]
+    shift = A @ base
+    # rows without a free column hold or not whatever the parts do
+    idle = np.diff(Af.tocsr().indptr) == 0
+    tol = PRIMAL * qp.scale()
+    if ((shift < qp.rlo - tol) | (shift > qp.rhi + tol))[idle].any():
+        return None
+    group, elem = lp.row_group, lp.row_elem
+    local_group = np.isin(group, np.asarray(local_groups, np.int64))
+    v = base.copy()
+    y = np.zeros(m)
+    solvers: list[tuple[str, str]] = []
+    for part in parts:
+        cols = free_cols[col_label == part]
+        order = np.concatenate([cols[cols < n_cells], cols[cols >= n_cells]])
+        n_part_cells = int((cols < n_cells).sum())
+        position = np.full(n, -1, np.int64)
+        position[order] = np.arange(order.size)
+        rows = np.flatnonzero((row_label == part) & ~idle)
+        block = A[rows][:, order].tocoo()
+        sub = LP()
+        sub.add_vars(order.size, qp.lb[order], qp.ub[order], qp.cost[order], qp.quad[order])
+        sub_elem = np.where(local_group[rows] & (elem[rows] >= 0) & (elem[rows] < n_cells), position[np.clip(elem[rows], 0, n - 1)], -1)
+        sub.add_rows(qp.rlo[rows] - shift[rows], qp.rhi[rows] - shift[rows], block.row, block.col, block.data, group[rows], sub_elem)
+        linear = (qp.quad[order] == 0).any()
+        got: Solution | None
+        if linear:
+            part_segments = []
+            for seg_cells, seg_cols, slope in segments:
+                inside = position[seg_cols] >= 0
+                if inside.any():
+                    part_segments.append((position[seg_cells[inside]], position[seg_cols[inside]], slope))
+            part_carry = None
+            if carry:
+                rows_known = np.zeros(m, bool)
+                k = min(m, carry["rows"].size)
+                rows_known[:k] = carry["rows"][:k]
+                part_carry = {"rows": rows_known[rows], "own": carry["own"][order[:n_part_cells]]}
+            got = solve_pooled(sub, share[order[:n_part_cells]], local_groups, inner, segments=part_segments, carry=part_carry)
+        else:
+            got = solve_reduced(QPArrays.of(sub), inner)
+        if got is None:
+            got = inner(sub)
+        if got.status == "infeasible":
+            return Solution("infeasible", solver=got.solver, version=got.version)
+        if got.status != "optimal" or got.col_value is None or got.row_dual is None:
+            return None
+        v[order] = np.asarray(got.col_value, float)
+        y[rows] = np.asarray(got.row_dual, float)
+        solvers.append((got.solver, got.version))
+    v = np.clip(v, qp.lb, qp.ub)
+    primal, dual = kkt_violation(qp, v, y)
+    if primal > PRIMAL or dual > 1e-7:
+        return None
+    names = [s for s, _ in solvers]
+    solver, version = next(((s, ver) for rank in _SOLVER_RANK for s, ver in solvers if s == rank), solvers[0])
+    if len(set(names)) > 1 and solver not in ("highspy-l1", "clarabel-projected"):
+        solver = max(set(names), key=names.count)
+    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
+    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=solver, version=version)

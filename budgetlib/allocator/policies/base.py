@@ -119,9 +119,13 @@ def run_pooled(d: Data, lp: LP, lay: Layout, backend: str, local_groups: list[in
     (``docs/allocation.md``); the whole model when the pooled answer does not verify."""
     if backend != "pulp" and d.policy.solver == "highs" and lp.n_cols > POOLED_MIN_COLUMNS:
         from .._qp import _solve_fair_whole
-        from .._reduce import solve_pooled
+        from .._reduce import solve_by_parts, solve_pooled
 
         inner = _solve_fair_whole if lp.quadratic else interior_vertex
+        if lp.quadratic:  # tasks not coupled to one another: each part on its own reduced model
+            parts = solve_by_parts(lp, lay.pM, local_groups, inner, segments=lay.seg, carry=carry)
+            if parts is not None and parts.status == "optimal":
+                return parts
         got = solve_pooled(lp, lay.pM, local_groups, inner, segments=lay.seg, explore=None if lp.quadratic else interior_point,
                            carry=carry, objective_parts_only=objective_parts_only)
         if got is not None and got.status == "optimal":
