@@ -1,4 +1,6 @@
-"""The fair QP of a large plan, solved on the part of it that the constraints actually move.
+"""Large plans solved on the part of them that the constraints actually move: the fair QP
+(:func:`solve_reduced`), the LP stages and curve tie-breaks (:func:`solve_pooled`, below), and a
+model whose tasks share no row, part by part (:func:`solve_by_parts`).
 
 At national size the fair stage has 3·10⁵ cells and 10⁵–10⁶ coupling rows (±30 % stability
 between years, against last year), yet at the optimum almost every row is slack and almost every
@@ -34,7 +36,7 @@ from ._lp import LP, Solution
 if TYPE_CHECKING:
     from ._qp import QPArrays
 
-__all__ = ["solve_reduced", "MAX_ROUNDS", "MAX_SHARE"]
+__all__ = ["solve_reduced", "solve_pooled", "solve_by_parts", "MAX_ROUNDS", "MAX_SHARE"]
 
 MAX_ROUNDS = 30
 """Cutting-plane rounds before the whole model is solved instead (each adds every broken constraint)."""
@@ -265,9 +267,11 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
     fixed_cell = fixed[:n_cells]
     own_cell = ~poolable & ~fixed_cell
     n_free_cells = max(1, int((~fixed_cell).sum()))
-    v = np.zeros(n)
-    v[:n_cells] = np.clip(share, qp.lb[:n_cells], qp.ub[:n_cells])
-    v[fixed] = qp.lb[fixed]
+    base = np.zeros(n)  # fixed columns leave the reduced rows: their values shift the bounds
+    base[fixed] = qp.lb[fixed]
+    shift = A @ base
+    v = base.copy()
+    v[:n_cells] = np.where(fixed[:n_cells], v[:n_cells], np.clip(share, qp.lb[:n_cells], qp.ub[:n_cells]))
     lazy_rows = ~always_row & ~local
     small_row = np.diff(A.indptr) <= SMALL_ROW
     # an LP's vertex wanders over a degenerate optimal face and breaks the neighbouring rows of a
@@ -335,7 +339,7 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
         # pools: one per (budget row, its coefficient, χ² curvature)
         if pooled.size:
             kap = kappa[pooled]
-            pool = _codes(cell_first_eq[pooled], cell_eq_coef[pooled], np.round(kap / np.maximum(np.abs(kap).max(), 1e-300), 9))
+            pool = _codes(cell_first_eq[pooled], cell_eq_coef[pooled], np.round(kap / np.maximum(np.abs(kap).max(), 1e-300) / COVERAGE_KAPPA_TOLERANCE))
         else:
             pool = np.zeros(0, np.int64)
         n_pool = int(pool.max()) + 1 if pool.size else 0
@@ -368,9 +372,6 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
         m_red = single.size + n_agg
         Prow = sp.csr_matrix((np.ones(single.size + pooled_local.size), (np.concatenate([np.arange(single.size), single.size + agg]),
                               np.concatenate([single, pooled_local]))), shape=(m_red, m))
-        base = np.zeros(n)
-        base[fixed] = qp.lb[fixed]
-        shift = A @ base
         A_red = (Prow @ A @ Pcol).tocoo()
         lo_red = np.concatenate([(qp.rlo - shift)[single], np.zeros(n_agg)])
         hi_red = np.concatenate([(qp.rhi - shift)[single], np.zeros(n_agg)])
@@ -423,34 +424,38 @@ def _codes(*keys: np.ndarray) -> np.ndarray:
     return code
 
 
+def _parts(A, free: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The connected parts of a model — columns linked through the rows they share, over the free
+    columns: (part of each row, part of each free column in order, rows without a free column)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    m = A.shape[0]
+    Af = A[:, np.flatnonzero(free)].tocsr()
+    _count, label = connected_components(sp.bmat([[None, Af], [Af.T, None]]).tocsr(), directed=False)
+    return label[:m], label[m:], np.diff(Af.indptr) == 0
+
+
 def _freeze_parts_without_objective(qp: QPArrays, share: np.ndarray) -> tuple[QPArrays, bool]:
     """``qp`` with every connected part (columns linked by rows) that has no objective term fixed:
     cells at the reference share, other columns at their lower bound (or 0), and the part's rows
     unbounded. Whether anything was frozen."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
-
     from ._qp import QPArrays
 
     A = qp.A.tocsr()
     m, n = A.shape
     free = qp.lb < qp.ub
-    Af = A[:, np.flatnonzero(free)]
-    graph = sp.bmat([[None, Af], [Af.T, None]]).tocsr() if Af.shape[1] and m else None
-    if graph is None:
+    if not free.any() or m == 0:
         return qp, False
-    _count, label = connected_components(graph, directed=False)
-    row_label, col_label = label[:m], label[m:]
+    row_label, col_label, idle = _parts(A, free)
     cols = np.flatnonzero(free)
-    has_objective = np.zeros(label.max() + 1, bool)
+    has_objective = np.zeros(max(row_label.max(initial=0), col_label.max(initial=0)) + 1, bool)
     has_objective[col_label[(qp.cost[cols] != 0) | (qp.quad[cols] > 0)]] = True
     frozen = cols[~has_objective[col_label]]
     if not frozen.size:
         return qp, False
-    ignored = ~has_objective[row_label] & (np.diff(A.indptr) > 0)
-    # a row with only fixed columns keeps its label (its own part, without objective): checked as before
-    only_fixed = (abs(A) @ free.astype(float)) == 0
-    ignored &= ~only_fixed
+    # a row with only fixed columns is its own part, without objective: checked as before
+    ignored = ~has_objective[row_label] & ~idle
     value = np.zeros(n)
     value[: share.size] = share
     value = np.clip(value, np.where(np.isfinite(qp.lb), qp.lb, 0.0), qp.ub)
@@ -473,9 +478,6 @@ def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Ca
     (:func:`solve_pooled`), one without on reduced models (:func:`solve_reduced`), else whole —
     each part's model is a fraction of the whole one. None when the model is one part, or the
     merged answer does not verify on the whole model (the caller solves it otherwise)."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
-
     from ._qp import QPArrays, kkt_violation
 
     qp = QPArrays.of(lp)
@@ -486,17 +488,14 @@ def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Ca
     free_cols = np.flatnonzero(~fixed)
     if free_cols.size == 0 or m == 0:
         return None
-    Af = A[:, free_cols]
-    _count, label = connected_components(sp.bmat([[None, Af], [Af.T, None]]).tocsr(), directed=False)
-    row_label, col_label = label[:m], label[m:]
+    # rows without a free column (idle) hold or not whatever the parts do
+    row_label, col_label, idle = _parts(A, ~fixed)
     parts = np.unique(col_label)
     if parts.size <= 1:
         return None
     base = np.zeros(n)
     base[fixed] = qp.lb[fixed]
     shift = A @ base
-    # rows without a free column hold or not whatever the parts do
-    idle = np.diff(Af.tocsr().indptr) == 0
     tol = PRIMAL * qp.scale()
     if ((shift < qp.rlo - tol) | (shift > qp.rhi + tol))[idle].any():
         return None
@@ -547,9 +546,6 @@ def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Ca
     primal, dual = kkt_violation(qp, v, y)
     if primal > PRIMAL or dual > 1e-7:
         return None
-    names = [s for s, _ in solvers]
-    solver, version = next(((s, ver) for rank in _SOLVER_RANK for s, ver in solvers if s == rank), solvers[0])
-    if len(set(names)) > 1 and solver not in ("highspy-l1", "clarabel-projected"):
-        solver = max(set(names), key=names.count)
+    solver, version = next(((name, ver) for rank in _SOLVER_RANK for name, ver in solvers if name == rank), solvers[0])
     col_dual = qp.quad * v + qp.cost - qp.A.T @ y
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=solver, version=version)

@@ -122,14 +122,15 @@ def run_pooled(d: Data, lp: LP, lay: Layout, backend: str, local_groups: list[in
         from .._reduce import solve_by_parts, solve_pooled
 
         inner = _solve_fair_whole if lp.quadratic else interior_vertex
+        got = None
         if lp.quadratic:  # tasks not coupled to one another: each part on its own reduced model
-            parts = solve_by_parts(lp, lay.pM, local_groups, inner, segments=lay.seg, carry=carry)
-            if parts is not None and parts.status == "optimal":
-                return parts
-        got = solve_pooled(lp, lay.pM, local_groups, inner, segments=lay.seg, explore=None if lp.quadratic else interior_point,
-                           carry=carry, objective_parts_only=objective_parts_only)
+            got = solve_by_parts(lp, lay.pM, local_groups, inner, segments=lay.seg, carry=carry)
+        if got is None:
+            got = solve_pooled(lp, lay.pM, local_groups, inner, segments=lay.seg, explore=None if lp.quadratic else interior_point,
+                               carry=carry, objective_parts_only=objective_parts_only)
         if got is not None and got.status == "optimal":
             return got
+        # infeasible (a relaxation is) or not verified: the whole model decides, as ever
     return run(d, lp, backend, ranging=ranging, ipm=ipm)
 
 
