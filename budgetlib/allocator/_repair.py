@@ -16,6 +16,7 @@ re-running with it is feasible (a test does exactly that).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +54,14 @@ BUDGET_REPAIR_MAX_TASKS = 3
 BUDGET_REPAIR_MAX_FACTOR = 10
 """A task's budget is raised at most tenfold: a way out that needs more is not one."""
 _ITEMS = {"required"}
+
+
+_CONSTRAINT_PATH = "allocation.constraints["
+
+
+def _constraint_index(location: str) -> int:
+    """The index in ``allocation.constraints[i]`` (a change's or a conflict's JSON path)."""
+    return int(location[len(_CONSTRAINT_PATH):-1])
 
 
 def _feasible(plan: Plan, policy: AllocationPolicy, years: list[int] | None, applies_coupling: bool) -> bool:
@@ -113,9 +122,9 @@ def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, y
     seen: set[int] = set()
     for conflict in diagnosis.conflicts:
         for loc in conflict.locations:
-            if not loc.startswith("allocation.constraints["):
+            if not loc.startswith(_CONSTRAINT_PATH):
                 continue
-            i = int(loc[len("allocation.constraints["):-1])
+            i = _constraint_index(loc)
             if i in seen:
                 continue
             seen.add(i)
@@ -209,14 +218,14 @@ def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None,
     constraints in conflict instead of putting all of it on one: with two floors against one cap,
     "lower each floor by 40 % of what it alone would need and raise the cap by 40 %". None when
     fewer than two named constraints have a numeric fix, or when λ is 1 (nothing is gained)."""
-    moves = [o.changes[0] for o in singles if len(o.changes) == 1 and o.changes[0].field and o.changes[0].location.startswith("allocation.constraints[")]
+    moves = [o.changes[0] for o in singles if len(o.changes) == 1 and o.changes[0].field and o.changes[0].location.startswith(_CONSTRAINT_PATH)]
     moves = moves[:JOINT_MAX_CHANGES]
     if len(moves) < 2:
         return None
     unit = float(policy.rounding_unit or 1)
 
     def whole_field(ch: RepairChange) -> bool:
-        c = policy.constraints[int(ch.location[len("allocation.constraints["):-1])]
+        c = policy.constraints[_constraint_index(ch.location)]
         return ch.field in _MONEY or (ch.field == "required" and bool(getattr(c, "integer", False)))
 
     def value_at(ch: RepairChange, share: float) -> float:
@@ -231,7 +240,7 @@ def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None,
     def changed(share: float) -> Plan:
         out = plan
         for ch in moves:
-            out = apply_repair(out, ch.__class__(**{**ch.__dict__, "new": value_at(ch, share)}))
+            out = apply_repair(out, dataclasses.replace(ch, new=value_at(ch, share)))
         return out
 
     def ok(share: float) -> bool:
@@ -255,7 +264,7 @@ def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None,
                                     msg=_change_msg(ch.name, ch.field, direction, ch.old, value)))
     if len(changes) < 2:
         return None
-    cost = sum(_cost(policy.constraints[int(ch.location[len("allocation.constraints["):-1])], ch.field, whole_field(ch), ch.old, ch.new, budget)
+    cost = sum(_cost(policy.constraints[_constraint_index(ch.location)], ch.field, whole_field(ch), ch.old, ch.new, budget)
                for ch in changes)
     msg = Msg("alloc.repair.together", changes=[ch.msg for ch in changes], share=float(share))
     return RepairOption(changes=tuple(changes), cost=float(np.round(cost, 6)), msg=msg)
@@ -331,7 +340,7 @@ def apply_repair(plan: Plan, change: RepairChange | RepairOption) -> Plan:
     if change.field == "budget" and change.task is not None:
         return _with_task_budget(plan, change.task, int(change.new))
     policy = plan.allocation or AllocationPolicy()
-    i = int(change.location[len("allocation.constraints["):-1])
+    i = _constraint_index(change.location)
     constraints = list(policy.constraints)
     if change.field:
         value: Any = int(change.new) if change.field in _MONEY else change.new
