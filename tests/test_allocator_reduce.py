@@ -143,3 +143,23 @@ def test_binding_stability_is_solved_on_small_models(kind, deviation, monkeypatc
     whole = allocate(plan)
     assert np.array_equal(_amounts(reduced), _amounts(whole))
     assert reduced.objective == pytest.approx(whole.objective, rel=1e-6)
+
+
+def test_a_tie_break_over_uncoupled_tasks_is_solved_part_by_part(monkeypatch, forced):
+    """max_outcome's tie-break over tasks that share no row: one part per task (pooled where a curve
+    is, reduced elsewhere), merged, verified — and the split is the whole model's to the đồng."""
+    plan = _binding_plan("max_outcome")
+    answers: list[str] = []
+    real = _reduce.solve_by_parts
+
+    def recording(*args, **kwargs):
+        got = real(*args, **kwargs)
+        answers.append("none" if got is None else got.status)
+        return got
+
+    monkeypatch.setattr(_reduce, "solve_by_parts", recording)
+    parts = allocate(plan)
+    assert "optimal" in answers, answers
+    forced(False)
+    whole = allocate(plan)
+    assert np.array_equal(_amounts(parts), _amounts(whole))
