@@ -67,6 +67,11 @@ def test_the_constraints_in_conflict_can_be_changed_together(haiphong):
     assert not allocate(_apply(plan, type(joint)(**{**joint.__dict__, "changes": less}))).ok
     vi, en = explain_text(allocate(plan), "vi"), explain_text(allocate(plan), "en")
     assert "sửa đồng thời các ràng buộc, mỗi ràng buộc chỉ đổi" in vi and "change them together, each by" in en
+    # on the Lỗi sheet the suggestion is located at both constraints it changes
+    from budgetlib.pipeline import run_allocate
+
+    problems = [p for p in run_allocate(plan).problems if p.code == "alloc.repair.problem" and "đồng thời" in str(p.params["message"].render("vi"))]
+    assert [p.source.path for p in problems] == ["allocation.constraints[0], allocation.constraints[1]"]
 
 
 def test_absorption_below_the_budget_is_raised(haiphong):

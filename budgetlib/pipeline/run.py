@@ -316,8 +316,9 @@ def run_allocate(
                 cell = next((found for found in map(locate, c.locations) if found), None)
                 problems.append(Problem("run.conflict", Source(path=cell or c.location or c.name), {"message": c.msg}))
             for option in d.repair.options if d.repair is not None else ():
-                loc = option.changes[0].location
-                problems.append(Problem("alloc.repair.problem", Source(path=locate(loc) or loc), {"message": option.msg}, Severity.WARNING))
+                # every constraint or budget the option changes, located (a joint option changes several)
+                places = list(dict.fromkeys(locate(ch.location) or ch.location for ch in option.changes))
+                problems.append(Problem("alloc.repair.problem", Source(path=", ".join(places)), {"message": option.msg}, Severity.WARNING))
         else:
             problems.append(Problem("run.infeasible", Source(path="allocation")))
         exit_code = ExitCode.INFEASIBLE
