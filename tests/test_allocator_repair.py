@@ -99,6 +99,20 @@ def test_every_suggestion_on_random_infeasible_plans_is_feasible(seed):
         assert allocate(fixed).ok, (seed, option.message("en"))
 
 
+@pytest.mark.parametrize("seed", [35, 125, 126])
+def test_a_suggestion_at_the_edge_of_the_proportional_split_is_feasible(seed):
+    """Plans whose single fix lands where the pre-checks and the water-filling disagreed (125, 126):
+    floors of 1,06 đ on a 1 đ budget passed a half-đồng pre-check that the split refused. The
+    pre-checks now use the split's tolerance, at most half a đồng — the split's relative tolerance
+    alone would pass (35) a cap 84 146 đ short of its 84 146 400 000 000 đ year, and the split
+    then failed to reconcile to the đồng."""
+    plan = random_plan(1000 + seed, "proportional")
+    a = allocate(plan)
+    assert not a.ok and a.diagnosis.repair is not None
+    for option in a.diagnosis.repair.options:
+        assert allocate(_apply(plan, option)).ok, (seed, option.message("en"))
+
+
 def test_a_whole_target_without_an_explicit_requirement_is_offered_a_whole_lower_one(haiphong):
     """CT2 takes its requirement from the plan (178 − 149 = 29 communes); with a quarter of the XP
     budget only fewer whole communes fit, and the way out is a whole number of communes."""
