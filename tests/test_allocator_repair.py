@@ -89,14 +89,18 @@ def test_absorption_below_the_budget_is_raised(haiphong):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_every_suggestion_on_random_infeasible_plans_is_feasible(seed):
-    plan = random_plan(1000 + seed, "min_deviation")
+@pytest.mark.parametrize("kind", ["min_deviation", "proportional"])
+def test_every_suggestion_on_random_infeasible_plans_is_feasible(seed, kind):
+    plan = random_plan(1000 + seed, kind)
     a = allocate(plan)
     if a.ok or a.diagnosis.repair is None:
         return
-    for option in a.diagnosis.repair.options:
+    options = a.diagnosis.repair.options
+    for option in options:
         fixed = _apply(plan, option)
         assert allocate(fixed).ok, (seed, option.message("en"))
+        if option.msg.code == "alloc.repair.least":  # offered only when it is the cheapest way out
+            assert len(option.changes) >= 2 and all(option.cost < o.cost for o in options if o is not option)
 
 
 @pytest.mark.parametrize("seed", [35, 125, 126])
@@ -147,3 +151,39 @@ def test_floors_above_the_budget_offer_the_budget_that_pays_for_them(haiphong):
     tt = next(t for t in plan.tasks if t.code == "TT")
     assert f"nâng ngân sách nhiệm vụ TT — {tt.name}" in explain_text(a, "vi")
     assert f"raise the budget of task TT — {tt.name_en}" in explain_text(a, "en")  # the plan's English name
+
+
+def test_two_conflicts_without_a_common_constraint_get_the_least_change_over_both(haiphong):
+    """The Bạch Long Vĩ floor against the 25 % cap on TT, and a 400-triệu floor on XP above XP's
+    budget: no single change is enough, so the elastic LP's option is the only way out — feasible
+    when applied, and equal to the cheapest single fix of each conflict on its own (an independent
+    oracle: each conflict repaired in a plan without the other); one rounding unit less on either
+    change is infeasible."""
+    import dataclasses
+
+    bach_long_vi = next(u.code for u in haiphong.units if "Bạch Long Vĩ" in u.name)
+    tt = [FloorConstraint(name="Sàn riêng Bạch Long Vĩ", units=[bach_long_vi], tasks=["TT"], amount=300_000_000),
+          CapConstraint(name="Trần 25% ngân sách nhiệm vụ", tasks=["TT"], share_of_budget=0.25)]
+    xp = [FloorConstraint(name="Sàn 400 triệu XP", tasks=["XP"], amount=400_000_000)]
+
+    def with_constraints(cons):
+        return haiphong.model_copy(update={"allocation": haiphong.allocation.model_copy(update={"constraints": cons})})
+
+    plan = with_constraints(tt + xp)
+    a = allocate(plan)
+    assert not a.ok
+    (least,) = a.diagnosis.repair.options
+    assert least.msg.code == "alloc.repair.least" and len(least.changes) == 2
+    assert allocate(_apply(plan, least)).ok
+    # the oracle: each conflict alone, its cheapest single fix
+    alone = [min(allocate(with_constraints(cons)).diagnosis.repair.options, key=lambda o: o.cost) for cons in (tt, xp)]
+    assert least.cost == sum(o.cost for o in alone)
+    assert sorted((ch.name, ch.new) for ch in least.changes) == sorted((o.changes[0].name, o.changes[0].new) for o in alone)
+    unit = plan.allocation.rounding_unit
+    for k, ch in enumerate(least.changes):
+        tighter = list(least.changes)
+        tighter[k] = dataclasses.replace(ch, new=ch.new + unit if ch.new < ch.old else ch.new - unit)
+        assert not allocate(_apply(plan, dataclasses.replace(least, changes=tuple(tighter)))).ok
+    vi, en = explain_text(a, "vi"), explain_text(a, "en")
+    assert "cách sửa kết hợp có tổng mức thay đổi nhỏ nhất (quy ra đồng): hạ «Sàn riêng Bạch Long Vĩ» từ 300.000.000 đ xuống" in vi
+    assert "the least change in all (counted in VND), combining: lower “Sàn riêng Bạch Long Vĩ”" in en

@@ -10,7 +10,9 @@ then the LP without objective): on whole đồng for amounts, on 10⁻⁴ for fr
 rounded in the safe direction. A constraint without a numeric parameter (eligibility) is offered
 for removal when that alone restores feasibility. When two or more named constraints have a fix,
 one more option changes them together, each by the same least share of its own fix
-(:func:`_joint_option`). Every option is verified by a last check at the suggested values, so
+(:func:`_joint_option`); and the least total change over the named constraints and the task
+budgets together — an elastic LP, which also finds a way out when no single change is enough
+(:func:`_elastic_option`). Every option is verified by a last check at the suggested values, so
 re-running with it is feasible (a test does exactly that).
 """
 
@@ -28,7 +30,7 @@ from ..core.problems import PlanInvalid
 from ..model.plan import Plan
 from ..model.policy import AllocationPolicy
 from ..model.result import ConstraintKind, Diagnosis, Named, Repair, RepairChange, RepairOption
-from ._data import Data, build_data
+from ._data import INF, Data, build_data
 from ._diagnose import precheck
 from ._lp import solve_highspy
 from ._model import Builder
@@ -113,10 +115,12 @@ def _safe(value: float, direction: int, whole: bool) -> float:
 
 def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, years: list[int] | None,
                    applies_coupling: bool) -> Repair | None:
-    """Options that each restore feasibility by changing one named constraint of the diagnosis."""
+    """Options that each restore feasibility: one named constraint of the diagnosis changed, one
+    task's budget, the named constraints together, or the least change over all of them."""
     d = build_data(plan, policy, years)
     if d.n > REPAIR_MAX_CELLS:
         return None
+    plan = plan.model_copy(update={"allocation": policy})  # options are applied to the policy being repaired
     budget = float(d.B.sum()) or 1.0
     options: list[RepairOption] = []
     seen: set[int] = set()
@@ -134,13 +138,41 @@ def suggest_repair(plan: Plan, policy: AllocationPolicy, diagnosis: Diagnosis, y
             if option is not None:
                 options.append(option)
     joint = _joint_option(plan, policy, years, applies_coupling, options, budget)
-    options += _budget_options(plan, policy, years, applies_coupling, [policy.constraints[i] for i in sorted(seen)])
+    named = [policy.constraints[i] for i in sorted(seen)]
+    options += _budget_options(plan, policy, years, applies_coupling, named)
     if joint is not None:
         options.append(joint)
+    least = _elastic_option(plan, policy, years, applies_coupling, [i for i in seen], _budget_tasks(plan, named), d, options)
+    if least is not None:
+        options.append(least)
     if not options:
         return None
     options.sort(key=lambda o: (o.cost, o.changes[0].location, o.changes[0].task or ""))
     return Repair(options=tuple(options), msg=Msg("alloc.repair.summary", count=len(options)))
+
+
+def _parameters(c: Any, kind: ConstraintKind, d: Data, budget: float) -> list[tuple[str, int, float, bool, float]]:
+    """The parameters of a constraint that relax it, in the order tried: (field, direction, its
+    value, whether it is whole, the farthest value a repair may go to)."""
+    out: list[tuple[str, int, float, bool, float]] = []
+    for field, direction in _FIELDS.get(kind, ()):
+        old = getattr(c, field, None)
+        if old is None and field == "required":  # the default: the target's last value minus its baseline
+            old = next((ts.required for ts in d.targets if ts.constraint == c), None)
+        if old is None:
+            continue
+        whole = field in _MONEY or (field == "required" and bool(getattr(c, "integer", False)))
+        if direction < 0:
+            limit = 0.0
+        elif field in ("share_of_budget", "share"):
+            limit = 1.0
+        elif field in ("times_proportional", "max_change"):
+            limit = max(float(old) * 100, 100.0)
+        else:  # money upwards: the whole budget
+            limit = float(budget)
+        if (limit - float(old)) * direction > 0:
+            out.append((field, direction, float(old), whole, limit))
+    return out
 
 
 def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool, i: int, c: Any,
@@ -153,25 +185,7 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
         except ValueError:  # a value the model refuses (e.g. a share above 1)
             return False
 
-    for field, direction in _FIELDS.get(kind, ()):
-        old = getattr(c, field, None)
-        if old is None and field == "required":  # the default: the target's last value minus its baseline
-            old = next((ts.required for ts in d.targets if ts.constraint == c), None)
-        if old is None:
-            continue
-        whole = field in _MONEY or (field == "required" and bool(getattr(c, "integer", False)))
-        if direction < 0:
-            limit = 0.0
-        elif field in ("share_of_budget", "share"):
-            limit = 1.0
-        elif field == "times_proportional":
-            limit = max(float(old) * 100, 100.0)
-        elif field == "max_change":
-            limit = max(float(old) * 100, 100.0)
-        else:  # money upwards: the whole budget
-            limit = float(budget)
-        if (limit - float(old)) * direction <= 0:
-            continue
+    for field, direction, old, whole, limit in _parameters(c, kind, d, budget):
 
         def ok(v: float, field: str = field, whole: bool = whole) -> bool:
             return feasible_with({field: int(v) if whole and field in _MONEY else float(v)})
@@ -222,25 +236,11 @@ def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None,
     moves = moves[:JOINT_MAX_CHANGES]
     if len(moves) < 2:
         return None
-    unit = float(policy.rounding_unit or 1)
-
-    def whole_field(ch: RepairChange) -> bool:
-        c = policy.constraints[_constraint_index(ch.location)]
-        return ch.field in _MONEY or (ch.field == "required" and bool(getattr(c, "integer", False)))
-
-    def value_at(ch: RepairChange, share: float) -> float:
-        direction = 1 if ch.new > ch.old else -1
-        whole = whole_field(ch)
-        value = _safe(ch.old + share * (ch.new - ch.old), direction, whole)
-        if whole and unit > 1 and ch.field in _MONEY:  # whole rounding units, still relaxing
-            value = float(math.floor(value / unit) * unit if direction < 0 else math.ceil(value / unit) * unit)
-        # never past the single fix (feasible on its own), never back past the old value
-        return float(min(max(value, min(ch.old, ch.new)), max(ch.old, ch.new)))
 
     def changed(share: float) -> Plan:
         out = plan
         for ch in moves:
-            out = apply_repair(out, dataclasses.replace(ch, new=value_at(ch, share)))
+            out = apply_repair(out, dataclasses.replace(ch, new=_moved(policy, ch, share)))
         return out
 
     def ok(share: float) -> bool:
@@ -253,21 +253,218 @@ def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None,
     share = _bisect(ok, 1.0, 0.0, whole=False, steps=16)
     if share >= 0.999 or not ok(share):
         return None
-    changes: list[RepairChange] = []
-    for ch in moves:
-        new = value_at(ch, share)
-        if new == ch.old:
-            continue
-        direction = 1 if new > ch.old else -1
-        value: Any = int(new) if whole_field(ch) else float(new)
-        changes.append(RepairChange(name=ch.name, kind=ch.kind, field=ch.field, old=ch.old, new=float(value), location=ch.location,
-                                    msg=_change_msg(ch.name, ch.field, direction, ch.old, value)))
+    changes = _changes_at(plan, policy, [(ch, share) for ch in moves])
     if len(changes) < 2:
         return None
-    cost = sum(_cost(policy.constraints[_constraint_index(ch.location)], ch.field, whole_field(ch), ch.old, ch.new, budget)
-               for ch in changes)
     msg = Msg("alloc.repair.together", changes=[ch.msg for ch in changes], share=float(share))
-    return RepairOption(changes=tuple(changes), cost=float(np.round(cost, 6)), msg=msg)
+    return RepairOption(changes=tuple(changes), cost=_total_cost(policy, changes, budget), msg=msg)
+
+
+ELASTIC_MIN_SAVING = 1e-3
+"""The least-change option is offered when it costs at least this share less than every other."""
+
+
+def _feasibility_model(d: Data, coupling: bool) -> tuple[np.ndarray, ...]:
+    """The arrays of the feasibility LP :func:`_feasible` solves (without coupling rows for a
+    policy that does not apply them), rows deduplicated so two builds compare entry by entry."""
+    b = Builder(d)
+    if coupling:
+        b.common()
+    else:
+        b.common(only=lambda _row: False)
+    lp, _ = b.done()
+    return lp.arrays(dedupe=True)
+
+
+def _shift(base: np.ndarray, moved: np.ndarray) -> np.ndarray | None:
+    """moved − base, 0 where both are the same infinity; None when a bound appears or vanishes
+    (the parameter does not move it linearly)."""
+    same = base == moved
+    if not np.all(same | (np.isfinite(base) & np.isfinite(moved))):
+        return None
+    with np.errstate(invalid="ignore"):
+        return np.where(same, 0.0, moved - base)
+
+
+def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool,
+                    named: list[int], tasks: list[str], d: Data, options: list[RepairOption]) -> RepairOption | None:
+    """The least total change (in đồng, :func:`_cost`) over the named constraints and the task
+    budgets together — an elastic LP. Each candidate parameter i moves a share λᵢ ∈ [0, 1] of the
+    way to its farthest value (a floor to 0, a share to 1, a budget tenfold); the feasibility LP's
+    bounds and row limits are affine in a parameter that enters them linearly, so the model at λ is
+    the base model plus Σ λᵢ·(its shift at λᵢ = 1), read off a second build with the parameter at
+    its farthest value. Minimising Σ λᵢ·costᵢ over that model gives the cheapest combination —
+    which a single fix cannot beat and which exists even when no single change is enough (two
+    conflicts that share no constraint). A parameter that enters the matrix (a stability band's
+    factor on last year's amount) cannot be moved this way and stays fixed. The answer is rounded
+    in the relaxing direction and verified on the real plan (moving further along the same line
+    when rounding or a non-linear bound, e.g. the larger of two floors, needs it); offered when it
+    changes two or more parameters and costs less than every other option."""
+    budget = float(d.B.sum()) or 1.0
+    candidates: list[RepairChange] = []
+    for i in sorted(named):
+        c = policy.constraints[i]
+        kind = ConstraintKind(c.type)
+        for field, _direction, old, _whole_value, limit in _parameters(c, kind, d, budget)[:1]:
+            candidates.append(RepairChange(name=c.name, kind=kind, field=field, old=old, new=limit,
+                                           location=f"allocation.constraints[{i}]"))
+    for code in tasks:
+        old = sum(line.amount for line in plan.budget_lines if line.task == code)
+        unit = int(policy.rounding_unit or 1)
+        top = math.ceil(old * BUDGET_REPAIR_MAX_FACTOR / unit) * unit
+        candidates.append(_budget_change(plan, code, int(old), int(top)))
+    if len(candidates) < 2:
+        return None
+    lb0, ub0, _cost0, rlo0, rhi0, start0, col0, val0 = base = _feasibility_model(d, coupling)
+    moves: list[RepairChange] = []
+    shifts: list[tuple[np.ndarray, ...]] = []
+    for ch in candidates:
+        try:
+            moved_plan = apply_repair(plan, ch)
+            moved_data = build_data(moved_plan, moved_plan.allocation or policy, years)
+        except (ValueError, PlanInvalid):
+            continue
+        if moved_data.M != d.M:  # another money scale: the two models are not in the same units
+            continue
+        moved = _feasibility_model(moved_data, coupling)
+        if any(a.shape != b.shape for a, b in zip(base, moved, strict=True)) or not (
+                np.array_equal(start0, moved[5]) and np.array_equal(col0, moved[6]) and np.array_equal(val0, moved[7])):
+            continue
+        parts = [_shift(b0, b1) for b0, b1 in ((lb0, moved[0]), (ub0, moved[1]), (rlo0, moved[3]), (rhi0, moved[4]))]
+        if any(p is None for p in parts) or not any(np.any(p) for p in parts if p is not None):
+            continue
+        moves.append(ch)
+        shifts.append(tuple(p for p in parts if p is not None))
+    if len(moves) < 2:
+        return None
+    dlb, dub, dlo, dhi = (np.vstack([s[k] for s in shifts]) for k in range(4))
+    cost = np.array([_total_cost(policy, [ch], budget) for ch in moves])
+    lam = _least_shares(lb0, ub0, rlo0, rhi0, start0, col0, val0, dlb, dub, dlo, dhi, cost / max(float(cost.max()), 1.0))
+    if lam is None:
+        return None
+    support = lam > 1e-9
+
+    def at(t: float) -> list[RepairChange]:
+        shares = np.where(support, lam + t * (1.0 - lam), 0.0)
+        return _changes_at(plan, policy, [(ch, float(x)) for ch, x in zip(moves, shares, strict=True) if x > 0])
+
+    def ok(t: float) -> bool:
+        try:
+            candidate = apply_repair(plan, RepairOption(changes=tuple(at(t)), cost=0.0))
+        except (ValueError, PlanInvalid):
+            return False
+        return _feasible(candidate, candidate.allocation or policy, years, coupling)
+
+    t = 0.0
+    if not ok(t):
+        if not ok(1.0):
+            return None
+        t = _bisect(ok, 1.0, 0.0, whole=False, steps=12)
+    changes = at(t)
+    if len(changes) < 2:
+        return None
+    total = _total_cost(policy, changes, budget)
+    others = min((o.cost for o in options), default=math.inf)
+    if total >= others * (1.0 - ELASTIC_MIN_SAVING):
+        return None
+    return RepairOption(changes=tuple(changes), cost=total, msg=Msg("alloc.repair.least", changes=[ch.msg for ch in changes]))
+
+
+def _least_shares(lb0: np.ndarray, ub0: np.ndarray, rlo0: np.ndarray, rhi0: np.ndarray, start: np.ndarray, col: np.ndarray,
+                  val: np.ndarray, dlb: np.ndarray, dub: np.ndarray, dlo: np.ndarray, dhi: np.ndarray,
+                  cost: np.ndarray) -> np.ndarray | None:
+    """min cost·λ over 0 ≤ λ ≤ 1 such that some x keeps the base model with every bound and row
+    limit moved by Σ λᵢ·(its shift i) — the elastic LP; λ, or None when it is infeasible."""
+    from ._lp import LP
+
+    k, n = dlb.shape
+    lp = LP()
+    # a moving column bound becomes a row x − Σ λᵢ·shiftᵢ ≥ lb (≤ ub); the column keeps the widest bound
+    moving_lb, moving_ub = np.any(dlb != 0, axis=0), np.any(dub != 0, axis=0)
+    lp.add_vars(n, np.where(moving_lb, lb0 + np.minimum(dlb, 0).sum(axis=0), lb0),
+                np.where(moving_ub, ub0 + np.maximum(dub, 0).sum(axis=0), ub0))
+    lam = lp.add_vars(k, 0.0, 1.0, cost)
+    m = rlo0.size
+    row_of = np.repeat(np.arange(m), np.diff(start))
+    # a row whose two finite limits move differently is split into a lower and an upper row
+    moving = np.any(dlo != 0, axis=0) | np.any(dhi != 0, axis=0)
+    split = moving & np.isfinite(rlo0) & np.isfinite(rhi0) & np.any(dlo != dhi, axis=0)
+    shift = np.where(np.isfinite(rlo0), dlo, dhi)  # one shift for the rows that are not split
+    rows_m = np.flatnonzero(moving)
+    lam_r = np.repeat(rows_m, k)
+    lam_c = np.tile(lam, rows_m.size)
+    lam_v = -shift[:, rows_m].T.ravel()
+    lp.add_rows(rlo0, np.where(split, INF, rhi0), np.concatenate([row_of, lam_r]), np.concatenate([col, lam_c]),
+                np.concatenate([val, lam_v]), 0)
+    upper = np.flatnonzero(split)
+    if upper.size:
+        local = np.arange(upper.size)
+        counts = np.diff(start)[upper]
+        entries = np.concatenate([np.arange(start[r], start[r + 1]) for r in upper])
+        lp.add_rows(np.full(upper.size, -INF), rhi0[upper], np.concatenate([np.repeat(local, counts), np.repeat(local, k)]),
+                    np.concatenate([col[entries], np.tile(lam, upper.size)]), np.concatenate([val[entries], -dhi[:, upper].T.ravel()]), 0)
+    for moving_bound, shifts, base, lower in ((moving_lb, dlb, lb0, True), (moving_ub, dub, ub0, False)):
+        cols = np.flatnonzero(moving_bound)
+        if not cols.size:
+            continue
+        local = np.arange(cols.size)
+        lo_b, hi_b = (base[cols], np.full(cols.size, INF)) if lower else (np.full(cols.size, -INF), base[cols])
+        lp.add_rows(lo_b, hi_b, np.concatenate([local, np.repeat(local, k)]), np.concatenate([cols, np.tile(lam, cols.size)]),
+                    np.concatenate([np.ones(cols.size), -shifts[:, cols].T.ravel()]), 0)
+    sol = solve_highspy(lp)
+    if sol.status != "optimal" or sol.col_value is None:
+        return None
+    return np.clip(np.asarray(sol.col_value)[lam], 0.0, 1.0)
+
+
+def _whole(policy: AllocationPolicy, ch: RepairChange) -> bool:
+    """Whether a change's parameter is written in whole numbers (đồng, a budget, whole items)."""
+    if ch.field == "budget" or ch.field in _MONEY:
+        return True
+    c = policy.constraints[_constraint_index(ch.location)]
+    return ch.field == "required" and bool(getattr(c, "integer", False))
+
+
+def _moved(policy: AllocationPolicy, ch: RepairChange, share: float) -> float:
+    """The parameter moved ``share`` of the way from ``ch.old`` to ``ch.new``, rounded in the relaxing
+    direction (money and budgets to whole rounding units, a figure an officer would write), never
+    past ``ch.new`` nor back past ``ch.old``."""
+    direction = 1 if ch.new > ch.old else -1
+    whole = _whole(policy, ch)
+    unit = float(policy.rounding_unit or 1)
+    value = _safe(ch.old + share * (ch.new - ch.old), direction, whole)
+    if whole and unit > 1 and (ch.field in _MONEY or ch.field == "budget"):
+        value = float(math.floor(value / unit) * unit if direction < 0 else math.ceil(value / unit) * unit)
+    return float(min(max(value, min(ch.old, ch.new)), max(ch.old, ch.new)))
+
+
+def _changes_at(plan: Plan, policy: AllocationPolicy, moves: list[tuple[RepairChange, float]]) -> list[RepairChange]:
+    """Each (change to its farthest value, share) as the change an officer makes, with its message;
+    the moves that round to no change are left out."""
+    out: list[RepairChange] = []
+    for ch, share in moves:
+        new = _moved(policy, ch, share)
+        if new == ch.old:
+            continue
+        if ch.field == "budget" and ch.task is not None:
+            out.append(_budget_change(plan, ch.task, int(ch.old), int(new)))
+            continue
+        direction = 1 if new > ch.old else -1
+        value: Any = int(new) if _whole(policy, ch) else float(new)
+        out.append(dataclasses.replace(ch, new=float(value), msg=_change_msg(ch.name, ch.field, direction, ch.old, value)))
+    return out
+
+
+def _total_cost(policy: AllocationPolicy, changes: list[RepairChange] | tuple[RepairChange, ...], budget: float) -> float:
+    """The size of a set of changes in đồng (see :func:`_cost`; a budget by its own change)."""
+    cost = 0.0
+    for ch in changes:
+        if ch.field == "budget":
+            cost += abs(ch.new - ch.old)
+        else:
+            c = policy.constraints[_constraint_index(ch.location)]
+            cost += _cost(c, ch.field, _whole(policy, ch), ch.old, ch.new, budget)
+    return float(np.round(cost, 6))
 
 
 def _change_msg(name: str, field: str, direction: int, old: Any, new: Any) -> Msg:
@@ -291,18 +488,9 @@ def _budget_options(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
     """For the tasks the named constraints concern (every funded task when one concerns all), the
     least budget — in whole rounding units, every year scaled alike — with which the plan is
     feasible unchanged otherwise (floors above the budget, a target the money cannot reach)."""
-    funded = {line.task for line in plan.budget_lines if line.amount > 0}
-    wanted: list[str] = []
-    for c in named:
-        codes = getattr(c, "tasks", None)
-        if codes is None and getattr(c, "task", None) is not None:
-            codes = [c.task]
-        for t in plan.tasks:
-            if t.code in funded and (codes is None or t.code in codes) and t.code not in wanted:
-                wanted.append(t.code)
     unit = int(policy.rounding_unit or 1)
     out: list[RepairOption] = []
-    for code in wanted[:BUDGET_REPAIR_MAX_TASKS]:
+    for code in _budget_tasks(plan, named):
         old = sum(line.amount for line in plan.budget_lines if line.task == code)
 
         def ok(total: float, code: str = code) -> bool:
@@ -319,14 +507,34 @@ def _budget_options(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
         new = _bisect(lambda k: ok(k * unit), float(top), float(old // unit), whole=True) * unit
         if new <= old:
             continue
-        task = next(t for t in plan.tasks if t.code == code)
-        # the task's English name in English messages when the plan gives one (user text otherwise)
-        label = Named(f"{task.code} — {task.name}", f"{task.code} — {task.name_en or task.name}")
-        msg = Msg("alloc.repair.raise_budget", task=label, old=int(old), new=int(new))
-        change = RepairChange(name=task.name, kind=ConstraintKind.BUDGET, field="budget", old=float(old), new=float(new),
-                              location="budget_lines", task=code, msg=msg)
-        out.append(RepairOption(changes=(change,), cost=float(new - old), msg=msg))
+        change = _budget_change(plan, code, int(old), int(new))
+        out.append(RepairOption(changes=(change,), cost=float(new - old), msg=change.msg))
     return out
+
+
+def _budget_tasks(plan: Plan, named: list[Any]) -> list[str]:
+    """The funded tasks the named constraints concern (every funded task when one concerns all),
+    at most BUDGET_REPAIR_MAX_TASKS, in the plan's order."""
+    funded = {line.task for line in plan.budget_lines if line.amount > 0}
+    wanted: list[str] = []
+    for c in named:
+        codes = getattr(c, "tasks", None)
+        if codes is None and getattr(c, "task", None) is not None:
+            codes = [c.task]
+        for t in plan.tasks:
+            if t.code in funded and (codes is None or t.code in codes) and t.code not in wanted:
+                wanted.append(t.code)
+    return wanted[:BUDGET_REPAIR_MAX_TASKS]
+
+
+def _budget_change(plan: Plan, code: str, old: int, new: int) -> RepairChange:
+    """A task's budget over the period set from ``old`` to ``new`` đồng (every year alike)."""
+    task = next(t for t in plan.tasks if t.code == code)
+    # the task's English name in English messages when the plan gives one (user text otherwise)
+    label = Named(f"{task.code} — {task.name}", f"{task.code} — {task.name_en or task.name}")
+    msg = Msg("alloc.repair.raise_budget", task=label, old=int(old), new=int(new))
+    return RepairChange(name=task.name, kind=ConstraintKind.BUDGET, field="budget", old=float(old), new=float(new),
+                        location="budget_lines", task=code, msg=msg)
 
 
 def apply_repair(plan: Plan, change: RepairChange | RepairOption) -> Plan:

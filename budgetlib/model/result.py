@@ -235,8 +235,9 @@ class RepairOption(_Record):
 @dataclass(frozen=True, eq=True)
 class Repair(_Record):
     """Ways out of an infeasible plan: each option alone restores feasibility (one constraint's
-    parameter, one task's budget, or the named constraints changed together, each by the same
-    share of its own fix), ordered by the size of the change in đồng."""
+    parameter, one task's budget, the named constraints changed together, each by the same share
+    of its own fix, or the least total change over constraints and budgets combined), ordered by
+    the size of the change in đồng."""
 
     options: tuple[RepairOption, ...]
     msg: Msg | None = None
