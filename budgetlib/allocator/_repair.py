@@ -260,6 +260,8 @@ def _joint_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None,
     return RepairOption(changes=tuple(changes), cost=_total_cost(policy, changes, budget), msg=msg)
 
 
+ELASTIC_ROUNDS = 5
+"""Successive elastic LPs tried before the last-resort line search (each: one build, one LP, one check)."""
 ELASTIC_MIN_SAVING = 1e-3
 """The least-change option is offered when it costs at least this share less than every other."""
 
@@ -286,6 +288,34 @@ def _shift(base: np.ndarray, moved: np.ndarray) -> np.ndarray | None:
         return np.where(same, 0.0, moved - base)
 
 
+def _changed_plan(plan: Plan, changes: list[RepairChange]) -> Plan | None:
+    """The plan with every one of ``changes`` made, or None when it refuses one of the values."""
+    try:
+        return apply_repair(plan, RepairOption(changes=tuple(changes), cost=0.0))
+    except (ValueError, PlanInvalid):
+        return None
+
+
+def _feasible_changes(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool,
+                      changes: list[RepairChange]) -> bool:
+    """Whether the plan with every one of ``changes`` made is feasible."""
+    candidate = _changed_plan(plan, changes)
+    return candidate is not None and _feasible(candidate, candidate.allocation or policy, years, coupling)
+
+
+def _shifts(base: tuple[np.ndarray, ...], moved: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...] | None:
+    """How a change moves the feasibility model's column bounds and row limits (lb, ub, row lo,
+    row hi), or None when it also changes the matrix or the model's size (its parameter does not
+    enter the model linearly: a stability band), or moves nothing."""
+    if any(a.shape != b.shape for a, b in zip(base, moved, strict=True)) or not all(
+            np.array_equal(base[k], moved[k]) for k in (5, 6, 7)):
+        return None
+    parts = [_shift(base[k], moved[k]) for k in (0, 1, 3, 4)]
+    if any(p is None for p in parts) or not any(np.any(p) for p in parts if p is not None):
+        return None
+    return tuple(p for p in parts if p is not None)
+
+
 def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool,
                     named: list[int], tasks: list[str], d: Data, options: list[RepairOption]) -> RepairOption | None:
     """The least total change (in đồng, :func:`_cost`) over the named constraints and the task
@@ -296,10 +326,11 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
     its farthest value. Minimising Σ λᵢ·costᵢ over that model gives the cheapest combination —
     which a single fix cannot beat and which exists even when no single change is enough (two
     conflicts that share no constraint). A parameter that enters the matrix (a stability band's
-    factor on last year's amount) cannot be moved this way and stays fixed. The answer is rounded
-    in the relaxing direction and verified on the real plan (moving further along the same line
-    when rounding or a non-linear bound, e.g. the larger of two floors, needs it); offered when it
-    changes two or more parameters and costs less than every other option."""
+    factor on last year's amount) cannot be moved this way and stays fixed. Where the model is not
+    affine in a parameter (the larger of two floors, a floor clipped by a cap) successive LPs
+    around the current values correct the answer; it is rounded in the relaxing direction and
+    verified on the real plan. Offered when it changes two or more parameters and costs less than
+    every other option (docs/allocation.md, "Infeasibility")."""
     budget = float(d.B.sum()) or 1.0
     candidates: list[RepairChange] = []
     for i in sorted(named):
@@ -315,9 +346,9 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
         candidates.append(_budget_change(plan, code, int(old), int(top)))
     if len(candidates) < 2:
         return None
-    lb0, ub0, _cost0, rlo0, rhi0, start0, col0, val0 = base = _feasibility_model(d, coupling)
+    base = _feasibility_model(d, coupling)
     moves: list[RepairChange] = []
-    shifts: list[tuple[np.ndarray, ...]] = []
+    farthest: list[tuple[np.ndarray, ...]] = []  # each move's feasibility model at its farthest value
     for ch in candidates:
         try:
             moved_plan = apply_repair(plan, ch)
@@ -327,40 +358,95 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
         if moved_data.M != d.M:  # another money scale: the two models are not in the same units
             continue
         moved = _feasibility_model(moved_data, coupling)
-        if any(a.shape != b.shape for a, b in zip(base, moved, strict=True)) or not (
-                np.array_equal(start0, moved[5]) and np.array_equal(col0, moved[6]) and np.array_equal(val0, moved[7])):
-            continue
-        parts = [_shift(b0, b1) for b0, b1 in ((lb0, moved[0]), (ub0, moved[1]), (rlo0, moved[3]), (rhi0, moved[4]))]
-        if any(p is None for p in parts) or not any(np.any(p) for p in parts if p is not None):
-            continue
-        moves.append(ch)
-        shifts.append(tuple(p for p in parts if p is not None))
+        if _shifts(base, moved) is not None:
+            moves.append(ch)
+            farthest.append(moved)
     if len(moves) < 2:
         return None
-    dlb, dub, dlo, dhi = (np.vstack([s[k] for s in shifts]) for k in range(4))
     cost = np.array([_total_cost(policy, [ch], budget) for ch in moves])
-    lam = _least_shares(lb0, ub0, rlo0, rhi0, start0, col0, val0, dlb, dub, dlo, dhi, cost / max(float(cost.max()), 1.0))
-    if lam is None:
-        return None
-    support = lam > 1e-9
+    share = np.zeros(len(moves))  # how far each move has gone from its old value towards its farthest one
 
-    def at(t: float) -> list[RepairChange]:
-        shares = np.where(support, lam + t * (1.0 - lam), 0.0)
+    def at(shares: np.ndarray) -> list[RepairChange]:
         return _changes_at(plan, policy, [(ch, float(x)) for ch, x in zip(moves, shares, strict=True) if x > 0])
 
-    def ok(t: float) -> bool:
-        try:
-            candidate = apply_repair(plan, RepairOption(changes=tuple(at(t)), cost=0.0))
-        except (ValueError, PlanInvalid):
-            return False
-        return _feasible(candidate, candidate.allocation or policy, years, coupling)
+    def ok(shares: np.ndarray) -> bool:
+        return _feasible_changes(plan, policy, years, coupling, at(shares))
 
-    t = 0.0
-    if not ok(t):
-        if not ok(1.0):
+    # Successive elastic LPs, each around the current values: a move may go on towards its farthest
+    # value or back towards its old one, each read as affine between here and there. Where the
+    # model is not affine the answer is off — short (a floor clipped by a cap moves the cell bound
+    # only once below the cap: the next LP starts from the infeasible answer) or too far (the larger
+    # of two floors: the next LP moves back) — and the LPs stop when a feasible answer no longer
+    # gets cheaper.
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(ELASTIC_ROUNDS):
+        here = plan if not share.any() else _changed_plan(plan, at(share))
+        if here is None:
+            break
+        model = base if here is plan else _feasibility_model(build_data(here, here.allocation or policy, years), coupling)
+        current = np.array([_moved(policy, ch, float(x)) for ch, x in zip(moves, share, strict=True)])
+        span = np.maximum(np.array([abs(ch.new - ch.old) for ch in moves]), 1e-300)
+        ahead = np.abs(np.array([ch.new for ch in moves]) - current) / span  # shares of the whole way
+        behind = np.abs(current - np.array([ch.old for ch in moves])) / span
+        columns: list[tuple[int, float, tuple[np.ndarray, ...]]] = []  # (move, signed share of the whole way, shifts)
+        for i, moved in enumerate(farthest):
+            for sign, way, end in ((1.0, ahead[i], 1.0), (-1.0, behind[i], 0.0)):
+                if way <= 0:
+                    continue
+                if here is plan:  # the first round: the farthest models are already built
+                    target = moved
+                else:  # here, with this one move at its farthest (or its old) value
+                    shares = share.copy()
+                    shares[i] = end
+                    other = _changed_plan(plan, at(shares))
+                    if other is None:
+                        continue
+                    target = _feasibility_model(build_data(other, other.allocation or policy, years), coupling)
+                shifts = _shifts(model, target)
+                if shifts is not None:
+                    columns.append((i, sign * way, shifts))
+        if not columns:
+            break
+        dlb, dub, dlo, dhi = (np.vstack([c[2][k] for c in columns]) for k in range(4))
+        weights = np.array([cost[i] * way for i, way, _ in columns])
+        step = _least_shares(model[0], model[1], model[3], model[4], model[5], model[6], model[7], dlb, dub, dlo, dhi,
+                             weights / max(float(np.abs(weights).max()), 1e-300))
+        if step is None:
+            break
+        moved_to = behind.copy()  # where ``here`` is, in shares of the whole way
+        for (i, way, _), x in zip(columns, step, strict=True):
+            moved_to[i] += way * float(x)
+        moved_to = np.clip(moved_to, 0.0, 1.0)
+        settled = bool(np.max(np.abs(moved_to - share)) <= 1e-9)
+        share = moved_to
+        if ok(share):
+            total = _total_cost(policy, at(share), budget)
+            if best is not None and total >= best[0]:
+                break
+            best = (total, share.copy())
+        if settled:
+            break
+    if best is not None:
+        share = best[1]
+    else:
+        # last resort: along the line towards each chosen move's farthest value
+        support = share > 1e-9
+        if not support.any() or not ok(np.where(support, 1.0, 0.0)):
             return None
-        t = _bisect(ok, 1.0, 0.0, whole=False, steps=12)
-    changes = at(t)
+        line = lambda t: np.where(support, share + t * (1.0 - share), 0.0)  # noqa: E731
+        share = line(_bisect(lambda t: ok(line(t)), 1.0, 0.0, whole=False, steps=12))
+    changes = at(share)
+    # the LP's answer is exact to a fraction of a đồng, which the rounding in the relaxing direction
+    # can turn into one rounding unit too many (39 999 000 đ for a floor that 40 000 000 đ keeps)
+    rounding = float(policy.rounding_unit or 1)
+    for k, ch in enumerate(changes):
+        if ch.field in _MONEY or ch.field == "budget":
+            tighter = ch.new + rounding if ch.new < ch.old else ch.new - rounding
+            if (tighter - ch.old) * (ch.new - ch.old) > 0:
+                trial = list(changes)
+                trial[k] = _changes_at(plan, policy, [(dataclasses.replace(ch, new=tighter), 1.0)])[0]
+                if _feasible_changes(plan, policy, years, coupling, trial):
+                    changes = trial
     if len(changes) < 2:
         return None
     total = _total_cost(policy, changes, budget)
@@ -377,13 +463,20 @@ def _least_shares(lb0: np.ndarray, ub0: np.ndarray, rlo0: np.ndarray, rhi0: np.n
     limit moved by Σ λᵢ·(its shift i) — the elastic LP; λ, or None when it is infeasible."""
     from ._lp import LP
 
+    lb0, ub0, rlo0, rhi0, start, col, val, dlb, dub, dlo, dhi = _touched_parts(
+        lb0, ub0, rlo0, rhi0, start, col, val, dlb, dub, dlo, dhi)
     k, n = dlb.shape
+    # λᵢ's column is scaled to its largest shift (a floor of 10¹² đ moved to 0 shifts its cells by
+    # 10⁶ LP units against cell amounts near 1): the solver sees coefficients of at most 1
+    scale = np.maximum.reduce([np.abs(a).max(axis=1) if a.size else np.zeros(k) for a in (dlb, dub, dlo, dhi)])
+    scale = np.where(scale > 0, scale, 1.0)
     lp = LP()
     # a moving column bound becomes a row x − Σ λᵢ·shiftᵢ ≥ lb (≤ ub); the column keeps the widest bound
     moving_lb, moving_ub = np.any(dlb != 0, axis=0), np.any(dub != 0, axis=0)
     lp.add_vars(n, np.where(moving_lb, lb0 + np.minimum(dlb, 0).sum(axis=0), lb0),
                 np.where(moving_ub, ub0 + np.maximum(dub, 0).sum(axis=0), ub0))
-    lam = lp.add_vars(k, 0.0, 1.0, cost)
+    dlb, dub, dlo, dhi = (a / scale[:, None] for a in (dlb, dub, dlo, dhi))
+    lam = lp.add_vars(k, 0.0, scale, cost / scale)
     m = rlo0.size
     row_of = np.repeat(np.arange(m), np.diff(start))
     # a row whose two finite limits move differently is split into a lower and an upper row
@@ -414,7 +507,31 @@ def _least_shares(lb0: np.ndarray, ub0: np.ndarray, rlo0: np.ndarray, rhi0: np.n
     sol = solve_highspy(lp)
     if sol.status != "optimal" or sol.col_value is None:
         return None
-    return np.clip(np.asarray(sol.col_value)[lam], 0.0, 1.0)
+    return np.clip(np.asarray(sol.col_value)[lam] / scale, 0.0, 1.0)
+
+
+def _touched_parts(lb: np.ndarray, ub: np.ndarray, rlo: np.ndarray, rhi: np.ndarray, start: np.ndarray, col: np.ndarray,
+                   val: np.ndarray, dlb: np.ndarray, dub: np.ndarray, dlo: np.ndarray, dhi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The model cut down to its connected parts (columns linked through shared rows) that some
+    move touches: a part no move touches stays as it is whatever the λ, so it does not change the
+    answer (if it is infeasible no move helps, and the check of the answer on the real plan says so)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    m, n = rlo.size, lb.size
+    A = sp.csr_matrix((val, col, start), shape=(m, n))
+    _count, label = connected_components(sp.bmat([[None, A], [A.T, None]]).tocsr(), directed=False)
+    row_label, col_label = label[:m], label[m:]
+    touched = np.zeros(int(label.max(initial=-1)) + 1, bool)
+    touched[col_label[np.any(dlb != 0, axis=0) | np.any(dub != 0, axis=0)]] = True
+    touched[row_label[np.any(dlo != 0, axis=0) | np.any(dhi != 0, axis=0)]] = True
+    keep_cols, keep_rows = touched[col_label], touched[row_label]
+    if keep_cols.all() and keep_rows.all():
+        return lb, ub, rlo, rhi, start, col, val, dlb, dub, dlo, dhi
+    B = A[np.flatnonzero(keep_rows)][:, np.flatnonzero(keep_cols)].tocsr()
+    B.sort_indices()
+    return (lb[keep_cols], ub[keep_cols], rlo[keep_rows], rhi[keep_rows], B.indptr.astype(np.int64), B.indices.astype(np.int64),
+            B.data.astype(float), dlb[:, keep_cols], dub[:, keep_cols], dlo[:, keep_rows], dhi[:, keep_rows])
 
 
 def _whole(policy: AllocationPolicy, ch: RepairChange) -> bool:
