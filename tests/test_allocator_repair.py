@@ -153,21 +153,23 @@ def test_floors_above_the_budget_offer_the_budget_that_pays_for_them(haiphong):
     assert f"raise the budget of task TT — {tt.name_en}" in explain_text(a, "en")  # the plan's English name
 
 
+@pytest.mark.parametrize("xp_floor", [400_000_000, 100_000_000_000])
 @pytest.mark.parametrize("second_floor", [False, True])
-def test_two_conflicts_without_a_common_constraint_get_the_least_change_over_both(haiphong, second_floor):
+def test_two_conflicts_without_a_common_constraint_get_the_least_change_over_both(haiphong, second_floor, xp_floor):
     """The Bạch Long Vĩ floor against the 25 % cap on TT, and a 400-triệu floor on XP above XP's
     budget: no single change is enough, so the elastic LP's option is the only way out — feasible
     when applied, and equal to the cheapest single fix of each conflict on its own (an independent
     oracle: each conflict repaired in a plan without the other); one rounding unit less on either
     change is infeasible. ``second_floor``: a 20-triệu floor on XP too, so a cell's floor is the
     larger of two and not affine in the 400-triệu one (the first elastic LP lowers it too far; the
-    next one moves it back)."""
+    next one moves it back). ``xp_floor`` 100 tỷ: moved over so wide a range that the LP's
+    tolerance alone is off by a million đồng, which the tightening after it takes back."""
     import dataclasses
 
     bach_long_vi = next(u.code for u in haiphong.units if "Bạch Long Vĩ" in u.name)
     tt = [FloorConstraint(name="Sàn riêng Bạch Long Vĩ", units=[bach_long_vi], tasks=["TT"], amount=300_000_000),
           CapConstraint(name="Trần 25% ngân sách nhiệm vụ", tasks=["TT"], share_of_budget=0.25)]
-    xp = [FloorConstraint(name="Sàn 400 triệu XP", tasks=["XP"], amount=400_000_000)]
+    xp = [FloorConstraint(name="Sàn 400 triệu XP", tasks=["XP"], amount=xp_floor)]
     if second_floor:
         xp.append(FloorConstraint(name="Sàn 20 triệu XP", tasks=["XP"], amount=20_000_000))
 

@@ -212,6 +212,59 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
     return None
 
 
+ELASTIC_TIGHTEN_CHECKS = 12
+"""Feasibility checks spent at most per change of the least-change option to tighten it."""
+
+
+def _tightened(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool,
+               changes: list[RepairChange]) -> list[RepairChange]:
+    """Each change made as small as the others allow, one after the other: steps of 1, 2, 4, …
+    rounding units (10⁻⁴ for a fraction) back towards its old value while the plan stays feasible,
+    then halved. The LP's answer is exact only to its tolerances — a fraction of a đồng, which the
+    rounding in the relaxing direction can turn into one unit too many (39 999 000 đ for a floor that
+    40 000 000 đ keeps), and on parameters moved over a wide range (a floor of 10¹¹ đ towards 0) to
+    10⁻⁵ of the range, a million đồng."""
+    out = list(changes)
+    for k, ch in enumerate(out):
+        whole = _whole(policy, ch)
+        base_step = _tighter_step(policy, ch.field, whole, ch.new)
+        direction = 1.0 if ch.new > ch.old else -1.0
+
+        def ok(value: float, k: int = k, ch: RepairChange = ch) -> bool:
+            trial = list(out)
+            trial[k] = _changes_at(plan, policy, [(dataclasses.replace(ch, new=value), 1.0)])[0] if value != ch.old else ch
+            return value != ch.old and _feasible_changes(plan, policy, years, coupling, trial)
+
+        good, bad, step, checks = ch.new, None, base_step, 0
+        while checks < ELASTIC_TIGHTEN_CHECKS:
+            trial_value = ch.new - direction * step
+            if (trial_value - ch.old) * direction <= 0:
+                trial_value = ch.old + direction * base_step if whole else ch.old
+            checks += 1
+            if trial_value == good or not ok(trial_value):
+                bad = trial_value
+                break
+            good, step = trial_value, step * 2
+        while bad is not None and checks < ELASTIC_TIGHTEN_CHECKS and abs(good - bad) > base_step * 1.5:
+            mid = (good + bad) / 2  # rounded in the relaxing direction where it is made (_changes_at)
+            checks += 1
+            if ok(mid):
+                good = mid
+            else:
+                bad = mid
+        if good != ch.new:
+            out[k] = _changes_at(plan, policy, [(dataclasses.replace(ch, new=good), 1.0)])[0]
+    return out
+
+
+def _tighter_step(policy: AllocationPolicy, field: str, whole: bool, value: float) -> float:
+    """How far a suggested value is tightened to check it is the least one: one rounding unit for
+    money (the figure is written in whole units), one for whole items, else the bisection's 10⁻⁴."""
+    if field in _MONEY:
+        return float(policy.rounding_unit or 1)
+    return 1.0 if whole else 1e-4 * max(1.0, abs(value))
+
+
 def _cost(c: Any, field: str, whole: bool, old: float, new: float, budget: float) -> float:
     """The size of a change in đồng: money as is, a fraction of the budget at the budget, items at their unit cost."""
     cost = abs(new - old) * (1.0 if whole else budget)
@@ -364,6 +417,32 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
     if len(moves) < 2:
         return None
     cost = np.array([_total_cost(policy, [ch], budget) for ch in moves])
+    found = _least_moves(plan, policy, years, coupling, base, moves, farthest, cost, budget)
+    if found is None:
+        return None
+    share = found
+
+    def at(shares: np.ndarray) -> list[RepairChange]:
+        return _changes_at(plan, policy, [(ch, float(x)) for ch, x in zip(moves, shares, strict=True) if x > 0])
+
+    changes = _tightened(plan, policy, years, coupling, at(share))
+    if len(changes) < 2:
+        return None
+    total = _total_cost(policy, changes, budget)
+    others = min((o.cost for o in options), default=math.inf)
+    if total >= others * (1.0 - ELASTIC_MIN_SAVING):
+        return None
+    return RepairOption(changes=tuple(changes), cost=total, msg=Msg("alloc.repair.least", changes=[ch.msg for ch in changes]))
+
+
+def _least_moves(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool, base: tuple[np.ndarray, ...],
+                 moves: list[RepairChange], farthest: list[tuple[np.ndarray, ...]], cost: np.ndarray,
+                 budget: float) -> np.ndarray | None:
+    """The least-cost shares of the way each move goes from its old value (``ch.old``) to its
+    farthest one (``ch.new``) with which the plan is feasible — successive elastic LPs, verified on
+    the real plan; None when none is found. ``base`` is the plan's feasibility model, ``farthest``
+    each move's model at its farthest value, ``cost`` each whole move's size in đồng and ``budget``
+    the one shares of the budget are costed at (:func:`_elastic_option`)."""
     share = np.zeros(len(moves))  # how far each move has gone from its old value towards its farthest one
 
     def at(shares: np.ndarray) -> list[RepairChange]:
@@ -427,33 +506,13 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
         if settled:
             break
     if best is not None:
-        share = best[1]
-    else:
-        # last resort: along the line towards each chosen move's farthest value
-        support = share > 1e-9
-        if not support.any() or not ok(np.where(support, 1.0, 0.0)):
-            return None
-        line = lambda t: np.where(support, share + t * (1.0 - share), 0.0)  # noqa: E731
-        share = line(_bisect(lambda t: ok(line(t)), 1.0, 0.0, whole=False, steps=12))
-    changes = at(share)
-    # the LP's answer is exact to a fraction of a đồng, which the rounding in the relaxing direction
-    # can turn into one rounding unit too many (39 999 000 đ for a floor that 40 000 000 đ keeps)
-    rounding = float(policy.rounding_unit or 1)
-    for k, ch in enumerate(changes):
-        if ch.field in _MONEY or ch.field == "budget":
-            tighter = ch.new + rounding if ch.new < ch.old else ch.new - rounding
-            if (tighter - ch.old) * (ch.new - ch.old) > 0:
-                trial = list(changes)
-                trial[k] = _changes_at(plan, policy, [(dataclasses.replace(ch, new=tighter), 1.0)])[0]
-                if _feasible_changes(plan, policy, years, coupling, trial):
-                    changes = trial
-    if len(changes) < 2:
+        return best[1]
+    # last resort: along the line towards each chosen move's farthest value
+    support = share > 1e-9
+    if not support.any() or not ok(np.where(support, 1.0, 0.0)):
         return None
-    total = _total_cost(policy, changes, budget)
-    others = min((o.cost for o in options), default=math.inf)
-    if total >= others * (1.0 - ELASTIC_MIN_SAVING):
-        return None
-    return RepairOption(changes=tuple(changes), cost=total, msg=Msg("alloc.repair.least", changes=[ch.msg for ch in changes]))
+    line = lambda t: np.where(support, share + t * (1.0 - share), 0.0)  # noqa: E731
+    return line(_bisect(lambda t: ok(line(t)), 1.0, 0.0, whole=False, steps=12))
 
 
 def _least_shares(lb0: np.ndarray, ub0: np.ndarray, rlo0: np.ndarray, rhi0: np.ndarray, start: np.ndarray, col: np.ndarray,
