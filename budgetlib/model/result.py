@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -270,6 +271,13 @@ def _sum_keeping(array: np.ndarray, names: tuple[str, ...], dims: tuple[str, ...
     return np.transpose(out, [kept.index(d) for d in dims]) if dims else out
 
 
+_UNIT_SLOT = "\x01"
+"""Where a record template of :meth:`Allocation._records_text` takes its unit's code."""
+
+_RECORD_SEPARATOR = ",\n  "
+"""Between two records of the JSON arrays of :meth:`Allocation.to_json`, one record per line."""
+
+
 @dataclass(frozen=True, eq=False)
 class Allocation:
     """Allocation result. ``amounts[u, t, y, s]`` is integer đồng for ``units[u]``, ``tasks[t]``,
@@ -405,40 +413,60 @@ class Allocation:
         The same document as ``json.dumps(to_dict(), indent=1, sort_keys=True)``, except that each
         amount record sits on one line; the ~10⁶ records of a national result are written by
         string formatting instead of the (pure-Python, with ``indent``) json encoder, so a
-        national result takes about a second instead of minutes."""
+        national result takes well under a second instead of minutes."""
         doc = self.to_dict(cells=False)
         marks = {key: f"\x00{key}" for key in ("allocations", "baseline", "reference")}
         doc.update(marks)
         text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True)
+        units = [json.dumps(u, ensure_ascii=False) for u in self.units]
         parts: list[str] = []
         for key in sorted(marks, key=lambda k: text.index(json.dumps(marks[k]))):  # in document order
             head, text = text.split(json.dumps(marks[key]), 1)
-            parts += [head, self._records_text(key)]
+            parts += [head, *self._records_text(key, units)]
         return "".join([*parts, text, "\n"])
 
-    def _records_text(self, key: str) -> str:
-        """One JSON line per non-zero record (keys sorted), as ``to_dict`` would list them."""
+    def _records_text(self, key: str, units: list[str]) -> list[str]:
+        """One JSON line per non-zero record (keys sorted), as ``to_dict`` would list them: the
+        pieces of the JSON array, joined once with the rest of the document by :meth:`to_json`.
+
+        A national result has ~10⁶ records, so the lines of one unit are written together, by one
+        ``%`` formatting of a template holding every non-zero cell of that unit (its amounts as
+        ``%d``; its code, which sits between the other keys, replaced in first): one call per
+        unit instead of one per record, ~2× faster."""
         enc = lambda values: [json.dumps(v, ensure_ascii=False) for v in values]  # noqa: E731
-        units, tasks, years = enc(self.units), enc(self.tasks), [str(int(y)) for y in self.years]
+        fields = {"task": enc(self.tasks), "year": [str(int(y)) for y in self.years]}
         if key == "allocations":
-            idx = np.argwhere(self.amounts != 0)
-            values = self.amounts[tuple(idx.T)].tolist() if idx.size else []
-            sources = enc(self.sources)
-            cols = [idx[:, k].tolist() for k in range(4)]
-            lines = [f'{{"amount": {v}, "source": {sources[s]}, "task": {tasks[t]}, "unit": {units[u]}, "year": {years[y]}}}'
-                     for u, t, y, s, v in zip(*cols, values)]
+            fields["source"] = enc(self.sources)
+            array = self.amounts
         else:
-            array = self.baseline if key == "baseline" else self.reference
-            assert array is not None
-            rounded = np.rint(array).astype(np.int64)
-            idx = np.argwhere(rounded != 0)
-            values = rounded[tuple(idx.T)].tolist() if idx.size else []
-            cols = [idx[:, k].tolist() for k in range(3)]
-            lines = [f'{{"amount": {v}, "task": {tasks[t]}, "unit": {units[u]}, "year": {years[y]}}}'
-                     for u, t, y, v in zip(*cols, values)]
-        if not lines:
-            return "[]"
-        return "[\n  " + ",\n  ".join(lines) + "\n ]"
+            values = self.baseline if key == "baseline" else self.reference
+            assert values is not None
+            array = np.rint(values).astype(np.int64)
+        names = ("task", "year", "source")[: array.ndim - 1]
+        # One template per cell of a unit, in index order. JSON text never holds a raw control
+        # character, so "\x01" cannot clash with a code; "%" in a code is escaped for the formatting.
+        templates = []
+        for cell in np.ndindex(*array.shape[1:]):
+            known = {name: fields[name][i].replace("%", "%%") for name, i in zip(names, cell)}
+            known.update(amount="%d", unit=_UNIT_SLOT)
+            templates.append("{" + ", ".join(f'"{name}": {known[name]}' for name in sorted(known)) + "}")
+        every_cell = _RECORD_SEPARATOR.join(templates)
+        per_unit = array.reshape(len(units), int(np.prod(array.shape[1:])))
+        nonzero = per_unit != 0
+        dense = nonzero.all(axis=1).tolist()
+        blocks = []
+        for u, (code, amounts) in enumerate(zip(units, per_unit.tolist())):
+            if dense[u]:
+                blocks.append(every_cell.replace(_UNIT_SLOT, code.replace("%", "%%")) % tuple(amounts))
+            elif nonzero[u].any():
+                keep = nonzero[u].tolist()
+                template = _RECORD_SEPARATOR.join(compress(templates, keep))
+                blocks.append(template.replace(_UNIT_SLOT, code.replace("%", "%%")) % tuple(compress(amounts, keep)))
+        if not blocks:
+            return ["[]"]
+        pieces = [_RECORD_SEPARATOR] * (2 * len(blocks) - 1)  # not joined here: one copy of the text fewer
+        pieces[::2] = blocks
+        return ["[\n  ", *pieces, "\n ]"]
 
     def to_dataframe(self) -> Any:
         """Flat records as a pandas DataFrame (needs pandas, an optional dependency of budgetlib)."""
