@@ -23,6 +23,7 @@ budgetlib wrote (so its ``.bak`` keeps the user's own bytes instead of budgetlib
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -36,8 +37,9 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
+from itertools import chain, filterfalse, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from openpyxl import Workbook, load_workbook
@@ -129,6 +131,14 @@ def _ranges_cells(ranges: Sequence[str]) -> set[str]:
     return out
 
 
+_column_letter = functools.cache(column_letter)
+""":func:`~budgetlib.io.grid.column_letter`, remembered: a large sheet asks for the same few
+columns' letters ~10⁵ times."""
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""What a cell reference's row number follows (``"AB12".lstrip(_LETTERS)`` is ``"12"``)."""
+
+
 class _Styler:
     """Turns a SheetSpec's row/column/cell rules into hashable style keys, one per distinct look."""
 
@@ -139,7 +149,7 @@ class _Styler:
 
     def key(self, r: int, c: int, v: Any) -> tuple | None:
         spec = self.spec
-        ref = f"{column_letter(c)}{r}"
+        ref = f"{_column_letter(c)}{r}"
         fmt = spec.cell_formats.get(ref) if spec.cell_formats else None
         if fmt is None and r >= spec.format_from_row:
             fmt = spec.column_formats.get(c - 1)
@@ -438,8 +448,7 @@ class _Tail:
         self.ws, self.spec, self.first = ws, spec, first
         n = len(spec.rows)
         special = set(spec.title_rows) | set(spec.bold_rows) | styler.header_rows | set(range(first, spec.format_from_row))
-        for ref in (*spec.cell_formats, *spec.styles, *styler.bordered, *spec.comments):
-            special.add(int(re.match(r"[A-Z]+(\d+)", ref).group(1)))  # type: ignore[union-attr]
+        special.update(int(ref.lstrip(_LETTERS)) for ref in (*spec.cell_formats, *spec.styles, *styler.bordered, *spec.comments))
         self.special = {r for r in special if first <= r <= n}
         ids: dict[tuple, int] = {}
 
@@ -458,7 +467,7 @@ class _Tail:
             for c0, v in enumerate(spec.rows[r - 1]):
                 self.slow[(r, c0)] = sid(r, c0 + 1, v)
         ordinary = next((r for r in range(max(first, spec.format_from_row), n + 1) if r not in self.special), None)
-        width = max((len(row) for row in spec.rows[first - 1 :]), default=0)
+        width = max(map(len, spec.rows[first - 1 :]), default=0)
         self.fast: dict[tuple[int, int], str] = {}
         if ordinary is not None:
             for c0 in range(width):
@@ -466,92 +475,125 @@ class _Tail:
                     self.fast[(c0, k)] = sid(ordinary, c0 + 1, sample)
         self.letters = [column_letter(c) for c in range(1, width + 2)]
 
-    def _template(self, types: tuple[type, ...]) -> tuple[str, tuple[int, ...]]:
-        """The XML of an ordinary row whose cells have these Python types, as a ``str.format``
-        template (``{0}`` the row number) and, per cell, how its value is filled in."""
-        parts = ['<row r="{0}">']
-        how: list[int] = []
+    def _layout(self, types: tuple[type, ...]) -> list[Any]:
+        """The XML of an ordinary row whose cells have these Python types, as a list of pieces:
+        literal text (``str``), :data:`_ROW_NUMBER`, or a :class:`_CellValue` saying how a cell's
+        value is written. Adjacent literal pieces are merged."""
+        pieces: list[Any] = ['<row r="', _ROW_NUMBER, '">']
         for c0, t in enumerate(types):
-            k = _TYPE_KIND.get(t)
-            if k is None:
-                k = 2 if issubclass(t, Formula) else 3 if issubclass(t, (bool, np.bool_)) else 1 if issubclass(t, (int, float, np.integer, np.floating)) else 0
+            k = _type_kind(t)
             s_attr = self.fast[(c0, k)]
-            n = len(how) + 1
-            ref = f"{self.letters[c0]}{{0}}"
+            ref = [f'<c r="{self.letters[c0]}', _ROW_NUMBER]
+            value = _CellValue(c0, k, t)
             if k == 4:
-                parts.append(f'<c r="{ref}"{s_attr}/>' if s_attr else "")
+                pieces += [*ref, f'"{s_attr}/>'] if s_attr else []
             elif k == 0:
-                parts.append(f'<c r="{ref}"{s_attr} t="s"><v>{{{n}}}</v></c>')
+                pieces += [*ref, f'"{s_attr} t="s"><v>', value, "</v></c>"]
             elif k == 1:
-                parts.append(f'<c r="{ref}"{s_attr}><v>{{{n}}}</v></c>')
+                pieces += [*ref, f'"{s_attr}><v>', value, "</v></c>"]
             elif k == 2:
-                parts.append(f'<c r="{ref}"{s_attr}><f>{{{n}}}</f></c>')
+                pieces += [*ref, f'"{s_attr}><f>', value, "</f></c>"]
             else:
-                parts.append(f'<c r="{ref}"{s_attr} t="b"><v>{{{n}}}</v></c>')
-            how.append(k)
-        parts.append("</row>")
-        return "".join(parts), tuple(how)
-
-    def _row_function(self, types: tuple[type, ...], strings: dict[str, int]) -> Any:
-        """A function ``(r, row) -> XML`` specialised to one combination of cell types: the template
-        is filled without a per-cell dispatch (a national sheet has millions of cells)."""
-        template, how = self._template(types)
-        lines = ["def row_xml(r, row):"]
-        args = ["r"]
-        for i, (k, t) in enumerate(zip(how, types)):
-            v = f"row[{i}]"
-            if k == 0:
-                conv = "" if t is str else "str"
-                lines.append(f"    t{i} = {conv}({v})")
-                lines.append(f"    n{i} = sget(t{i})")
-                lines.append(f"    if n{i} is None: n{i} = add(t{i})")
-                args.append(f"n{i}")
-            elif k == 1:
-                args.append(v if t is int else f"int({v})" if issubclass(t, np.integer) else f"repr(float({v}))")
-            elif k == 2:
-                args.append(f"esc({v}[1:])")
-            elif k == 3:
-                args.append(f"int({v})")
+                pieces += [*ref, f'"{s_attr} t="b"><v>', value, "</v></c>"]
+        pieces.append("</row>")
+        merged: list[Any] = []
+        for piece in pieces:
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += piece
             else:
-                args.append('""')
-        lines.append(f"    return fmt({', '.join(args)})")
+                merged.append(piece)
+        return merged
 
-        def add(text: str) -> int:
-            n = strings[text] = len(strings)
-            return n
-
-        scope: dict[str, Any] = {"sget": strings.get, "add": add, "fmt": template.format, "esc": _xml_text, "np": np}
-        exec("\n".join(lines), scope)
-        return scope["row_xml"]
-
-    def rows_xml(self, strings: dict[str, int]) -> Iterator[str]:
+    def rows_xml(self, strings: _SharedStrings) -> Iterator[str]:
         """``<row>`` XML for the tail rows (what openpyxl would write, much faster). Text goes to
-        the shared-string table (``strings``, text → index, extended here); formulas are written
-        without a cached value (the workbook is marked for a full recalculation on load).
+        the shared-string table (``strings``, extended here); formulas are written without a
+        cached value (the workbook is marked for a full recalculation on load).
 
-        Ordinary rows are written by a function generated for their combination of cell types,
-        so the cost is one ``str.format`` per row plus a dictionary look-up per text cell."""
-        spec, special = self.spec, self.special
-        functions: dict[tuple[type, ...], Any] = {}
-        buf: list[str] = []
-        append = buf.append
-        for r in range(self.first, len(spec.rows) + 1):
-            row: Sequence[Any] = spec.rows[r - 1]
-            if r in special or r in spec.row_heights:
-                append(self._special_row(r, row, strings))
-            else:
-                types = tuple(map(type, row))
-                fn = functions.get(types)
-                if fn is None:
-                    fn = functions[types] = self._row_function(types, strings)
-                append(fn(r, row))
-            if len(buf) >= 20_000:
-                yield "".join(buf)
-                buf.clear()
-        if buf:
-            yield "".join(buf)
+        Ordinary rows (not a title, header, styled or tall row) are written a block at a time:
+        consecutive rows with the same cell types share one layout, each of its value pieces is
+        filled for the whole block column by column, and the block is joined once — so the cost
+        per cell is a conversion to text, without Python code run per row. The text comes in
+        pieces of about :data:`_BLOCK_ROWS` rows."""
+        pending: list[str] = []
+        pending_rows = 0
+        for xml, count in self._row_pieces(strings):
+            pending.append(xml)
+            pending_rows += count
+            if pending_rows >= _BLOCK_ROWS:
+                yield "".join(pending)
+                pending.clear()
+                pending_rows = 0
+        if pending:
+            yield "".join(pending)
 
-    def _special_row(self, r: int, row: Sequence[Any], strings: dict[str, int]) -> str:
+    def _row_pieces(self, strings: _SharedStrings) -> Iterator[tuple[str, int]]:
+        """The tail rows' XML in order, as ``(xml, number of rows)``: a block of ordinary rows, or
+        one irregular row."""
+        spec, n = self.spec, len(self.spec.rows)
+        irregular = sorted({*self.special, *(r for r in spec.row_heights if self.first <= r <= n)})
+        layouts: dict[tuple[type, ...], list[Any]] = {}
+        r = self.first
+        for stop in [*irregular, n + 1]:
+            while r < stop:  # ordinary rows r … stop - 1, at most _BLOCK_ROWS at a time
+                rows = spec.rows[r - 1 : min(stop, r + _BLOCK_ROWS) - 1]
+                yield self._ordinary_xml(r, rows, layouts, strings), len(rows)
+                r += len(rows)
+            if stop <= n:
+                yield self._special_row(stop, spec.rows[stop - 1], strings), 1
+                r = stop + 1
+
+    def _ordinary_xml(self, r: int, rows: Sequence[Sequence[Any]], layouts: dict[tuple[type, ...], list[Any]], strings: _SharedStrings) -> str:
+        """The XML of the ordinary rows ``r, r + 1, …`` (``rows``)."""
+        if len(set(map(len, rows))) == 1:
+            columns = list(zip(*rows))
+            column_types = [set(map(type, column)) for column in columns]
+            if all(len(t) == 1 for t in column_types):  # the usual case: every row has the same layout
+                layout = self._layout_of(tuple(t.pop() for t in column_types), layouts)
+                filled = self._filled(layout, columns, list(map(str, range(r, r + len(rows)))), strings)
+                width = len(layout)
+                out = [piece if isinstance(piece, str) else "" for piece in layout] * len(rows)
+                for at, values in filled.items():
+                    out[at::width] = values
+                return "".join(out)
+        # Rows of several layouts: their texts are numbered in reading order first, then the rows of
+        # each layout are filled together and each row's XML put back in its place.
+        strings.add_all(v if type(v) is str else str(v) for row in rows for v in row if _type_kind(type(v)) == 0)
+        offsets_by_types: dict[tuple[type, ...], list[int]] = {}
+        for i, row in enumerate(rows):
+            offsets_by_types.setdefault(tuple(map(type, row)), []).append(i)
+        xml = [""] * len(rows)
+        for types, offsets in offsets_by_types.items():
+            layout = self._layout_of(types, layouts)
+            filled = self._filled(layout, list(zip(*(rows[i] for i in offsets))), [str(r + i) for i in offsets], strings)
+            pieces = [filled[at] if at in filled else repeat(piece) for at, piece in enumerate(layout)]
+            for i, row_xml in zip(offsets, map("".join, zip(*pieces))):
+                xml[i] = row_xml
+        return "".join(xml)
+
+    def _layout_of(self, types: tuple[type, ...], layouts: dict[tuple[type, ...], list[Any]]) -> list[Any]:
+        layout = layouts.get(types)
+        if layout is None:
+            layout = layouts[types] = self._layout(types)
+        return layout
+
+    @staticmethod
+    def _filled(layout: list[Any], columns: Sequence[Sequence[Any]], numbers: list[str], strings: _SharedStrings) -> dict[int, Sequence[str]]:
+        """For rows of one layout, given their values column by column and their row numbers: what
+        each non-literal piece of the layout (by its position) becomes, row by row. Their new texts
+        are added to ``strings`` in reading order (row by row) first."""
+        cells = [piece for piece in layout if isinstance(piece, _CellValue)]
+        texts = {piece.column: _value_texts(0, piece.type, columns[piece.column]) for piece in cells if piece.kind == 0}
+        strings.add_all(chain.from_iterable(zip(*texts.values())))
+        filled: dict[int, Sequence[str]] = {}
+        for at, piece in enumerate(layout):
+            if piece is _ROW_NUMBER:
+                filled[at] = numbers
+            elif isinstance(piece, _CellValue):
+                c0, k, t = piece
+                filled[at] = strings.cell_texts(texts[c0]) if k == 0 else _value_texts(k, t, columns[c0])
+        return filled
+
+    def _special_row(self, r: int, row: Sequence[Any], strings: _SharedStrings) -> str:
         letters, slow = self.letters, self.slow
         height = self.spec.row_heights.get(r)
         parts = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
@@ -563,10 +605,7 @@ class _Tail:
                 if s_attr:
                     parts.append(f'<c r="{ref}"{s_attr}/>')
             elif k == 0:
-                text = v if type(v) is str else str(v)
-                n = strings.get(text)
-                if n is None:
-                    n = strings[text] = len(strings)
+                n = strings.add(v if type(v) is str else str(v))
                 parts.append(f'<c r="{ref}"{s_attr} t="s"><v>{n}</v></c>')
             elif k == 1:
                 num = v if type(v) is int else (int(v) if isinstance(v, np.integer) else repr(float(v)))
@@ -580,6 +619,77 @@ class _Tail:
 
 
 _TYPE_KIND: dict[type, int] = {str: 0, int: 1, float: 1, np.int64: 1, np.float64: 1, Formula: 2, bool: 3, type(None): 4}
+
+_BLOCK_ROWS = 20_000
+"""Ordinary rows written (and compressed) together: large enough that the per-block costs vanish,
+small enough that a block's text stays a few MB."""
+
+_ROW_NUMBER = object()
+"""In a row layout (:meth:`_Tail._layout`): the row's number."""
+
+
+class _CellValue(NamedTuple):
+    """In a row layout: the value of cell ``column`` (0-based), of kind ``kind`` (see :func:`_kind`)
+    and Python type ``type``."""
+
+    column: int
+    kind: int
+    type: type
+
+
+def _type_kind(t: type) -> int:
+    """:func:`_kind` of an ordinary row's cell from its type alone."""
+    k = _TYPE_KIND.get(t)
+    if k is None:
+        k = 2 if issubclass(t, Formula) else 3 if issubclass(t, (bool, np.bool_)) else 1 if issubclass(t, (int, float, np.integer, np.floating)) else 0
+    return k
+
+
+def _value_texts(kind: int, t: type, values: Sequence[Any]) -> Sequence[str]:
+    """How cells of type ``t`` (all alike) show their values (kinds 0–3 of :func:`_kind`): text as
+    text (then written as its position in the shared strings), integers as integers, other numbers
+    as the shortest ``repr`` of the float, formulas without their ``=``, booleans as 0/1."""
+    if kind == 0:
+        return values if t is str else list(map(str, values))
+    if kind == 1:
+        if t is int:
+            return list(map(str, values))
+        if issubclass(t, np.integer):
+            return list(map(str, map(int, values)))
+        return list(map(repr, map(float, values)))
+    if kind == 2:
+        return [_xml_text(v[1:]) for v in values]
+    return list(map(str, map(int, values)))
+
+
+class _SharedStrings:
+    """The workbook's shared-string table while the package is written: each text's position, in
+    order of first use (openpyxl's own strings first), and that position as cell text (kept: a
+    national sheet refers to a few thousand texts millions of times)."""
+
+    def __init__(self) -> None:
+        self.position: dict[str, int] = {}
+        self._cell_text: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+    def add(self, text: str) -> int:
+        """The position of ``text``, added at the end if it is new."""
+        n = self.position.get(text)
+        if n is None:
+            n = self.position[text] = len(self.position)
+            self._cell_text[text] = str(n)
+        return n
+
+    def add_all(self, texts: Iterable[str]) -> None:
+        """Add the new ones of ``texts`` in their order (the known ones are skipped without Python code)."""
+        for text in filterfalse(self.position.__contains__, texts):
+            self.add(text)
+
+    def cell_texts(self, texts: Iterable[str]) -> list[str]:
+        """The positions of these (already added) texts, as written in ``<v>``."""
+        return list(map(self._cell_text.__getitem__, texts))
 
 
 def _sheet_members(z: zipfile.ZipFile) -> dict[str, str]:
@@ -746,10 +856,10 @@ def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]
     members = _sheet_members(zin)
     by_member = {members[t.ws.title]: t for t in tails}
     cached = {members[name]: values for name, values in cache.items() if name in members}
-    strings: dict[str, int] = {}
+    strings = _SharedStrings()
     if _SST_MEMBER in names:  # openpyxl's table has no duplicates: text → its position
-        for i, text in enumerate(_read_shared_strings(zin.read(_SST_MEMBER))):
-            strings.setdefault(text, i)
+        for text in _read_shared_strings(zin.read(_SST_MEMBER)):
+            strings.add(text)
     n_existing = len(strings)
     add_sst = bool(tails) and _SST_MEMBER not in names  # write-only packages have inline strings only
     order = [n for n in names if n != _SST_MEMBER]
@@ -768,7 +878,7 @@ def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]
                 tail = by_member[name]
                 xml = data.decode("utf-8").replace("<sheetData/>", "<sheetData></sheetData>")
                 cut = xml.rindex("</sheetData>")
-                last_col = max((len(r) for r in tail.spec.rows), default=1)
+                last_col = max(map(len, tail.spec.rows), default=1)
                 head = re.sub(
                     r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{column_letter(max(last_col, 1))}{len(tail.spec.rows)}"/>', xml[:cut], count=1
                 )
@@ -796,7 +906,7 @@ def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]
             if _SST_MEMBER in names and len(strings) == n_existing:
                 put(_SST_MEMBER, zin.read(_SST_MEMBER))
             else:
-                put(_SST_MEMBER, _sst_with_tail(zin.read(_SST_MEMBER) if _SST_MEMBER in names else b"", strings, n_existing))
+                put(_SST_MEMBER, _sst_with_tail(zin.read(_SST_MEMBER) if _SST_MEMBER in names else b"", strings.position, n_existing))
         zout.comment = _COMMENT_PREFIX + b"0" * 64
     with open(dest, "r+b") as fh:
         data = fh.read()
