@@ -20,10 +20,12 @@ settings (a Vietnamese Windows shows ``22.500.000.000``).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -871,6 +873,24 @@ def log_sheet(log: Sequence[tuple[str, str]], *, lang: str = "vi") -> SheetSpec:
 # ---------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the large sheets' rows are built.
+
+    A national result has ~700 000 rows, each a new list: every 700 of them start a collection,
+    and the full collections among those walk the whole (growing) heap — about half the time of
+    building the sheets (0,7 of 1,6 s). These rows hold no reference cycles, so pausing loses
+    nothing; the collector runs as before afterwards (and stays off if it was off)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def result_sheets(
     plan: Plan | None,
     allocation: Allocation,
@@ -883,9 +903,10 @@ def result_sheets(
     thích, Nhật ký)."""
     sheets: list[SheetSpec] = []
     if allocation.ok:
-        sheets.append(allocation_sheet(plan, allocation, lang=lang))
-        sheets.extend(year_sheets(plan, allocation, lang=lang))
-        sheets.append(summary_sheet(plan, allocation, lang=lang))
+        with _collector_paused():
+            sheets.append(allocation_sheet(plan, allocation, lang=lang))
+            sheets.extend(year_sheets(plan, allocation, lang=lang))
+            sheets.append(summary_sheet(plan, allocation, lang=lang))
         sheets.append(attainment_sheet(allocation, lang=lang))
         sheets.append(annex_sheet(plan, allocation, lang=lang))
     sheets.append(explanation_sheet(allocation, explanation, lang=lang))
