@@ -403,10 +403,12 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
     moves: list[RepairChange] = []
     farthest: list[tuple[np.ndarray, ...]] = []  # each move's feasibility model at its farthest value
     for ch in candidates:
+        moved_plan = _changed_plan(plan, [ch])
+        if moved_plan is None:
+            continue
         try:
-            moved_plan = apply_repair(plan, ch)
             moved_data = build_data(moved_plan, moved_plan.allocation or policy, years)
-        except (ValueError, PlanInvalid):
+        except ValueError:  # a value the model refuses
             continue
         if moved_data.M != d.M:  # another money scale: the two models are not in the same units
             continue
@@ -420,12 +422,7 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
     found = _least_moves(plan, policy, years, coupling, base, moves, farthest, cost, budget)
     if found is None:
         return None
-    share = found
-
-    def at(shares: np.ndarray) -> list[RepairChange]:
-        return _changes_at(plan, policy, [(ch, float(x)) for ch, x in zip(moves, shares, strict=True) if x > 0])
-
-    changes = _tightened(plan, policy, years, coupling, at(share))
+    changes = _tightened(plan, policy, years, coupling, found)
     if len(changes) < 2:
         return None
     total = _total_cost(policy, changes, budget)
@@ -437,9 +434,9 @@ def _elastic_option(plan: Plan, policy: AllocationPolicy, years: list[int] | Non
 
 def _least_moves(plan: Plan, policy: AllocationPolicy, years: list[int] | None, coupling: bool, base: tuple[np.ndarray, ...],
                  moves: list[RepairChange], farthest: list[tuple[np.ndarray, ...]], cost: np.ndarray,
-                 budget: float) -> np.ndarray | None:
-    """The least-cost shares of the way each move goes from its old value (``ch.old``) to its
-    farthest one (``ch.new``) with which the plan is feasible — successive elastic LPs, verified on
+                 budget: float) -> list[RepairChange] | None:
+    """The least-cost changes — each move a share of the way from its old value (``ch.old``) to its
+    farthest one (``ch.new``) — with which the plan is feasible: successive elastic LPs, verified on
     the real plan; None when none is found. ``base`` is the plan's feasibility model, ``farthest``
     each move's model at its farthest value, ``cost`` each whole move's size in đồng and ``budget``
     the one shares of the budget are costed at (:func:`_elastic_option`)."""
@@ -506,13 +503,13 @@ def _least_moves(plan: Plan, policy: AllocationPolicy, years: list[int] | None, 
         if settled:
             break
     if best is not None:
-        return best[1]
+        return at(best[1])
     # last resort: along the line towards each chosen move's farthest value
     support = share > 1e-9
     if not support.any() or not ok(np.where(support, 1.0, 0.0)):
         return None
     line = lambda t: np.where(support, share + t * (1.0 - share), 0.0)  # noqa: E731
-    return line(_bisect(lambda t: ok(line(t)), 1.0, 0.0, whole=False, steps=12))
+    return at(line(_bisect(lambda t: ok(line(t)), 1.0, 0.0, whole=False, steps=12)))
 
 
 def _least_shares(lb0: np.ndarray, ub0: np.ndarray, rlo0: np.ndarray, rhi0: np.ndarray, start: np.ndarray, col: np.ndarray,
@@ -575,13 +572,13 @@ def _touched_parts(lb: np.ndarray, ub: np.ndarray, rlo: np.ndarray, rhi: np.ndar
     move touches: a part no move touches stays as it is whatever the λ, so it does not change the
     answer (if it is infeasible no move helps, and the check of the answer on the real plan says so)."""
     import scipy.sparse as sp
-    from scipy.sparse.csgraph import connected_components
+
+    from ._reduce import _parts
 
     m, n = rlo.size, lb.size
     A = sp.csr_matrix((val, col, start), shape=(m, n))
-    _count, label = connected_components(sp.bmat([[None, A], [A.T, None]]).tocsr(), directed=False)
-    row_label, col_label = label[:m], label[m:]
-    touched = np.zeros(int(label.max(initial=-1)) + 1, bool)
+    row_label, col_label, _idle = _parts(A, np.ones(n, bool))
+    touched = np.zeros(int(max(row_label.max(initial=-1), col_label.max(initial=-1))) + 1, bool)
     touched[col_label[np.any(dlb != 0, axis=0) | np.any(dub != 0, axis=0)]] = True
     touched[row_label[np.any(dlo != 0, axis=0) | np.any(dhi != 0, axis=0)]] = True
     keep_cols, keep_rows = touched[col_label], touched[row_label]
