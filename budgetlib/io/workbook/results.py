@@ -208,6 +208,63 @@ def _shown_width(v: Any) -> float:
     return float(len(str(v)))
 
 
+def _header_width(text: str) -> float:
+    """Width of a table header's text, which wraps between its words."""
+    return max(min(float(len(text)), max((len(word) for word in text.split()), default=0) + 2.0, 16.0), 8.0)
+
+
+def _content_widths(rows: Sequence[Sequence[Any]], headers: Sequence[bool]) -> tuple[dict[int, float], dict[int, float], set[int], int]:
+    """What the cells of ``rows`` show, column by column (``headers[i]``: row ``i`` is a table
+    header, whose text wraps between words): the width each column needs (in the order the columns
+    are first met reading row by row), that of its numbers (for the columns holding numbers), the
+    columns holding formulas, and the largest integer shown.
+
+    Below its headers, a column of a large sheet is mostly all integers or all text: its width then
+    comes from its extremes (an integer's width grows with its magnitude) or its longest text,
+    without measuring cell by cell."""
+    widths: dict[int, float] = {}
+    numeric: dict[int, float] = {}
+    found: list[tuple[int, int, float]] = []  # (first row showing a value, column, width)
+    formula_found: list[tuple[int, int]] = []  # (first row with a formula, column)
+    largest = 0
+    header_rows = [i for i, header in enumerate(headers) if header]
+    columns: Iterator[tuple[Any, ...]] = itertools.zip_longest(*rows)  # short rows end in None
+    for c, column in enumerate(columns):
+        types = set(map(type, column))
+        if any(issubclass(t, Formula) for t in types):
+            formula_found.append((next(i for i, v in enumerate(column) if isinstance(v, Formula)), c))
+        first = next((i for i, v in enumerate(column) if v is not None and not isinstance(v, Formula)), None)
+        if first is None:
+            continue
+        body = [v for i, v in enumerate(column) if not headers[i]] if header_rows else column
+        shown = {t for t in set(map(type, body)) if t is not type(None) and not issubclass(t, Formula)}
+        one_by_one: list[tuple[Any, bool]] = [(column[i], True) for i in header_rows]
+        w = 0.0
+        if shown == {int}:
+            ints = [v for v in body if type(v) is int]
+            low, high = min(ints), max(ints)
+            w = numeric[c] = max(_shown_width(high), _shown_width(low))
+            largest = max(largest, abs(low), abs(high))
+        elif shown == {str}:
+            w = float(max(len(v) for v in body if type(v) is str))
+        else:
+            one_by_one += [(v, False) for v in body]
+        for v, header in one_by_one:
+            if v is None or isinstance(v, Formula):
+                continue
+            vw = _header_width(v) if header and isinstance(v, str) else _shown_width(v)
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                numeric[c] = max(numeric.get(c, 0.0), vw)
+                if isinstance(v, (int, np.integer)):
+                    magnitude: Any = abs(v)
+                    largest = max(largest, int(magnitude))
+            w = max(w, vw)
+        found.append((first, c, w))
+    for _, c, w in sorted(found):
+        widths[c] = w
+    return widths, numeric, {c for _, c in sorted(formula_found)}, largest
+
+
 def _fit(spec: SheetSpec, *, skip_rows: set[int], caps: dict[int, float] | None = None, header_rows: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     """Column widths from what the columns show; text wider than its cap wraps."""
     caps = caps or {}
@@ -216,29 +273,9 @@ def _fit(spec: SheetSpec, *, skip_rows: set[int], caps: dict[int, float] | None 
     if n > _FIT_SAMPLE:  # national sheets: a spread sample plus the first and last rows
         step = n // _FIT_SAMPLE + 1
         rows = sorted({*range(1, 200), *range(1, n + 1, step), *range(max(1, n - 200), n + 1)})  # type: ignore[assignment]
-    widths: dict[int, float] = {}
-    numeric: dict[int, float] = {}
-    formulas: set[int] = set()
-    for r in rows:
-        if r in skip_rows:
-            continue
-        row = spec.rows[r - 1]
-        for c, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, Formula):
-                formulas.add(c)
-                continue
-            if r in header_rows and isinstance(v, str):
-                w = min(float(len(v)), max((len(word) for word in v.split()), default=0) + 2.0, 16.0)
-                w = max(w, 8.0)
-            else:
-                w = _shown_width(v)
-            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                numeric[c] = max(numeric.get(c, 0.0), w)
-            widths[c] = max(widths.get(c, 0.0), w)
+    measured = [r for r in rows if r not in skip_rows]
+    widths, numeric, formulas, largest = _content_widths([spec.rows[r - 1] for r in measured], [r in header_rows for r in measured])
     if formulas:  # a total is at most the largest figure times the number of figures on the sheet
-        largest = max((int(abs(v)) for r in rows if r not in skip_rows for v in spec.rows[r - 1] if isinstance(v, (int, np.integer)) and not isinstance(v, bool)), default=0)
         count = sum(1 for row in spec.rows[-3:] for v in row if v is not None) * max(n, 1)
         grand = largest * max(count, 1)
         for c in formulas:
@@ -406,7 +443,7 @@ def _finish(
     heads = {*header_rows, *((header_row,) if header_row else ())}
     skip = {*spec.title_rows, *prose_rows, 2}
     _fit(spec, skip_rows=skip, caps=caps, header_rows=heads)
-    last_col = max((len(r) for r in spec.rows if r), default=1)
+    last_col = max(max(map(len, spec.rows), default=0), 1)  # the widest row (1 for a sheet of empty rows)
     last_col = max(last_col, max(spec.column_widths, default=0) + 1)
     for r in heads:
         _header_wrap(spec, r)
@@ -479,9 +516,10 @@ def year_sheets(plan: Plan | None, allocation: Allocation, *, lang: str = "vi") 
         first = hr + 1
         last_col = 2 + nt
         block = per[:, :, yi].tolist()
+        sum_from, sum_to = column_letter(3), column_letter(last_col)  # each row's total: =SUM(C7:H7)
         for u in range(nu):
             r = first + u
-            spec.rows.append([allocation.units[u], names[u], *block[u], Formula(f"=SUM({range_ref(r, 3, r, last_col)})")])
+            spec.rows.append([allocation.units[u], names[u], *block[u], Formula(f"=SUM({sum_from}{r}:{sum_to}{r})")])
         last = first + nu - 1
         _add(spec, [total, None, *(Formula(f"=SUM({range_ref(first, c, last, c)})") for c in range(3, last_col + 2))], bold=True)
         spec.column_formats = {c: fmt.amount for c in range(2, last_col + 1)}
