@@ -194,3 +194,31 @@ def test_two_conflicts_without_a_common_constraint_get_the_least_change_over_bot
     vi, en = explain_text(a, "vi"), explain_text(a, "en")
     assert "cách sửa kết hợp có tổng mức thay đổi nhỏ nhất (quy ra đồng): hạ «Sàn riêng Bạch Long Vĩ» từ 300.000.000 đ xuống" in vi
     assert "the least change in all (counted in VND), combining: lower “Sàn riêng Bạch Long Vĩ”" in en
+
+
+def test_the_least_change_on_a_coupled_plan_cannot_be_made_smaller_one_change_at_a_time():
+    """60 communes with ±30 % stability, a 10¹²-đồng floor against a 1 % cap on T0 and a 10¹¹-đồng
+    floor on T1: parameters moved over such ranges leave the elastic LP's answer off by its
+    tolerances (thousands of rounding units); after the tightening no change of the option can be
+    made one rounding unit (or 10⁻⁴ of a share) smaller with the others kept, and it is feasible."""
+    import dataclasses
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from allocate_scale import synthetic_plan
+
+    base = synthetic_plan(60, "commune", "min_deviation")
+    first = next(u.code for u in base.units if u.kind == "Xã")
+    cons = [*base.allocation.constraints,
+            FloorConstraint(name="Sàn riêng", units=[first], tasks=["T0"], amount=10**12),
+            CapConstraint(name="Trần 1%", tasks=["T0"], share_of_budget=0.01),
+            FloorConstraint(name="Sàn chung", tasks=["T1"], amount=10**11)]
+    plan = base.model_copy(update={"allocation": base.allocation.model_copy(update={"constraints": cons})})
+    (least,) = [o for o in allocate(plan).diagnosis.repair.options if o.msg.code == "alloc.repair.least"]
+    assert allocate(_apply(plan, least)).ok
+    unit = plan.allocation.rounding_unit
+    for k, ch in enumerate(least.changes):
+        step = unit if ch.field == "amount" else 1e-4 * max(1.0, abs(ch.new))
+        tighter = list(least.changes)
+        tighter[k] = dataclasses.replace(ch, new=ch.new + step if ch.new < ch.old else ch.new - step)
+        assert not allocate(_apply(plan, dataclasses.replace(least, changes=tuple(tighter)))).ok, ch

@@ -212,7 +212,7 @@ def _option_for(plan: Plan, policy: AllocationPolicy, years: list[int] | None, c
     return None
 
 
-ELASTIC_TIGHTEN_CHECKS = 12
+ELASTIC_TIGHTEN_CHECKS = 48
 """Feasibility checks spent at most per change of the least-change option to tighten it."""
 
 
