@@ -222,3 +222,29 @@ def test_the_least_change_on_a_coupled_plan_cannot_be_made_smaller_one_change_at
         tighter = list(least.changes)
         tighter[k] = dataclasses.replace(ch, new=ch.new + step if ch.new < ch.old else ch.new - step)
         assert not allocate(_apply(plan, dataclasses.replace(least, changes=tuple(tighter)))).ok, ch
+    # The oracle, by bisections on the feasibility LP alone (no elastic LP): T0's budget is spent
+    # only if the 1 % cap rises to the least share c* that lets 60 communes take it all (10⁻⁴
+    # steps, floors out of the way); a share costs its change times the whole budget, far more than
+    # the floor it would let rise, so the least change raises the cap to c* and lowers each floor to
+    # the largest value c* allows. Before the elastic LP's costs were normalised per scaled column
+    # it raised the cap to 2,29 % (costs at HiGHS's dual tolerance): 79 million đồng more.
+    from budgetlib.allocator._repair import _feasible
+
+    def feasible(floor: int, cap: float, common: int) -> bool:
+        values = {"Sàn riêng": {"amount": floor}, "Trần 1%": {"share_of_budget": cap}, "Sàn chung": {"amount": common}}
+        changed = [c.model_copy(update=values.get(c.name, {})) for c in cons]
+        policy = plan.allocation.model_copy(update={"constraints": changed})
+        return _feasible(plan.model_copy(update={"allocation": policy}), policy, None, True)
+
+    def largest(ok, lo: int, hi: int) -> int:  # ok(lo) holds, ok(hi) does not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+        return lo
+
+    c_star = round(0.01 + (largest(lambda k: not feasible(0, 0.01 + k * 1e-4, 0), 0, 100) + 1) * 1e-4, 4)
+    floor_star = largest(lambda k: feasible(k * unit, c_star, 0), 0, 10**12 // unit) * unit
+    common_star = largest(lambda k: feasible(0, c_star, k * unit), 0, 10**11 // unit) * unit
+    assert feasible(floor_star, c_star, common_star)
+    got = {ch.name: ch.new for ch in least.changes}
+    assert got == pytest.approx({"Sàn riêng": floor_star, "Trần 1%": c_star, "Sàn chung": common_star}, rel=1e-12)
