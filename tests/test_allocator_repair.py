@@ -248,3 +248,30 @@ def test_the_least_change_on_a_coupled_plan_cannot_be_made_smaller_one_change_at
     assert feasible(floor_star, c_star, common_star)
     got = {ch.name: ch.new for ch in least.changes}
     assert got == pytest.approx({"Sàn riêng": floor_star, "Trần 1%": c_star, "Sàn chung": common_star}, rel=1e-12)
+
+
+def test_the_reference_share_decides_feasibility_only_when_the_lp_agrees():
+    """A repair's feasibility checks skip HiGHS when the reference share keeps every row of the
+    feasibility model (29,7 → 3,0 s on a 600-commune repair): on random plans, whenever it says so,
+    HiGHS finds the same model feasible; and the shortcut is taken on some plans and not on others."""
+    from budgetlib.allocator._data import build_data
+    from budgetlib.allocator._lp import solve_highspy
+    from budgetlib.allocator._model import Builder
+    from budgetlib.allocator.policies.base import reference_keeps
+
+    kept = refused = 0
+    for seed in range(300):
+        plan = random_plan(5000 + seed, "min_deviation")
+        try:
+            d = build_data(plan, plan.allocation, None)
+        except ValueError:
+            continue
+        b = Builder(d)
+        b.common()
+        lp, lay = b.done()
+        if reference_keeps(d, lp, lay):
+            kept += 1
+            assert solve_highspy(lp).status == "optimal", seed
+        else:
+            refused += 1
+    assert kept >= 20 and refused >= 20, (kept, refused)

@@ -199,17 +199,21 @@ def reference_if_feasible(d: Data) -> np.ndarray | None:
     b = Builder(d)
     b.common()
     lp, lay = b.done()
-    _lb, _ub, _cost, rlo, rhi, start, idx, val = lp.arrays()
-    if lp.n_cols != lay.x.size:  # target columns: the reference says nothing about them
-        return None
+    return d.ref.ravel().copy() if reference_keeps(d, lp, lay) else None
+
+
+def reference_keeps(d: Data, lp: LP, lay: Layout) -> bool:
+    """Whether the reference share keeps every row of ``lp`` (a model of :class:`Builder` over
+    ``d``'s cells alone), to 10⁻⁹ of each row's activity: then that model is feasible."""
+    if d.ref_failed.any() or lp.n_cols != lay.x.size:  # target columns: the reference says nothing about them
+        return False
+    lb, ub, _cost, rlo, rhi, start, idx, val = lp.arrays()
     v = np.zeros(lp.n_cols)
     v[lay.x] = d.ref.ravel() / lay.M
     rows = np.repeat(np.arange(lp.n_rows), np.diff(start))
     act = np.bincount(rows, weights=val * v[idx], minlength=lp.n_rows)
-    tol = 1e-9 * np.maximum(1.0, np.abs(act))
-    if ((act < rlo - tol) | (act > rhi + tol)).any():
-        return None
-    return d.ref.ravel().copy()
+    tol, col_tol = 1e-9 * np.maximum(1.0, np.abs(act)), 1e-9 * np.maximum(1.0, np.abs(v))
+    return not ((act < rlo - tol) | (act > rhi + tol)).any() and not ((v < lb - col_tol) | (v > ub + col_tol)).any()
 
 
 def check_optimal(sol: Solution) -> None:
