@@ -248,8 +248,16 @@ def kkt_violation(qp: QPArrays, v: np.ndarray, row_dual: np.ndarray) -> tuple[fl
     is slack); the reduced gradient ∇f − Aᵀy pushes every column against its active bound."""
     s = qp.scale()
     act = qp.A @ v
-    primal = max(float(np.max(qp.rlo - act, initial=0.0)), float(np.max(act - qp.rhi, initial=0.0)),
-                 float(np.max(qp.lb - v, initial=0.0)), float(np.max(v - qp.ub, initial=0.0))) / s
+    # each row and bound measured at its own size (its limit, or its terms' when they are larger),
+    # at most the model's: against the model's largest limit alone, a 1-đồng budget spent on cells
+    # whose stability band is [0, 0] passed for feasible beside an absorption cap of 10⁸ đ
+    terms = abs(qp.A) @ np.abs(v)
+    row_size = np.minimum(s, np.maximum.reduce([np.ones_like(act), np.where(np.isfinite(qp.rlo), np.abs(qp.rlo), 0.0),
+                                                np.where(np.isfinite(qp.rhi), np.abs(qp.rhi), 0.0), terms]))
+    col_size = np.minimum(s, np.maximum.reduce([np.ones_like(v), np.where(np.isfinite(qp.lb), np.abs(qp.lb), 0.0),
+                                                np.where(np.isfinite(qp.ub), np.abs(qp.ub), 0.0), np.abs(v)]))
+    primal = max(float(np.max((qp.rlo - act) / row_size, initial=0.0)), float(np.max((act - qp.rhi) / row_size, initial=0.0)),
+                 float(np.max((qp.lb - v) / col_size, initial=0.0)), float(np.max((v - qp.ub) / col_size, initial=0.0)))
     near = 1e-7 * s
     at_lo = act <= qp.rlo + near
     at_hi = act >= qp.rhi - near

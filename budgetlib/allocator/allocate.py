@@ -88,17 +88,17 @@ def allocate(
     assert outcome is not None
     x, solved = outcome
     tick(3, steps, Msg("alloc.progress.rounding"))
-    cells = _rounded(d, x, chosen.applies_coupling)
+    cells, searched = _rounded(d, x, chosen.applies_coupling)
     if chosen.applies_coupling and any(ts.whole for ts in d.targets):
         # whole items funded short (in the LP amounts or after rounding): whole counts chosen and
         # the policy solved again; either way the stage records what it did for the attainment
         short = sorted(set(short_targets(d, x)) | set(short_targets(d, cells)))
         x, solved = whole_targets(d, x, solved, lambda: _resolve(d, chosen, backend), short)
         if short:
-            cells = _rounded(d, x, True)
+            cells, searched = _rounded(d, x, True)
     amounts = to_amounts(d, cells, policy.rounding_unit)
     tick(4, steps, Msg("alloc.progress.explaining"))
-    alloc = _report.build_allocation(d, amounts, cells, x, solved)
+    alloc = _report.build_allocation(d, amounts, cells, x, solved, searched=searched)
     tick(steps, steps, Msg("alloc.progress.done"))
     return alloc
 
@@ -125,16 +125,18 @@ def _resolve(d: Data, chosen: PolicyType, backend: str) -> tuple[np.ndarray, Sol
     return None if outcome is None or isinstance(outcome, Diagnosis) else outcome
 
 
-def _rounded(d: Data, x: np.ndarray, coupling: bool) -> np.ndarray:
+def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int]:
     """Cells [T, Y, U] in whole rounding units; when rounding broke a coupling row (tiny budgets,
     or a model only feasible without the margin), the roundings of the LP amounts are searched for
-    one that keeps every row."""
+    one that keeps every row — in whole đồng: with it, how many cells it left off the rounding unit
+    (the explanation says so)."""
     cells = round_cells(d, x, d.policy.rounding_unit)
-    if coupling and _report.rounding_residuals(d, cells):
+    if coupling and any(m.code != "alloc.explain.rounding_prior" for m in _report.rounding_residuals(d, cells)):
         repaired = repair_mip(d, x)
         if repaired is not None:
-            cells = repaired
-    return cells
+            unit = int(d.policy.rounding_unit or 1)
+            return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum())
+    return cells, 0
 
 
 def _with_repair(plan: Plan, policy: AllocationPolicy, diag: Diagnosis, years: list[int] | None, coupling: bool) -> Diagnosis:

@@ -33,7 +33,8 @@ from ..model.result import Allocation
 
 __all__ = ["assert_allocation_conserves", "allocation_violations", "random_plan"]
 
-ROUNDING_NOTES = {"alloc.explain.absorption_exceeded", "alloc.unit_share.exceeded", "alloc.explain.rounding_violation"}
+ROUNDING_NOTES = {"alloc.explain.absorption_exceeded", "alloc.unit_share.exceeded", "alloc.explain.rounding_violation",
+                  "alloc.explain.rounding_prior"}
 _OPS = {">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "<=": operator.le, "<": operator.lt}
 
 
@@ -203,6 +204,12 @@ def allocation_violations(plan: Plan, a: Allocation, *, policy: AllocationPolicy
                             prev, cur = x[u, t, y - 1], x[u, t, y]
                             if cur > (1 + d) * prev + 1e-6 or cur < (1 - d) * prev - 1e-6:
                                 out.append(f"stability {c.name!r}: {a.units[u]}/{a.tasks[t]} {int(prev)} → {int(cur)} đ")
+            for p in c.prior or []:  # the first year against last year's amounts
+                if p.unit in ui and p.task in ti and funded[ti[p.task], 0] and (c.units is None or p.unit in c.units) \
+                        and (c.tasks is None or p.task in c.tasks):
+                    cur = x[ui[p.unit], ti[p.task], 0]
+                    if cur > (1 + d) * p.amount + 1e-6 or cur < (1 - d) * p.amount - 1e-6:
+                        out.append(f"stability {c.name!r}: {p.unit}/{p.task} last year {p.amount} → {int(cur)} đ")
         elif isinstance(c, TargetConstraint) and c.task in ti:
             out += _target_violations(plan, a, c, x[:, ti[c.task], sel(c.years, yi)].sum(axis=1), units)
     return out

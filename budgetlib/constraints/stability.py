@@ -106,9 +106,19 @@ class Stability(ConstraintType):
                     continue
                 prev, cur = cells[t, p, spec.units].astype(float), cells[t, y, spec.units].astype(float)
                 worst = max(worst, float(np.max(cur - (1 + spec.delta) * prev, initial=0)), float(np.max((1 - spec.delta) * prev - cur, initial=0)))
-        if worst > 1e-6:
-            return [Msg("alloc.explain.rounding_violation", name=c.name, excess=int(np.ceil(worst)))]
-        return []
+        out = [Msg("alloc.explain.rounding_violation", name=c.name, excess=int(np.ceil(worst)))] if worst > 1e-6 else []
+        # the first year against last year's amounts: reported, not searched (the search is in whole
+        # đồng, and a band of ±x % around a small amount often holds no multiple of the rounding unit:
+        # a plan rounded to triệu would get amounts to the đồng); see docs/allocation.md
+        tasks, units = set(spec.tasks.tolist()), set(spec.units.tolist())
+        off = 0.0
+        for (t, u), amount in spec.prior.items():
+            if t in tasks and u in units and d.B[t, 0] > 0:
+                got = float(cells[t, 0, u])
+                off = max(off, got - (1 + spec.delta) * amount, (1 - spec.delta) * amount - got)
+        if off > 1e-6:
+            out.append(Msg("alloc.explain.rounding_prior", name=c.name, excess=int(np.ceil(off))))
+        return out
 
     def detail(self, d: Data, c: StabilityConstraint, g: int) -> tuple[Msg, dict[str, int]]:
         return Msg("alloc.detail.stability", change=float(c.max_change)), {}
