@@ -27,7 +27,6 @@ import functools
 import hashlib
 import io
 import os
-import queue
 import re
 import shutil
 import sys
@@ -890,7 +889,8 @@ def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]
                 info._compresslevel = 1  # type: ignore[attr-defined]  # large generated XML: speed over a few % of size
                 with zout.open(info, "w", force_zip64=True) as dst:
                     dst.write(head.encode("utf-8"))
-                    _write_overlapped(dst, (chunk.encode("utf-8") for chunk in tail.rows_xml(strings)))
+                    for chunk in tail.rows_xml(strings):
+                        dst.write(chunk.encode("utf-8"))
                     dst.write(xml[cut:].encode("utf-8"))
                 continue
             if name in cached:
@@ -912,71 +912,6 @@ def _write_package(wb: Workbook, dest: Path, *, cache: dict[str, dict[str, Any]]
         data = fh.read()
         fh.seek(len(data) - 64)
         fh.write(hashlib.sha256(data[:-64]).hexdigest().encode())
-
-
-class _Failed(NamedTuple):
-    """In :func:`_write_overlapped`'s queue: what the producer raised."""
-
-    error: BaseException
-
-
-_OVERLAP_QUEUE = 2
-"""Chunks made ahead of the writer (each a block of rows, a few MB): at most two wait while one is written."""
-
-
-def _write_overlapped(dst: Any, chunks: Iterator[bytes]) -> None:
-    """``dst.write`` each of ``chunks`` in order, the next chunks being made in a second thread
-    meanwhile.
-
-    Writing a zip member is crc32, deflate and a file write, all of which release the GIL on
-    buffers this size (CPython's zlib drops it around every ``deflate()`` call and for ``crc32``
-    over 5 KiB); making the rows' XML is Python code that holds it. With two cores they overlap.
-    Only in part: the writer takes the GIL back several times per chunk (each deflate output
-    block, the file write), each time waiting up to the switch interval (5 ms) while the producer
-    runs, so of a national sheet's ~0,7 s of writing about half is hidden. The chunks and the
-    calls on ``dst`` are exactly those of a plain loop, so the bytes are the same.
-
-    Whatever the producer raises is raised here, the same exception; when writing fails (disk
-    full) or is interrupted, the producer stops after the chunk it is making. Either way its
-    thread has ended when this returns. ``chunks`` is closed in the producer's thread."""
-    ahead: queue.Queue[Any] = queue.Queue(maxsize=_OVERLAP_QUEUE)
-    stop = threading.Event()
-    done = object()
-
-    def offer(item: Any) -> bool:
-        # A bounded wait, so that a writer which has stopped taking chunks cannot leave us blocked.
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if not offer(chunk):
-                    return
-        except BaseException as exc:  # handed to the writer's thread, which raises it
-            offer(_Failed(exc))
-        else:
-            offer(done)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-
-    producer = threading.Thread(target=produce, name="budgetlib-xlsx-rows", daemon=True)
-    producer.start()
-    try:
-        while (item := ahead.get()) is not done:
-            if type(item) is _Failed:
-                raise item.error
-            dst.write(item)
-    finally:
-        stop.set()
-        producer.join()
 
 
 def _si(text: str) -> str:
