@@ -30,6 +30,7 @@ ranges would need a parametric analysis per row (``row_up``/``row_dn`` stay None
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,12 @@ class QPArrays:
 
     def objective(self, v: np.ndarray) -> float:
         return float(0.5 * self.quad @ (v * v) + self.cost @ v)
+
+    @functools.cached_property
+    def abs_A(self) -> Any:
+        """|A|, entry by entry: each row's size at a point (:func:`kkt_violation`, checked several
+        times on one model)."""
+        return abs(self.A)
 
     def scale(self) -> float:
         finite = np.concatenate([np.abs(self.rlo[np.isfinite(self.rlo)]), np.abs(self.rhi[np.isfinite(self.rhi)]),
@@ -251,7 +258,7 @@ def kkt_violation(qp: QPArrays, v: np.ndarray, row_dual: np.ndarray) -> tuple[fl
     # each row and bound measured at its own size (its limit, or its terms' when they are larger),
     # at most the model's: against the model's largest limit alone, a 1-đồng budget spent on cells
     # whose stability band is [0, 0] passed for feasible beside an absorption cap of 10⁸ đ
-    terms = abs(qp.A) @ np.abs(v)
+    terms = qp.abs_A @ np.abs(v)
     row_size = np.minimum(s, np.maximum.reduce([np.ones_like(act), np.where(np.isfinite(qp.rlo), np.abs(qp.rlo), 0.0),
                                                 np.where(np.isfinite(qp.rhi), np.abs(qp.rhi), 0.0), terms]))
     col_size = np.minimum(s, np.maximum.reduce([np.ones_like(v), np.where(np.isfinite(qp.lb), np.abs(qp.lb), 0.0),
