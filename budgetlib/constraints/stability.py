@@ -87,11 +87,10 @@ class Stability(ConstraintType):
                     np.concatenate([np.ones(m), np.full(m, -(1 + delta))]), g, cur)
             b.xrows(np.full(m, -INF), np.zeros(m), rows, np.concatenate([prev, cur]),
                     np.concatenate([np.full(m, 1 - delta), -np.ones(m)]), g, cur)
-        tasks, units = set(spec.tasks.tolist()), set(us.tolist())
-        items = sorted((t, u, a) for (t, u), a in spec.prior.items() if t in tasks and u in units and d.B[t, 0] > 0)
-        if items:  # the first year against the prior amounts
-            cells = np.array([t * Y * U + u for t, u, _ in items])
-            amt = np.array([a for _, _, a in items]) / b.d.M
+        pt, pu, prior = _first_year(d, spec)
+        if pt.size:  # the first year against the prior amounts
+            cells = pt * Y * U + pu
+            amt = prior / b.d.M
             m = cells.size
             b.xrows(np.full(m, -INF), (1 + delta) * amt, np.arange(m), cells, np.ones(m), g, cells)
             b.xrows((1 - delta) * amt, np.full(m, INF), np.arange(m), cells, np.ones(m), g, cells)
@@ -110,18 +109,25 @@ class Stability(ConstraintType):
         # the first year against last year's amounts: reported, not searched (the search is in whole
         # đồng, and a band of ±x % around a small amount often holds no multiple of the rounding unit:
         # a plan rounded to triệu would get amounts to the đồng); see docs/allocation.md
-        tasks, units = set(spec.tasks.tolist()), set(spec.units.tolist())
-        off = 0.0
-        for (t, u), amount in spec.prior.items():
-            if t in tasks and u in units and d.B[t, 0] > 0:
-                got = float(cells[t, 0, u])
-                off = max(off, got - (1 + spec.delta) * amount, (1 - spec.delta) * amount - got)
+        pt, pu, prior = _first_year(d, spec)
+        got = cells[pt, 0, pu].astype(float)
+        off = max(float(np.max(got - (1 + spec.delta) * prior, initial=0)), float(np.max((1 - spec.delta) * prior - got, initial=0)))
         if off > 1e-6:
             out.append(Msg("alloc.explain.rounding_prior", name=c.name, excess=int(np.ceil(off))))
         return out
 
     def detail(self, d: Data, c: StabilityConstraint, g: int) -> tuple[Msg, dict[str, int]]:
         return Msg("alloc.detail.stability", change=float(c.max_change)), {}
+
+
+def _first_year(d: Data, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells whose first-year amount is held against last year's (``prior``): task and unit
+    indices, in (task, unit) order, and last year's amounts in đồng — those of the constraint's
+    tasks and units whose first year has budget."""
+    tasks, units = set(spec.tasks.tolist()), set(spec.units.tolist())
+    items = sorted((t, u, a) for (t, u), a in spec.prior.items() if t in tasks and u in units and d.B[t, 0] > 0)
+    return (np.array([t for t, _, _ in items], np.int64), np.array([u for _, u, _ in items], np.int64),
+            np.array([a for _, _, a in items], float))
 
 
 KIND = Stability()
