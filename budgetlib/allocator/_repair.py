@@ -489,7 +489,7 @@ def _least_moves(plan: Plan, policy: AllocationPolicy, years: list[int] | None, 
         dlb, dub, dlo, dhi = (np.vstack([c[2][k] for c in columns]) for k in range(4))
         weights = np.array([cost[i] * way for i, way, _ in columns])
         step = _least_shares(model[0], model[1], model[3], model[4], model[5], model[6], model[7], dlb, dub, dlo, dhi,
-                             weights / max(float(np.abs(weights).max()), 1e-300))
+                             weights)
         if step is None:
             break
         moved_to = behind.copy()  # where ``here`` is, in shares of the whole way
@@ -519,7 +519,8 @@ def _least_shares(lb0: np.ndarray, ub0: np.ndarray, rlo0: np.ndarray, rhi0: np.n
                   val: np.ndarray, dlb: np.ndarray, dub: np.ndarray, dlo: np.ndarray, dhi: np.ndarray,
                   cost: np.ndarray) -> np.ndarray | None:
     """min cost·λ over 0 ≤ λ ≤ 1 such that some x keeps the base model with every bound and row
-    limit moved by Σ λᵢ·(its shift i) — the elastic LP; λ, or None when it is infeasible."""
+    limit moved by Σ λᵢ·(its shift i) — the elastic LP; λ, or None when it is infeasible. ``cost``
+    in any unit (it is normalised here)."""
     from ._lp import LP
 
     lb0, ub0, rlo0, rhi0, start, col, val, dlb, dub, dlo, dhi = _touched_parts(

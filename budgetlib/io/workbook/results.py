@@ -225,14 +225,14 @@ def _content_widths(rows: Sequence[Sequence[Any]], headers: Sequence[bool]) -> t
     widths: dict[int, float] = {}
     numeric: dict[int, float] = {}
     found: list[tuple[int, int, float]] = []  # (first row showing a value, column, width)
-    formula_found: list[tuple[int, int]] = []  # (first row with a formula, column)
+    formulas: set[int] = set()  # the columns holding a formula
     largest = 0
     header_rows = [i for i, header in enumerate(headers) if header]
     columns: Iterator[tuple[Any, ...]] = itertools.zip_longest(*rows)  # short rows end in None
     for c, column in enumerate(columns):
         types = set(map(type, column))
         if any(issubclass(t, Formula) for t in types):
-            formula_found.append((next(i for i, v in enumerate(column) if isinstance(v, Formula)), c))
+            formulas.add(c)
         first = next((i for i, v in enumerate(column) if v is not None and not isinstance(v, Formula)), None)
         if first is None:
             continue
@@ -262,7 +262,7 @@ def _content_widths(rows: Sequence[Sequence[Any]], headers: Sequence[bool]) -> t
         found.append((first, c, w))
     for _, c, w in sorted(found):
         widths[c] = w
-    return widths, numeric, {c for _, c in sorted(formula_found)}, largest
+    return widths, numeric, formulas, largest
 
 
 def _fit(spec: SheetSpec, *, skip_rows: set[int], caps: dict[int, float] | None = None, header_rows: set[int] = frozenset()) -> None:  # type: ignore[assignment]
