@@ -289,6 +289,15 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
         if carry is not None:
             carry["rows"], carry["own"] = active_row.copy(), own_cell.copy()
 
+    # the closure below: each row's cells through its inequality entries, and each cell's small
+    # left-out rows
+    cell_entry = col_of_entry < n_cells
+    pick = ineq_entry & cell_entry
+    cells_of_row = sp.csr_matrix((np.ones(int(pick.sum()), bool), (row_of_entry[pick], col_of_entry[pick])), shape=(m, n_cells))
+    pick = cell_entry & lazy_rows[row_of_entry] & small_row[row_of_entry]
+    small_rows_of_cell = sp.csr_matrix((np.ones(int(pick.sum()), bool), (col_of_entry[pick], row_of_entry[pick])), shape=(n_cells, m))
+    expanded_row = np.zeros(m, bool)
+    grown_cell = np.zeros(n_cells, bool)
     exploring = explore is not None
     for _round in range(MAX_ROUNDS):
         act = A @ v
@@ -323,15 +332,19 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
         # cells in an active row other than their budget row are modelled one by one, and with
         # them every small row they are in (a unit's stability chain over the years): a cell
         # taken in is seldom right with only the row that broke, and each round costs a solve
+        # (incremental: only rows not expanded before and cells not grown before are looked at —
+        # both sets only grow, so the result is that of rescanning every entry each time)
         for _closure in range(8 if closure else 1):
-            touched = ineq_entry & active_row[row_of_entry] & (col_of_entry < n_cells)
-            own_cell[col_of_entry[touched]] = True
-            near = lazy_rows & ~active_row & small_row
-            grow = np.zeros(m, bool)
-            grow[row_of_entry[near[row_of_entry] & (col_of_entry < n_cells) & own_cell[np.minimum(col_of_entry, n_cells - 1)]]] = True
-            if not grow.any():
+            fresh_rows = np.flatnonzero(active_row & ~expanded_row)
+            expanded_row[fresh_rows] = True
+            own_cell[cells_of_row[fresh_rows].indices] = True
+            fresh_cells = np.flatnonzero(own_cell & ~grown_cell)
+            grown_cell[fresh_cells] = True
+            grow = small_rows_of_cell[fresh_cells].indices
+            grow = grow[~active_row[grow]]
+            if not grow.size:
                 break
-            active_row |= grow
+            active_row[grow] = True
         own_cell &= ~fixed_cell
         if own_cell.sum() > MAX_SHARE * n_free_cells:
             return None
@@ -416,12 +429,17 @@ def _codes(*keys: np.ndarray) -> np.ndarray:
     if not keys or keys[0].size == 0:
         return np.zeros(0, np.int64)
     code = np.zeros(keys[0].size, np.int64)
+    radix = 1  # the number of codes ``code`` can take: re-densified only when the next would overflow
     for key in keys:
         _, inv = np.unique(key, return_inverse=True)
-        code = code * (int(inv.max()) + 1) + inv.ravel()
-        _, code = np.unique(code, return_inverse=True)
-        code = code.ravel()
-    return code
+        k = int(inv.max()) + 1
+        if radix * k >= 2**62:
+            _, code = np.unique(code, return_inverse=True)
+            code, radix = code.ravel(), int(code.max()) + 1
+        code = code * k + inv.ravel()
+        radix *= k
+    _, code = np.unique(code, return_inverse=True)
+    return code.ravel()
 
 
 def _parts(A, free: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

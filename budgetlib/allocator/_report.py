@@ -131,8 +131,9 @@ def _row_reports(d: Data, solved, g: int, rows: np.ndarray, fin: _RowView, dual:
         return [report(0, False)]
     rep = int(np.lexsort((np.arange(rows.size), slack, -np.abs(shadow)))[0])
     out = [report(rep, True)]
-    order = [int(i) for i in np.lexsort((np.arange(rows.size), -np.abs(shadow))) if binding[i] and shadow[i] != 0]
-    out += [report(i, False) for i in order[:MAX_ROWS_PER_GROUP]]
+    order = np.lexsort((np.arange(rows.size), -np.abs(shadow)))
+    order = order[binding[order] & (shadow[order] != 0)]
+    out += [report(int(i), False) for i in order[:MAX_ROWS_PER_GROUP]]
     return out
 
 
@@ -229,16 +230,17 @@ def constraint_reports(d: Data, x: np.ndarray, solved) -> list[ConstraintReport]
         return out
     fin = _RowView(solved.final_lp, solved.final_lay, solved.final)
     dual = _RowView(solved.duals_lp, solved.duals_lay, solved.duals) if solved.duals is not None else None
-    by_group: dict[int, list[int]] = {}
-    for r, g in enumerate(fin.group.tolist()):
-        by_group.setdefault(g, []).append(r)
+    # each group's rows, in row order (a stable sort: national models have ~10⁶ rows)
+    order = np.argsort(fin.group, kind="stable")
+    present, first = np.unique(fin.group[order], return_index=True)
+    by_group = dict(zip(present.tolist(), np.split(order, first[1:]), strict=True)) if order.size else {}
     for g, grp in enumerate(d.groups):
         if grp.kind in ("coverage", "outcome", "target_unit"):
             continue
         if grp.constraint is not None and kind_of(grp.constraint).bounds:  # type: ignore[arg-type]
             out += _bound_reports(d, solved, g, x, obj)
         elif g in by_group:
-            out += _row_reports(d, solved, g, np.array(by_group[g]), fin, dual, grp.kind != "target", obj, x)
+            out += _row_reports(d, solved, g, by_group[g], fin, dual, grp.kind != "target", obj, x)
     return out
 
 

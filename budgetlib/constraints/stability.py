@@ -45,7 +45,11 @@ class Spec:
     tasks: np.ndarray
     units: np.ndarray
     delta: float
-    prior: dict[tuple[int, int], float]  # (task, unit) → đồng
+    # last year's amounts, one per (task, unit) in that order (a repeated pair: its last entry):
+    # arrays, because a national plan holds tens of thousands and every build filters them
+    prior_task: np.ndarray
+    prior_unit: np.ndarray
+    prior_amount: np.ndarray  # đồng
 
 
 class Stability(ConstraintType):
@@ -67,7 +71,10 @@ class Stability(ConstraintType):
         ti = {code: i for i, code in enumerate(d.task_codes)}
         ui = {code: i for i, code in enumerate(d.unit_codes)}
         prior = {(ti[p.task], ui[p.unit]): float(p.amount) for p in c.prior or [] if p.unit in ui and p.task in ti}
-        d.add_rows(self, c, g, Spec(select(c.tasks, d.task_codes), select(c.units, d.unit_codes), float(c.max_change), prior))
+        keys = sorted(prior)
+        d.add_rows(self, c, g, Spec(select(c.tasks, d.task_codes), select(c.units, d.unit_codes), float(c.max_change),
+                                    np.array([t for t, _ in keys], np.int64), np.array([u for _, u in keys], np.int64),
+                                    np.array([prior[k] for k in keys], float)))
 
     def rows(self, b: Builder, c: StabilityConstraint, g: int, spec: Spec, *, scaled: bool = False) -> None:
         d = b.d
@@ -124,10 +131,9 @@ def _first_year(d: Data, spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """The cells whose first-year amount is held against last year's (``prior``): task and unit
     indices, in (task, unit) order, and last year's amounts in đồng — those of the constraint's
     tasks and units whose first year has budget."""
-    tasks, units = set(spec.tasks.tolist()), set(spec.units.tolist())
-    items = sorted((t, u, a) for (t, u), a in spec.prior.items() if t in tasks and u in units and d.B[t, 0] > 0)
-    return (np.array([t for t, _, _ in items], np.int64), np.array([u for _, u, _ in items], np.int64),
-            np.array([a for _, _, a in items], float))
+    t, u = spec.prior_task, spec.prior_unit
+    keep = np.isin(t, spec.tasks) & np.isin(u, spec.units) & (d.B[t, 0] > 0)
+    return t[keep], u[keep], spec.prior_amount[keep]
 
 
 KIND = Stability()
