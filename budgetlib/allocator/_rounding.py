@@ -165,10 +165,17 @@ MIP_HANG_GUARD_SECONDS = 600.0
 """Only against a pathological hang; far above what the node limit takes on any model allowed here."""
 
 
-def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.ndarray | None:
-    """Whole-đồng amounts [T, Y, U] that satisfy every row of the model (budgets, coupling
-    constraints) and every cell bound, each cell ⌊x⌋ or ⌈x⌉ of the LP amounts, found by HiGHS MIP;
-    None when no such rounding exists (or the MIP is too large or too slow)."""
+def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, window: int = 0, max_nodes: int = MIP_MAX_NODES) -> np.ndarray | None:
+    """Integer amounts [T, Y, U] that satisfy every row of the model (budgets, coupling
+    constraints, the first year against last year's amounts) and every cell bound, found by HiGHS
+    MIP; None when no such rounding exists (or the MIP is too large or too slow).
+
+    ``unit`` 1: whole đồng, each cell ⌊x⌋ or ⌈x⌉ of the LP amounts. ``unit`` > 1: multiples of the
+    rounding unit, each cell the multiple just below or above its LP amount, except that one free
+    cell per task-year also takes the block's residue (its budget less its fixed cells, modulo the
+    unit), so the budget still reconciles to the đồng; ``window`` more units either way
+    (:data:`UNIT_SEARCH_WIDE`) widen the search. Fixed cells (earmarks, floors equal to caps) keep
+    their amounts."""
     from ._lp import _highs_lp, solve_mip
     from ._model import Builder
 
@@ -183,19 +190,26 @@ def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.
     finally:
         d.row_margin, d.M = saved
     xs = np.where(np.isfinite(x), x, 0.0)
-    model = _highs_lp(lp, False)
-    col_lower = np.array(model.col_lower_)
-    col_upper = np.array(model.col_upper_)
-    lo_c, hi_c = np.floor(xs + 1e-9), np.ceil(xs - 1e-9)
-    lb_x = np.maximum(col_lower[lay.x], lo_c)
-    col_upper[lay.x] = np.maximum(np.minimum(col_upper[lay.x], hi_c), lb_x)
-    col_lower[lay.x] = lb_x
-    col_cost = np.zeros(lp.n_cols)
-    col_cost[lay.x] = 1.0 - 2.0 * (xs - lo_c)  # linear |z − x| inside the box {⌊x⌋, ⌈x⌉}
-    model.col_lower_ = col_lower
-    model.col_upper_ = col_upper
-    model.col_cost_ = col_cost
-    col = solve_mip(model, lay.x, max_nodes=max_nodes, hang_guard_seconds=MIP_HANG_GUARD_SECONDS)
+    if unit > 1:
+        integer_cols = _unit_multiples(d, lp, lay.x, xs, unit, window)
+        if integer_cols is None:
+            return None
+        model = _highs_lp(lp, False)
+    else:
+        model = _highs_lp(lp, False)
+        col_lower = np.array(model.col_lower_)
+        col_upper = np.array(model.col_upper_)
+        lo_c, hi_c = np.floor(xs + 1e-9), np.ceil(xs - 1e-9)
+        lb_x = np.maximum(col_lower[lay.x], lo_c)
+        col_upper[lay.x] = np.maximum(np.minimum(col_upper[lay.x], hi_c), lb_x)
+        col_lower[lay.x] = lb_x
+        col_cost = np.zeros(lp.n_cols)
+        col_cost[lay.x] = 1.0 - 2.0 * (xs - lo_c)  # linear |z − x| inside the box {⌊x⌋, ⌈x⌉}
+        model.col_lower_ = col_lower
+        model.col_upper_ = col_upper
+        model.col_cost_ = col_cost
+        integer_cols = lay.x
+    col = solve_mip(model, integer_cols, max_nodes=max_nodes, hang_guard_seconds=MIP_HANG_GUARD_SECONDS)
     if col is None:
         return None
     z = np.rint(col[lay.x]).astype(np.int64)
@@ -204,3 +218,56 @@ def repair_mip(d: Data, x: np.ndarray, *, max_nodes: int = MIP_MAX_NODES) -> np.
     if (cells.sum(axis=2) != d.B3.sum(axis=2)).any() or (cells < 0).any():  # whole-đồng budgets, exactly
         return None
     return cells
+
+
+UNIT_SEARCH_WIDE = 1
+"""The wide search over multiples of the rounding unit lets a cell move this many units beyond the
+multiples just below and above its LP amount (the narrow search: none)."""
+
+
+def _unit_multiples(d: Data, lp, x_cols: np.ndarray, xs: np.ndarray, unit: int, window: int) -> np.ndarray | None:
+    """Turns ``lp`` (the plan's rows in đồng) into the search for amounts in multiples of ``unit``
+    nearest the LP amounts ``xs`` (least Σ |z − x|): per free cell an integer k, the multiples
+    just below and above x (``window`` more either way: |z − x| < window + 1 units), per task-year whose budget less its fixed cells is not a
+    multiple, a binary b per free cell choosing the one that takes the residue r (Σ b = 1), the row
+    x = unit·k + r·b, and a deviation column d ≥ |x − xs|. Returns the integer columns (k and b),
+    or None when some cell's window holds no multiple within its bounds."""
+    T, Y, U = d.shape
+    lo = np.concatenate(lp.lb)[x_cols]  # the model's own cell bounds, in đồng
+    hi = np.concatenate(lp.ub)[x_cols]
+    free = (lo < hi).reshape(T, Y, U)
+    total = d.B3.sum(axis=2).astype(np.int64)
+    fixed_sum = np.rint(np.where(free, 0.0, lo.reshape(T, Y, U)).sum(axis=2)).astype(np.int64)
+    residue = (total - fixed_sum) % unit
+    free &= ((total > 0) & free.any(axis=2))[:, :, None]
+    idx = np.flatnonzero(free.ravel())
+    n = idx.size
+    block = idx // U
+    r = residue.ravel()[block].astype(float)  # the residue of the cell's block (taken by one cell)
+    # |z − x| < (window + 1) units: the multiples just below and above x in either lattice (with the
+    # residue or without) and, with a window, that many more; k's own box is only a loose frame
+    reach = unit * (window + 1) * (1.0 - 1e-6)
+    k_lo = np.maximum(np.floor((xs[idx] - r - reach) / unit), np.ceil((lo[idx] - r) / unit - 1e-9))
+    k_hi = np.minimum(np.ceil((xs[idx] + reach) / unit), np.floor(hi[idx] / unit + 1e-9))
+    k_lo = np.maximum(k_lo, 0.0)
+    if (k_lo > k_hi).any():
+        return None
+    for part in lp.cost:
+        part[:] = 0.0
+    k = lp.add_vars(n, k_lo, k_hi, 0.0)
+    dev = lp.add_vars(n, 0.0, reach, 1.0)
+    with_residue = np.flatnonzero(r > 0)
+    b = lp.add_vars(with_residue.size, 0.0, 1.0, 0.0)
+    # x − unit·k − r·b = 0
+    rows = np.concatenate([np.arange(n), np.arange(n), with_residue])
+    cols = np.concatenate([x_cols[idx], k, b])
+    vals = np.concatenate([np.ones(n), np.full(n, -float(unit)), -r[with_residue]])
+    lp.add_rows(np.zeros(n), np.zeros(n), rows, cols, vals, 0)
+    # x − dev ≤ xs and x + dev ≥ xs
+    both = np.concatenate([np.arange(n), np.arange(n)])
+    lp.add_rows(np.full(n, -np.inf), xs[idx], both, np.concatenate([x_cols[idx], dev]), np.concatenate([np.ones(n), -np.ones(n)]), 0)
+    lp.add_rows(xs[idx], np.full(n, np.inf), both, np.concatenate([x_cols[idx], dev]), np.ones(2 * n), 0)
+    # one cell per block takes the residue
+    blocks, of_block = np.unique(block[with_residue], return_inverse=True)
+    lp.add_rows(np.ones(blocks.size), np.ones(blocks.size), of_block.ravel(), b, np.ones(b.size), 0)
+    return np.concatenate([k, b])

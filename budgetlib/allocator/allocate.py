@@ -24,7 +24,7 @@ from ._data import Data, build_data
 from ._diagnose import precheck
 from ._lp import highs_version
 from ._repair import suggest_repair
-from ._rounding import repair_mip, round_cells, to_amounts
+from ._rounding import UNIT_SEARCH_WIDE, repair_mip, round_cells, to_amounts
 from ._whole import short_targets, whole_targets
 from .policies import POLICIES
 from .policies.base import Outcome, PolicyType, Solved, feasible, infeasible
@@ -128,14 +128,28 @@ def _resolve(d: Data, chosen: PolicyType, backend: str) -> tuple[np.ndarray, Sol
 def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int]:
     """Cells [T, Y, U] in whole rounding units; when rounding broke a coupling row (tiny budgets,
     or a model only feasible without the margin), the roundings of the LP amounts are searched for
-    one that keeps every row — in whole đồng: with it, how many cells it left off the rounding unit
-    (the explanation says so)."""
-    cells = round_cells(d, x, d.policy.rounding_unit)
-    if coupling and any(m.code != "alloc.explain.rounding_prior" for m in _report.rounding_residuals(d, cells)):
+    one that keeps every row: in multiples of the rounding unit, else in whole đồng — with it, how
+    many cells it left off the rounding unit (the explanation says so)."""
+    unit = int(d.policy.rounding_unit or 1)
+    cells = round_cells(d, x, unit)
+    broken = _report.rounding_residuals(d, cells) if coupling else []
+    if not broken:
+        return cells, 0
+    if unit > 1:  # first in multiples of the rounding unit, each cell one just below or above its amount
+        repaired = repair_mip(d, x, unit=unit)
+        if repaired is not None:
+            return repaired, 0
+    # then in whole đồng — but not for the first year against last year's amounts alone: a band of
+    # ±x % around a small amount often holds no multiple of the unit, and amounts to the đồng in a
+    # plan rounded to triệu are worse than the break, which the explanation reports with its amount
+    if any(m.code != "alloc.explain.rounding_prior" for m in broken):
         repaired = repair_mip(d, x)
         if repaired is not None:
-            unit = int(d.policy.rounding_unit or 1)
             return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum())
+    if unit > 1:  # last, multiples a unit further: a band kept is worth a unit moved
+        repaired = repair_mip(d, x, unit=unit, window=UNIT_SEARCH_WIDE)
+        if repaired is not None:
+            return repaired, 0
     return cells, 0
 
 
