@@ -464,14 +464,14 @@ def _held(plan, a, f):
     # (5 224–5 774 đ); largest-remainder gives it to the largest
     (_prior_band_case("max_outcome", 2, 1000, [1, 0], 21_447, 0.05, [8138, 5499]), [8000, 5447, 8000]),
     # the LP leaves U0 and W at the foot of their band (61 379 đ) and U1 at 97 242 đ: no split of
-    # multiples just below or above those keeps every band; a unit further for U1 does (80 000 đ)
+    # multiples just below or above those keeps every band; moving U1 further does (80 000 đ)
     (_prior_band_case("max_min", 2, 10_000, [3, 5], 220_000, 0.2, [76_724, 92_003]), [70_000, 80_000, 70_000]),
 ])
 def test_the_band_around_last_years_amounts_is_kept_in_rounding_units_when_a_rounding_exists(f, expected):
     """Rounding that broke the ±x % band around last year's amounts was only reported; the
     roundings in multiples of the rounding unit are now searched (one cell per task-year taking
-    the sub-unit residue), first each amount just below or above its LP amount, then a unit
-    further — before amounts to the đồng, which this check does not use (a band of a small amount
+    the sub-unit residue), first each amount just below or above its LP amount, then any multiples
+    nearest the LP amounts — not amounts to the đồng, which this check does not use (a band of a small amount
     often holds no multiple: then it is still reported, as the test above shows)."""
     plan = family_plan(f)
     a = allocate(plan)

@@ -24,7 +24,7 @@ from ._data import Data, build_data
 from ._diagnose import precheck
 from ._lp import highs_version
 from ._repair import suggest_repair
-from ._rounding import UNIT_SEARCH_WIDE, repair_mip, round_cells, to_amounts
+from ._rounding import repair_mip, round_cells, to_amounts
 from ._whole import short_targets, whole_targets
 from .policies import POLICIES
 from .policies.base import Outcome, PolicyType, Solved, feasible, infeasible
@@ -146,8 +146,8 @@ def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int]:
         repaired = repair_mip(d, x)
         if repaired is not None:
             return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum())
-    if unit > 1:  # last, multiples a unit further: a band kept is worth a unit moved
-        repaired = repair_mip(d, x, unit=unit, window=UNIT_SEARCH_WIDE)
+    if unit > 1:  # last, any multiples, nearest the LP amounts: a constraint kept is worth amounts moved
+        repaired = repair_mip(d, x, unit=unit, window=None)
         if repaired is not None:
             return repaired, 0
     return cells, 0
