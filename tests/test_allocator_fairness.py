@@ -480,6 +480,11 @@ def test_the_band_around_last_years_amounts_is_kept_in_rounding_units_when_a_rou
     assert held and not any(m.code == "alloc.explain.rounding_prior" for m in a.notes)
     assert x[: f["n"] + 1, :].T.tolist() == [expected] * 3  # every task alike
     assert (np.sort(x[: f["n"] + 1] % f["unit"], axis=0)[:-1] == 0).all()  # at most one residue per task
+    # and the officer is told why some amounts are not the plain rounding of the split
+    from budgetlib.allocator import explain_text
+
+    assert "nên cách làm tròn được chọn để giữ đúng mọi ràng buộc" in explain_text(a, "vi")
+    assert "so the rounding is chosen to keep every constraint" in explain_text(a, "en")
 
 
 def _a_rounding_keeps_the_bands(f) -> bool:

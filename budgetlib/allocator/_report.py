@@ -313,7 +313,7 @@ def closed_form_objective(d: Data) -> float | None:
     return None
 
 
-def explanations(d: Data, solved, reports, att, cells, searched: int = 0) -> list[Msg]:
+def explanations(d: Data, solved, reports, att, cells, searched: int = 0, moved: int = 0) -> list[Msg]:
     policy = d.policy
     obj = objective_labels(d)
     if not d.years:
@@ -364,14 +364,16 @@ def explanations(d: Data, solved, reports, att, cells, searched: int = 0) -> lis
     notes.append(Msg("alloc.explain.rounding", unit=int(policy.rounding_unit)))
     if searched:
         notes.append(Msg("alloc.explain.rounding_whole", unit=int(policy.rounding_unit), cells=searched))
+    if moved:
+        notes.append(Msg("alloc.explain.rounding_searched", unit=int(policy.rounding_unit), cells=moved))
     notes += rounding_residuals(d, cells)
     return notes
 
 
-def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndarray, solved, *, searched: int = 0) -> Allocation:
+def build_allocation(d: Data, amounts: np.ndarray, cells: np.ndarray, x: np.ndarray, solved, *, searched: int = 0, moved: int = 0) -> Allocation:
     reports = constraint_reports(d, x, solved)
     att = attainment(d, cells)
-    notes = explanations(d, solved, reports, att, cells, searched)
+    notes = explanations(d, solved, reports, att, cells, searched, moved)
     solver = version = ""
     if solved is not None:
         solver, version = solved.final.solver, solved.final.version

@@ -88,17 +88,17 @@ def allocate(
     assert outcome is not None
     x, solved = outcome
     tick(3, steps, Msg("alloc.progress.rounding"))
-    cells, searched = _rounded(d, x, chosen.applies_coupling)
+    cells, searched, moved = _rounded(d, x, chosen.applies_coupling)
     if chosen.applies_coupling and any(ts.whole for ts in d.targets):
         # whole items funded short (in the LP amounts or after rounding): whole counts chosen and
         # the policy solved again; either way the stage records what it did for the attainment
         short = sorted(set(short_targets(d, x)) | set(short_targets(d, cells)))
         x, solved = whole_targets(d, x, solved, lambda: _resolve(d, chosen, backend), short)
         if short:
-            cells, searched = _rounded(d, x, True)
+            cells, searched, moved = _rounded(d, x, True)
     amounts = to_amounts(d, cells, policy.rounding_unit)
     tick(4, steps, Msg("alloc.progress.explaining"))
-    alloc = _report.build_allocation(d, amounts, cells, x, solved, searched=searched)
+    alloc = _report.build_allocation(d, amounts, cells, x, solved, searched=searched, moved=moved)
     tick(steps, steps, Msg("alloc.progress.done"))
     return alloc
 
@@ -125,32 +125,33 @@ def _resolve(d: Data, chosen: PolicyType, backend: str) -> tuple[np.ndarray, Sol
     return None if outcome is None or isinstance(outcome, Diagnosis) else outcome
 
 
-def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int]:
+def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int, int]:
     """Cells [T, Y, U] in whole rounding units; when rounding broke a coupling row (tiny budgets,
     or a model only feasible without the margin), the roundings of the LP amounts are searched for
-    one that keeps every row: in multiples of the rounding unit, else in whole đồng — with it, how
-    many cells it left off the rounding unit (the explanation says so)."""
+    one that keeps every row: in multiples of the rounding unit, else in whole đồng. With it, how
+    many cells the search left off the rounding unit, and how many it rounded otherwise than the
+    plain rounding in units (the explanation says both)."""
     unit = int(d.policy.rounding_unit or 1)
     cells = round_cells(d, x, unit)
     broken = _report.rounding_residuals(d, cells) if coupling else []
     if not broken:
-        return cells, 0
+        return cells, 0, 0
     if unit > 1:  # first in multiples of the rounding unit, each cell one just below or above its amount
         repaired = repair_mip(d, x, unit=unit)
         if repaired is not None:
-            return repaired, 0
+            return repaired, 0, int((repaired != cells).sum())
     # then in whole đồng — but not for the first year against last year's amounts alone: a band of
     # ±x % around a small amount often holds no multiple of the unit, and amounts to the đồng in a
     # plan rounded to triệu are worse than the break, which the explanation reports with its amount
     if any(m.code != "alloc.explain.rounding_prior" for m in broken):
         repaired = repair_mip(d, x)
         if repaired is not None:
-            return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum())
+            return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum()), 0
     if unit > 1:  # last, any multiples, nearest the LP amounts: a constraint kept is worth amounts moved
         repaired = repair_mip(d, x, unit=unit, window=None)
         if repaired is not None:
-            return repaired, 0
-    return cells, 0
+            return repaired, 0, int((repaired != cells).sum())
+    return cells, 0, 0
 
 
 def _with_repair(plan: Plan, policy: AllocationPolicy, diag: Diagnosis, years: list[int] | None, coupling: bool) -> Diagnosis:
