@@ -466,16 +466,13 @@ def _held(plan, a, f):
     # the residue of 21 447 đ (447 đ) must fall on U1, the smallest unit, for U1 to reach its band
     # (5 224–5 774 đ); largest-remainder gives it to the largest
     (_prior_band_case("max_outcome", 2, 1000, [1, 0], 21_447, 0.05, [8138, 5499]), [8000, 5447, 8000]),
-    # the LP leaves U0 and W at the foot of their band (61 379 đ) and U1 at 97 242 đ: no split of
-    # multiples just below or above those keeps every band; moving U1 further does (80 000 đ)
-    (_prior_band_case("max_min", 2, 10_000, [3, 5], 220_000, 0.2, [76_724, 92_003]), [70_000, 80_000, 70_000]),
 ])
 def test_the_band_around_last_years_amounts_is_kept_in_rounding_units_when_a_rounding_exists(f, expected):
     """Rounding that broke the ±x % band around last year's amounts was only reported; the
-    roundings in multiples of the rounding unit are now searched (one cell per task-year taking
-    the sub-unit residue), first each amount just below or above its LP amount, then any multiples
-    nearest the LP amounts — not amounts to the đồng, which this check does not use (a band of a small amount
-    often holds no multiple: then it is still reported, as the test above shows)."""
+    roundings in multiples of the rounding unit are now searched (each amount the multiple just
+    below or above its LP amount, one cell per task-year taking the sub-unit residue) — not
+    amounts to the đồng, which this check does not use (a band of a small amount often holds no
+    multiple: then it is still reported, as the test above shows)."""
     plan = family_plan(f)
     a = allocate(plan)
     assert a.ok and allocation_violations(plan, a) == []
@@ -488,6 +485,20 @@ def test_the_band_around_last_years_amounts_is_kept_in_rounding_units_when_a_rou
 
     assert "nên cách làm tròn được chọn để giữ đúng mọi ràng buộc" in explain_text(a, "vi")
     assert "so the rounding is chosen to keep every constraint" in explain_text(a, "en")
+
+
+def test_a_rounding_further_than_one_unit_is_not_searched():
+    """The LP leaves U0 and W at the foot of their band (61 379 đ) and U1 at 97 242 đ: no split of
+    the multiples just below or above keeps every band, and 70 000 / 80 000 / 70 000 đ, which
+    does, moves U1 1,7 units. Such roundings are not searched — a search that allowed them moved
+    units with identical data two units apart (the fairness properties found it) — so the break
+    is reported with its amount."""
+    f = _prior_band_case("max_min", 2, 10_000, [3, 5], 220_000, 0.2, [76_724, 92_003])
+    plan = family_plan(f)
+    a = allocate(plan)
+    assert a.ok and allocation_violations(plan, a) == []
+    assert _a_rounding_keeps_the_bands(f) and not _held(plan, a, f)[1]
+    assert any(m.code == "alloc.explain.rounding_prior" for m in a.notes)
 
 
 def _a_rounding_keeps_the_bands(f) -> bool:
@@ -510,14 +521,16 @@ def _a_rounding_keeps_the_bands(f) -> bool:
     return False
 
 
-def test_the_band_is_reported_exactly_when_no_rounding_in_units_keeps_it():
+def test_the_band_is_kept_or_its_break_reported_and_only_when_it_is_broken():
     """On 120 seeded random one-year plans with last year's amounts (every policy, units of 1 000 to
-    100 000 đ, ±5–30 %): the explanation reports a break of the band iff the enumerating oracle
-    finds no split in rounding units that keeps it; otherwise the allocation keeps it."""
+    100 000 đ, ±5–30 %): the explanation reports a break of the band exactly when the allocation
+    breaks it; whenever the enumerating oracle finds no split in rounding units that keeps every
+    band, the break is reported; and most plans whose bands some split keeps get one (those that
+    need an amount further than one unit from its LP amount do not: at most a quarter as many)."""
     import random
 
     rng = random.Random(2026)
-    seen = {"kept": 0, "reported": 0}
+    seen = {"kept": 0, "reported": 0, "reported, a far rounding exists": 0}
     for _ in range(120):
         n, unit = rng.randint(1, 3), rng.choice([1000, 10_000, 100_000])
         budget = rng.randint(1, 14) * unit + rng.choice([0, rng.randint(0, unit - 1)])
@@ -533,9 +546,12 @@ def test_the_band_is_reported_exactly_when_no_rounding_in_units_keeps_it():
         reported = any(m.code == "alloc.explain.rounding_prior" for m in a.notes)
         _x, held = _held(plan, a, f)
         assert reported != held, f
-        assert reported != _a_rounding_keeps_the_bands(f), f
-        seen["reported" if reported else "kept"] += 1
-    assert min(seen.values()) >= 10, seen  # both sides are exercised
+        exists = _a_rounding_keeps_the_bands(f)
+        if not exists:
+            assert reported, f
+        seen["kept" if not reported else "reported, a far rounding exists" if exists else "reported"] += 1
+    assert seen["kept"] >= 10 and seen["reported"] >= 10, seen  # both sides are exercised
+    assert seen["reported, a far rounding exists"] <= seen["kept"] // 4, seen
 
 
 def test_a_rounding_searched_in_whole_dong_is_said():
@@ -552,6 +568,22 @@ def test_a_rounding_searched_in_whole_dong_is_said():
     assert (a.amounts % 1000 != 0).any()
     assert "nên" in explain_text(a, "vi") and "ô được làm tròn đến từng đồng" in explain_text(a, "vi")
     assert "cells are rounded to whole VND instead" in explain_text(a, "en")
+
+
+@pytest.mark.xfail(strict=True, reason="known: max_outcome's fair stage by Clarabel is off on blocks 10⁷ apart")
+def test_known_max_outcome_fair_stage_off_with_one_dong_blocks():
+    """Found by hypothesis (seed 44, not derandomised), present before stop 24, not fixed: T0–T2
+    have 1 đ in 2021 and 11,6 million đ in 2022, a 37,5 % cap binds U2. Without the ineligible unit E
+    the fair stage is HiGHS's exact QP and U2's T1 2022 amount sits at its cap; with E it is Clarabel's
+    interior point, which passes the optimality checks of the scaled model, and leaves U2 15 953 đ
+    below its cap (4,6·10⁻⁴ of the budget), spread over U0 and U1. The χ² weights of the 1-đồng blocks
+    are 10⁷ times the others', and the interior point's tolerances are relative to them. Strict:
+    passes the day the two agree to 10⁻⁵ of the budget, as the property test allows."""
+    f = {"kind": "max_outcome", "n": 3, "Y": 2, "unit": 1, "need": [0, 1, 2], "bump": 1, "budgets": [1, 11_614_645], "more_year": 0,
+         "more": 2, "floor": None, "cap": 0.375, "share": None, "delta": None, "prior": None, "absorb": None}
+    a, b = allocate(family_plan(f)), allocate(family_plan(f, with_e=False))
+    gap = np.abs(a.amounts.sum(axis=3)[:4] - b.amounts.sum(axis=3)).max()
+    assert gap <= 1e-5 * sum(line.amount for line in family_plan(f).budget_lines), gap
 
 
 @pytest.mark.xfail(strict=True, reason="known: rounding is not budget-monotone when caps cross a multiple of the rounding unit")

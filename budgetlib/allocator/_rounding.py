@@ -165,7 +165,7 @@ MIP_HANG_GUARD_SECONDS = 600.0
 """Only against a pathological hang; far above what the node limit takes on any model allowed here."""
 
 
-def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, window: int | None = 0, max_nodes: int = MIP_MAX_NODES) -> np.ndarray | None:
+def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, max_nodes: int = MIP_MAX_NODES) -> np.ndarray | None:
     """Integer amounts [T, Y, U] that satisfy every row of the model (budgets, coupling
     constraints, the first year against last year's amounts) and every cell bound, found by HiGHS
     MIP; None when no such rounding exists (or the MIP is too large or too slow).
@@ -173,8 +173,8 @@ def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, window: int | None = 0,
     ``unit`` 1: whole đồng, each cell ⌊x⌋ or ⌈x⌉ of the LP amounts. ``unit`` > 1: multiples of the
     rounding unit, each cell the multiple just below or above its LP amount, except that one free
     cell per task-year also takes the block's residue (its budget less its fixed cells, modulo the
-    unit), so the budget still reconciles to the đồng; ``window`` more units either way widen the
-    search (None: any multiple within the cell's bounds). Fixed cells (earmarks, floors equal to caps) keep
+    unit), so the budget still reconciles to the đồng — the same freedom the plain rounding has,
+    so units with identical data stay within one unit of each other. Fixed cells (earmarks, floors equal to caps) keep
     their amounts."""
     from ._lp import _highs_lp, solve_mip
     from ._model import Builder
@@ -191,7 +191,7 @@ def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, window: int | None = 0,
         d.row_margin, d.M = saved
     xs = np.where(np.isfinite(x), x, 0.0)
     if unit > 1:
-        integer_cols = _unit_multiples(d, lp, lay.x, xs, unit, window)
+        integer_cols = _unit_multiples(d, lp, lay.x, xs, unit)
         if integer_cols is None:
             return None
         model = _highs_lp(lp, False)
@@ -220,13 +220,13 @@ def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, window: int | None = 0,
     return cells
 
 
-def _unit_multiples(d: Data, lp, x_cols: np.ndarray, xs: np.ndarray, unit: int, window: int | None) -> np.ndarray | None:
+def _unit_multiples(d: Data, lp, x_cols: np.ndarray, xs: np.ndarray, unit: int) -> np.ndarray | None:
     """Turns ``lp`` (the plan's rows in đồng) into the search for amounts in multiples of ``unit``
-    nearest the LP amounts ``xs`` (least Σ |z − x|): per free cell an integer k, the multiples
-    just below and above x (``window`` more either way: |z − x| < window + 1 units; None: any), per task-year whose budget less its fixed cells is not a
-    multiple, a binary b per free cell choosing the one that takes the residue r (Σ b = 1), the row
+    nearest the LP amounts ``xs`` (least Σ |z − x|): per free cell an integer k, the multiples just
+    below and above x (|z − x| < one unit); per task-year whose budget less its fixed cells is not a
+    multiple, a binary b per free cell choosing the one that takes the residue r (Σ b = 1); the row
     x = unit·k + r·b, and a deviation column d ≥ |x − xs|. Returns the integer columns (k and b),
-    or None when some cell's window holds no multiple within its bounds."""
+    or None when some cell has no such multiple within its bounds."""
     T, Y, U = d.shape
     lo = np.concatenate(lp.lb)[x_cols]  # the model's own cell bounds, in đồng
     hi = np.concatenate(lp.ub)[x_cols]
@@ -239,14 +239,11 @@ def _unit_multiples(d: Data, lp, x_cols: np.ndarray, xs: np.ndarray, unit: int, 
     n = idx.size
     block = idx // U
     r = residue.ravel()[block].astype(float)  # the residue of the cell's block (taken by one cell)
-    # |z − x| < (window + 1) units: the multiples just below and above x in either lattice (with the
-    # residue or without) and, with a window, that many more; k's own box is only a loose frame
-    reach = unit * (window + 1) * (1.0 - 1e-6) if window is not None else np.inf
-    k_lo = np.ceil((lo[idx] - r) / unit - 1e-9)
-    k_hi = np.floor(hi[idx] / unit + 1e-9)
-    if window is not None:
-        k_lo = np.maximum(k_lo, np.floor((xs[idx] - r - reach) / unit))
-        k_hi = np.minimum(k_hi, np.ceil((xs[idx] + reach) / unit))
+    # |z − x| < one unit: the multiples just below and above x in either lattice (with the residue
+    # or without); k's own box is only a loose frame
+    reach = unit * (1.0 - 1e-6)
+    k_lo = np.maximum(np.ceil((lo[idx] - r) / unit - 1e-9), np.floor((xs[idx] - r - reach) / unit))
+    k_hi = np.minimum(np.floor(hi[idx] / unit + 1e-9), np.ceil((xs[idx] + reach) / unit))
     k_lo = np.maximum(k_lo, 0.0)
     if (k_lo > k_hi).any():
         return None

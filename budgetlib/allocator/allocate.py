@@ -147,10 +147,9 @@ def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int, i
         repaired = repair_mip(d, x)
         if repaired is not None:
             return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum()), 0
-    if unit > 1:  # last, any multiples, nearest the LP amounts: a constraint kept is worth amounts moved
-        repaired = repair_mip(d, x, unit=unit, window=None)
-        if repaired is not None:
-            return repaired, 0, int((repaired != cells).sum())
+    # Not searched: multiples further than one unit from the LP amounts. They keep some bands that
+    # no nearer rounding keeps, but move units with identical data apart (by two units and more:
+    # found by the fairness properties), which is worse than a break the officer is told about.
     return cells, 0, 0
 
 
