@@ -59,6 +59,7 @@ def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution]) -> Solution | N
     """The optimum of ``qp`` found on reduced models solved by ``inner``; an infeasible Solution
     when a reduced model (a relaxation) is infeasible; None when the reduction does not pay or
     its answer does not verify (the caller solves the whole model)."""
+    from ._qp import kkt_violation
 
     A = qp.A.tocsr()
     fixed = qp.lb >= qp.ub
@@ -106,7 +107,7 @@ def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution]) -> Solution | N
     else:
         return None
     v = np.clip(v, qp.lb, qp.ub)
-    primal, dual = _whole_violation(qp, v, row_dual)
+    primal, dual = kkt_violation(qp, v, row_dual, own_size=False)
     if primal > PRIMAL or dual > 1e-7:
         return None
     col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
@@ -197,7 +198,7 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
     the whole model."""
     import scipy.sparse as sp
 
-    from ._qp import QPArrays
+    from ._qp import QPArrays, kkt_violation
 
     qp = QPArrays.of(lp)
     A = qp.A.tocsr()
@@ -312,7 +313,7 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
             if not exploring:
                 break
             v = np.clip(v, qp.lb, qp.ub)
-            primal, dual = _whole_violation(qp, v, y)
+            primal, dual = kkt_violation(qp, v, y, own_size=False)
             assert sol is not None  # a round has run
             if primal <= EXPLORED_PRIMAL and dual <= EXPLORED_DUAL:
                 # The interior point of the last pooled model keeps every left-out row, with room
@@ -414,28 +415,12 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
         return None
     assert sol is not None
     v = np.clip(v, qp.lb, qp.ub)
-    primal, dual = _whole_violation(qp, v, y)
+    primal, dual = kkt_violation(qp, v, y, own_size=False)
     if primal > PRIMAL or dual > 1e-7:
         return None
     keep_state()
     col_dual = qp.quad * v + qp.cost - qp.A.T @ y
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=sol.solver, version=sol.version, partial=partial)
-
-
-def _whole_violation(qp: QPArrays, v: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(primal, dual) violation of the whole model's optimality conditions at a reduced answer: the
-    dual as :func:`~budgetlib.allocator._qp.kkt_violation`, the primal at the model's scale — the
-    measure the rounds test left-out rows with. kkt_violation measures each row at its own size
-    (right for a solver's answer on its own model), and refused answers the rounds had accepted: a
-    row broken by 1,1·10⁻⁶ of its size, 4,3·10⁻¹¹ of the model's, sent a 30 000-commune plan to
-    Clarabel on the whole model (4 s → 130 s)."""
-    from ._qp import kkt_violation
-
-    _, dual = kkt_violation(qp, v, y)
-    act = qp.A @ v
-    primal = max(float(np.max(qp.rlo - act, initial=0.0)), float(np.max(act - qp.rhi, initial=0.0)),
-                 float(np.max(qp.lb - v, initial=0.0)), float(np.max(v - qp.ub, initial=0.0))) / qp.scale()
-    return primal, dual
 
 
 def _codes(*keys: np.ndarray) -> np.ndarray:
@@ -511,7 +496,7 @@ def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Ca
     (:func:`solve_pooled`), one without on reduced models (:func:`solve_reduced`), else whole —
     each part's model is a fraction of the whole one. None when the model is one part, or the
     merged answer does not verify on the whole model (the caller solves it otherwise)."""
-    from ._qp import QPArrays
+    from ._qp import QPArrays, kkt_violation
 
     qp = QPArrays.of(lp)
     A = qp.A.tocsr()
@@ -576,7 +561,7 @@ def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Ca
         y[rows] = np.asarray(got.row_dual, float)
         solvers.append((got.solver, got.version))
     v = np.clip(v, qp.lb, qp.ub)
-    primal, dual = _whole_violation(qp, v, y)
+    primal, dual = kkt_violation(qp, v, y, own_size=False)
     if primal > PRIMAL or dual > 1e-7:
         return None
     solver, version = next(((name, ver) for rank in _SOLVER_RANK for name, ver in solvers if name == rank), solvers[0])

@@ -174,8 +174,8 @@ def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, max_nodes: int = MIP_MA
     rounding unit, each cell the multiple just below or above its LP amount, except that one free
     cell per task-year also takes the block's residue (its budget less its fixed cells, modulo the
     unit), so the budget still reconciles to the đồng — the same freedom the plain rounding has,
-    so units with identical data stay within one unit of each other. Fixed cells (earmarks, floors equal to caps) keep
-    their amounts."""
+    so units with identical data stay within one unit of each other. Fixed cells (earmarks, floors
+    equal to caps) keep their amounts."""
     from ._lp import _highs_lp, solve_mip
     from ._model import Builder
 
@@ -190,13 +190,11 @@ def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, max_nodes: int = MIP_MA
     finally:
         d.row_margin, d.M = saved
     xs = np.where(np.isfinite(x), x, 0.0)
-    if unit > 1:
-        integer_cols = _unit_multiples(d, lp, lay.x, xs, unit)
-        if integer_cols is None:
-            return None
-        model = _highs_lp(lp, False)
-    else:
-        model = _highs_lp(lp, False)
+    integer_cols = _unit_multiples(d, lp, lay.x, xs, unit) if unit > 1 else lay.x
+    if integer_cols is None:
+        return None
+    model = _highs_lp(lp, False)
+    if unit == 1:  # the box {⌊x⌋, ⌈x⌉} as the cells' own bounds
         col_lower = np.array(model.col_lower_)
         col_upper = np.array(model.col_upper_)
         lo_c, hi_c = np.floor(xs + 1e-9), np.ceil(xs - 1e-9)
@@ -208,7 +206,6 @@ def repair_mip(d: Data, x: np.ndarray, *, unit: int = 1, max_nodes: int = MIP_MA
         model.col_lower_ = col_lower
         model.col_upper_ = col_upper
         model.col_cost_ = col_cost
-        integer_cols = lay.x
     col = solve_mip(model, integer_cols, max_nodes=max_nodes, hang_guard_seconds=MIP_HANG_GUARD_SECONDS)
     if col is None:
         return None

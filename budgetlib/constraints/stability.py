@@ -113,9 +113,8 @@ class Stability(ConstraintType):
                 prev, cur = cells[t, p, spec.units].astype(float), cells[t, y, spec.units].astype(float)
                 worst = max(worst, float(np.max(cur - (1 + spec.delta) * prev, initial=0)), float(np.max((1 - spec.delta) * prev - cur, initial=0)))
         out = [Msg("alloc.explain.rounding_violation", name=c.name, excess=int(np.ceil(worst)))] if worst > 1e-6 else []
-        # the first year against last year's amounts: reported, not searched (the search is in whole
-        # đồng, and a band of ±x % around a small amount often holds no multiple of the rounding unit:
-        # a plan rounded to triệu would get amounts to the đồng); see docs/allocation.md
+        # the first year against last year's amounts (its own message: the rounding is searched for
+        # it in rounding units only, not in whole đồng — see allocate._rounded, docs/allocation.md)
         pt, pu, prior = _first_year(d, spec)
         got = cells[pt, 0, pu].astype(float)
         off = max(float(np.max(got - (1 + spec.delta) * prior, initial=0)), float(np.max((1 - spec.delta) * prior - got, initial=0)))
