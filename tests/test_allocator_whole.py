@@ -145,3 +145,19 @@ def test_haiphong_with_a_higher_whole_target_funds_whole_communes():
     att = next(t for t in a.attainment if t.target == "CT2")
     assert att.met and att.funded == 40
     assert "được tính lại" in att.note("vi")
+
+
+@pytest.mark.parametrize("kind", LP_POLICIES)
+def test_a_whole_item_on_a_unit_without_need_is_paid_in_full_after_rounding(kind):
+    """U1 has no need (reference share 0) but the target needs its commune: its amount is forced
+    to the item's cost, 100 000 123 đ, which rounds to a million below it unless the forcing row
+    keeps the rounding margin (random plan 89 983 of the stress test, max_min)."""
+    cost = 100_000_123
+    c = TargetConstraint(name="Chỉ tiêu xã", target="CT", task="T0", unit_cost=cost, required=2, integer=True)
+    plan = plan_of([10, 0], [1, 1], 300_000_000, [c], kind, curves=kind == "max_outcome")
+    a = allocate(plan)
+    assert a.status.value == "optimal"
+    x = a.amounts.sum(axis=(2, 3))[:, 0]
+    assert (x >= cost).all(), x
+    assert int(x.sum()) == 300_000_000
+    assert allocation_violations(plan, a) == []

@@ -109,8 +109,10 @@ class Builder:
         self.lay.pM = d.ref.ravel() / M  # deviations are measured from the reference share
         self.lay.x = self.lp.add_vars(d.n, lo, hi)
 
-    def xrows(self, lo, hi, rows, cells, coefs, group, elem=None, extra=None):
-        """Rows over cell amounts (LP units) plus optional extra (rows, cols, vals) terms."""
+    def xrows(self, lo, hi, rows, cells, coefs, group, elem=None, extra=None, forcing=None):
+        """Rows over cell amounts (LP units) plus optional extra (rows, cols, vals) terms;
+        ``forcing`` marks rows that force money onto their cells whatever the reference share
+        (tightened by the rounding margin like the rows over cells with a share)."""
         lo = np.asarray(lo, float).copy()
         hi = np.broadcast_to(np.asarray(hi, float), lo.shape).copy()
         rows, cells, coefs = np.asarray(rows), np.asarray(cells), np.asarray(coefs, float)
@@ -128,6 +130,8 @@ class Builder:
             # "funding ≥ cost·c" would otherwise force money onto a unit that needs none).
             shift = self._margin * np.bincount(rows, weights=np.abs(coefs), minlength=lo.size)
             ranged = (lo < hi) & (np.bincount(rows, weights=(self.lay.pM[cells] > 0) & (coefs != 0), minlength=lo.size) > 0)
+            if forcing is not None:
+                ranged |= (lo < hi) & np.asarray(forcing, bool)
             lo = np.where(ranged & np.isfinite(lo), lo + shift, lo)
             hi = np.where(ranged & np.isfinite(hi), hi - shift, hi)
             shift = np.where(ranged, shift, 0.0)

@@ -134,7 +134,9 @@ def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int, i
     unit = int(d.policy.rounding_unit or 1)
     cells = round_cells(d, x, unit)
     broken = _report.rounding_residuals(d, cells) if coupling else []
-    if not broken:
+    # whole counts the whole-number stage chose must still be paid for in full after rounding
+    whole_short = coupling and any(ts.whole and ts.lower is not None for ts in d.targets) and bool(short_targets(d, cells))
+    if not broken and not whole_short:
         return cells, 0, 0
     if unit > 1:  # first in multiples of the rounding unit, each cell one just below or above its amount
         repaired = repair_mip(d, x, unit=unit)
@@ -143,7 +145,7 @@ def _rounded(d: Data, x: np.ndarray, coupling: bool) -> tuple[np.ndarray, int, i
     # then in whole đồng — but not for the first year against last year's amounts alone: a band of
     # ±x % around a small amount often holds no multiple of the unit, and amounts to the đồng in a
     # plan rounded to triệu are worse than the break, which the explanation reports with its amount
-    if any(m.code != "alloc.explain.rounding_prior" for m in broken):
+    if whole_short or any(m.code != "alloc.explain.rounding_prior" for m in broken):
         repaired = repair_mip(d, x)
         if repaired is not None:
             return repaired, int(((repaired != cells) & (repaired % unit != 0)).sum()), 0
