@@ -163,3 +163,30 @@ def test_a_tie_break_over_uncoupled_tasks_is_solved_part_by_part(monkeypatch, fo
     forced(False)
     whole = allocate(plan)
     assert np.array_equal(_amounts(parts), _amounts(whole))
+
+
+def test_an_unverified_qp_optimum_loses_to_a_lower_feasible_one(monkeypatch):
+    """Random plan 7 127 (max_outcome): a task-year of 300 tỷ beside ones of millions. HiGHS's QP
+    reported "optimal" 15 % above the optimum (its reduced gradient off by about 1 of the
+    objective's scale). Each path of the fair stage — the whole model, Clarabel's rescue, the
+    stage as the allocator calls it — must reach the same verified optimum."""
+    caught = []
+    solve = _qp.solve_fair_qp
+
+    def spy(lp):
+        caught.append(lp)
+        return solve(lp)
+
+    monkeypatch.setattr(_qp, "solve_fair_qp", spy)
+    allocate(random_plan(7_127, "max_outcome", max_units=10))
+    assert len(caught) == 1
+    lp = caught[0]
+    qp = _qp.QPArrays.of(lp)
+    values = []
+    for sol in (_qp._solve_fair_whole(lp), _qp.solve_qp(lp), solve(lp)):
+        assert sol.status == "optimal"
+        v = np.asarray(sol.col_value, float)
+        primal, dual = _qp.kkt_violation(qp, v, np.asarray(sol.row_dual, float))
+        assert primal <= 1e-10 and dual <= 1e-7, (sol.solver, primal, dual)
+        values.append(qp.objective(v))
+    assert max(values) - min(values) <= 1e-9 * abs(min(values)), values

@@ -55,9 +55,10 @@ PRIMAL = 1e-10
 (the tolerance of the final check)."""
 
 
-def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution]) -> Solution | None:
+def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution], *, max_share: float | None = None) -> Solution | None:
     """The optimum of ``qp`` found on reduced models solved by ``inner``; an infeasible Solution
-    when a reduced model (a relaxation) is infeasible; None when the reduction does not pay or
+    when a reduced model (a relaxation) is infeasible; None when the reduction does not pay (a
+    reduced model with more than ``max_share`` of the free columns, default :data:`MAX_SHARE`) or
     its answer does not verify (the caller solves the whole model)."""
     from ._qp import kkt_violation
 
@@ -100,7 +101,8 @@ def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution]) -> Solution | N
         active_row |= broken_row
         active_lb |= broken_lb
         active_ub |= broken_ub
-        got = _solve_round(qp, A, inner, v0, fixed, active_row, active_lb, active_ub, eq, eq_rows, eq_count, eq_of, eq_coef)
+        got = _solve_round(qp, A, inner, v0, fixed, active_row, active_lb, active_ub, eq, eq_rows, eq_count, eq_of, eq_coef,
+                           MAX_SHARE if max_share is None else max_share)
         if got is None or isinstance(got, Solution):
             return got
         v, row_dual, solver, version = got
@@ -114,7 +116,7 @@ def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution]) -> Solution | N
     return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver=solver, version=version)
 
 
-def _solve_round(qp, A, inner, v0, fixed, active_row, active_lb, active_ub, eq, eq_rows, eq_count, eq_of, eq_coef):
+def _solve_round(qp, A, inner, v0, fixed, active_row, active_lb, active_ub, eq, eq_rows, eq_count, eq_of, eq_coef, max_share):
     """One reduced model: (v, row duals, solver, version) of the whole model's columns, an
     infeasible Solution, or None (the reduction does not pay, or the inner solver failed)."""
     m, n = A.shape
@@ -126,7 +128,7 @@ def _solve_round(qp, A, inner, v0, fixed, active_row, active_lb, active_ub, eq, 
     own |= active_lb | active_ub | (eq_count >= 2) | (~(qp.quad > 0))
     own &= ~fixed
     n_free = int((~fixed).sum())
-    if own.sum() > MAX_SHARE * n_free:
+    if own.sum() > max_share * n_free:
         return None
     pooled = np.flatnonzero(~own & ~fixed & (eq_count == 1))
     alone = np.flatnonzero(~own & ~fixed & (eq_count == 0))  # in no active row: at v₀ (checked next round)
