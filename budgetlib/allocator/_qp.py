@@ -75,6 +75,12 @@ class QPArrays:
     def objective(self, v: np.ndarray) -> float:
         return float(0.5 * self.quad @ (v * v) + self.cost @ v)
 
+    def optimum(self, v: np.ndarray, row_dual: np.ndarray, *, solver: str, version: str, partial: bool = False) -> Solution:
+        """The optimal Solution at ``v`` with multipliers ``row_dual`` (the column duals derived)."""
+        col_dual = self.quad * v + self.cost - self.A.T @ row_dual
+        return Solution("optimal", self.objective(v), v, col_dual, self.A @ v, row_dual, None, None,
+                        solver=solver, version=version, partial=partial)
+
     @functools.cached_property
     def abs_A(self) -> Any:
         """|A|, entry by entry: each row's size at a point (:func:`kkt_violation`, checked several
@@ -205,9 +211,7 @@ def solve_qp(lp: LP, *, tol: float = TOLERANCE) -> Solution:
         if kkt_violation(qp, v, np.zeros(qp.A.shape[0]))[0] > 1e-10:
             return Solution("error: Clarabel's answer breaks a row of the model", solver="clarabel", version=version)
         solver = "clarabel-projected"  # said in the explanation: within about the violation of the fair optimum
-    row_dual = y * (c / R)
-    col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver=solver, version=version)
+    return qp.optimum(v, y * (c / R), solver=solver, version=version)
 
 
 def _clarabel(qp: QPArrays, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | str:
@@ -578,7 +582,8 @@ def solve_fair_qp(lp: LP) -> Solution:
         return _solve_fair_whole(lp)
     whole = _solve_fair_whole(lp)
     qp = QPArrays.of(lp)
-    if whole.status != "optimal" or whole.col_value is None or whole.row_dual is None or _verified(qp, whole):
+    if whole.status != "optimal" or whole.col_value is None or whole.row_dual is None \
+            or _verified(qp, np.asarray(whole.col_value, float), np.asarray(whole.row_dual, float)):
         return whole
     # Not verified optimal: HiGHS's QP reported an optimum whose reduced gradient is off by the
     # objective's own scale (random plan 7 127: a task-year of 300 tỷ beside ones of millions, flat
@@ -592,9 +597,9 @@ def solve_fair_qp(lp: LP) -> Solution:
     return whole
 
 
-def _verified(qp: QPArrays, sol: Solution) -> bool:
+def _verified(qp: QPArrays, v: np.ndarray, y: np.ndarray) -> bool:
     """The optimality conditions hold (rows and bounds to 10⁻¹⁰ of their size, multipliers to 10⁻⁷)."""
-    primal, dual = kkt_violation(qp, np.asarray(sol.col_value, float), np.asarray(sol.row_dual, float))
+    primal, dual = kkt_violation(qp, v, y)
     return primal <= 1e-10 and dual <= 1e-7
 
 
@@ -620,37 +625,32 @@ def _solve_fair_whole(lp: LP) -> Solution:
     if (dead_lo > 1e-9 * s).any() or (dead_hi < -1e-9 * s).any():
         return Solution("infeasible", solver="highspy-qp")
     rows = np.flatnonzero(live)
-    sub = LP()
-    sub.add_vars(keep.size, qp.lb[keep], qp.ub[keep], qp.cost[keep], qp.quad[keep])
-    coo = A_free[rows].tocoo()
-    sub.add_rows(qp.rlo[rows] - shift[rows], qp.rhi[rows] - shift[rows], coo.row, coo.col, coo.data, 0)
-    got = _solve_fair_free(sub)
+    sub = QPArrays(A_free[rows], qp.lb[keep], qp.ub[keep], qp.rlo[rows] - shift[rows], qp.rhi[rows] - shift[rows],
+                   qp.quad[keep], qp.cost[keep])
+    got = _solve_fair_free(_lp_of(sub))
     if got.status != "optimal" or got.col_value is None or got.row_dual is None:
         return got
     v = base.copy()
     v[keep] = np.asarray(got.col_value, float)
     y = np.zeros(qp.A.shape[0])
     y[rows] = np.asarray(got.row_dual, float)
-    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=got.solver, version=got.version)
+    return qp.optimum(v, y, solver=got.solver, version=got.version)
 
 
 def _solve_fair_free(lp: LP) -> Solution:
     if lp.n_cols <= HIGHS_QP_FIRST_COLUMNS:
+        qp = QPArrays.of(lp)
         got = solve_qp_highs(lp, iteration_limit=HIGHS_QP_CHECK_ITERATIONS, salvage=True)
         if got.status in ("optimal", "unverified") and got.col_value is not None and got.row_dual is not None and got.col_dual is not None:
             # HiGHS stops within its tolerances (220 đ off on 2 200 triệu): polished to the exact
             # optimum of its active set like the interior-point answer
-            qp = QPArrays.of(lp)
             polished = polish(qp, np.asarray(got.col_value, float), np.asarray(got.row_dual, float), np.asarray(got.col_dual, float))
             if polished is not None:
                 v, y = polished
                 v = np.clip(v, qp.lb, qp.ub)
-                primal, dual = kkt_violation(qp, v, y)
-                if primal <= 1e-10 and dual <= 1e-7:
-                    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
-                    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver="highspy-qp", version=got.version)
-        scaled = _highs_on_scaled(QPArrays.of(lp))
+                if _verified(qp, v, y):
+                    return qp.optimum(v, y, solver="highspy-qp", version=got.version)
+        scaled = _highs_on_scaled(qp)
         if scaled is not None:
             return scaled
     return solve_qp(lp)
@@ -681,8 +681,6 @@ def _highs_on_scaled(qp: QPArrays) -> Solution | None:
         u, ys = polished
     v = np.clip(scaled.v0 + u * scaled.D, qp.lb, qp.ub)
     y = ys * (scaled.c / scaled.R)
-    primal, dual = kkt_violation(qp, v, y)
-    if primal > 1e-10 or dual > 1e-7:
+    if not _verified(qp, v, y):
         return None
-    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver="highspy-qp", version=got.version)
+    return qp.optimum(v, y, solver="highspy-qp", version=got.version)

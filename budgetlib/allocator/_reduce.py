@@ -112,8 +112,7 @@ def solve_reduced(qp: QPArrays, inner: Callable[[LP], Solution], *, max_share: f
     primal, dual = kkt_violation(qp, v, row_dual, own_size=False)
     if primal > PRIMAL or dual > 1e-7:
         return None
-    col_dual = qp.quad * v + qp.cost - qp.A.T @ row_dual
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, row_dual, None, None, solver=solver, version=version)
+    return qp.optimum(v, row_dual, solver=solver, version=version)
 
 
 def _solve_round(qp, A, inner, v0, fixed, active_row, active_lb, active_ub, eq, eq_rows, eq_count, eq_of, eq_coef, max_share):
@@ -324,10 +323,8 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
                 # from here (simplex or crossover) costs more than every round before it on the
                 # national plan (23 s of dual simplex on max_min's degenerate stage 1) and wanders
                 # over the optimal face to where left-out rows break.
-                col_dual = qp.quad * v + qp.cost - qp.A.T @ y
                 keep_state()
-                return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=sol.solver + "-ipm",
-                                version=sol.version, partial=partial)
+                return qp.optimum(v, y, solver=sol.solver + "-ipm", version=sol.version, partial=partial)
             exploring = False  # the binding rows are found: the exact answer on them
         active_row |= broken
         own_cell |= broken_cell
@@ -421,8 +418,7 @@ def solve_pooled(lp: LP, share: np.ndarray, local_groups: list[int], inner: Call
     if primal > PRIMAL or dual > 1e-7:
         return None
     keep_state()
-    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=sol.solver, version=sol.version, partial=partial)
+    return qp.optimum(v, y, solver=sol.solver, version=sol.version, partial=partial)
 
 
 def _codes(*keys: np.ndarray) -> np.ndarray:
@@ -567,5 +563,4 @@ def solve_by_parts(lp: LP, share: np.ndarray, local_groups: list[int], inner: Ca
     if primal > PRIMAL or dual > 1e-7:
         return None
     solver, version = next(((name, ver) for rank in _SOLVER_RANK for name, ver in solvers if name == rank), solvers[0])
-    col_dual = qp.quad * v + qp.cost - qp.A.T @ y
-    return Solution("optimal", qp.objective(v), v, col_dual, qp.A @ v, y, None, None, solver=solver, version=version)
+    return qp.optimum(v, y, solver=solver, version=version)
